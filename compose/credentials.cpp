@@ -1,0 +1,51 @@
+#include "compose/credentials.hpp"
+
+#include <algorithm>
+
+namespace authchain {
+
+void Credentials::conflict(std::string_view layer, std::string_view name) {
+    throw CredentialConflict("layer " + std::string(layer) + " tried to overwrite proven fact " +
+                             std::string(name));
+}
+
+void Credentials::prove_extra(std::string_view layer, std::string key, std::string value) {
+    if (extra_.contains(key)) conflict(layer, key);
+    log_.push_back({std::string(layer), key});
+    extra_.emplace(std::move(key), std::move(value));
+}
+
+void Credentials::note(std::string_view layer, std::string what) {
+    log_.push_back({std::string(layer), std::move(what)});
+}
+
+std::vector<std::string> Credentials::layers() const {
+    std::vector<std::string> out;
+    for (const auto& p : log_)
+        if (std::find(out.begin(), out.end(), p.layer) == out.end()) out.push_back(p.layer);
+    return out;
+}
+
+std::string Credentials::identity() const {
+    std::string out;
+    auto add = [&](std::string_view label, const Fact<std::string>& f) {
+        if (!f) return;
+        if (!out.empty()) out += ' ';
+        out += label;
+        out += ' ';
+        out += *f;
+    };
+    add("host", host_name);
+    add("key", key_fingerprint);
+    add("comment", key_comment);
+    add("user", user);
+    add("cert", cert_subject);
+    add("psk", psk_id);
+    for (const auto& [k, v] : extra_) {
+        if (!out.empty()) out += ' ';
+        out += k + "=" + v;
+    }
+    return out.empty() ? "anonymous" : out;
+}
+
+}  // namespace authchain

@@ -1,0 +1,32 @@
+#include "compose/error.hpp"
+
+#include <fmt/format.h>
+
+namespace authchain {
+
+std::string_view to_string(DenyReason reason) {
+    switch (reason) {
+        case DenyReason::busy: return "busy";
+        case DenyReason::host_blocked: return "host blocked";
+        case DenyReason::denied: return "denied";
+        case DenyReason::protocol_error: return "protocol error";
+        case DenyReason::timeout: return "timeout";
+    }
+    return "denied";
+}
+
+std::optional<DenyReason> deny_reason_from_byte(std::uint8_t value) {
+    if (value < 1 || value > 5) return std::nullopt;
+    return static_cast<DenyReason>(value);
+}
+
+AuthenticationError::AuthenticationError(DenyReason reason, std::string detail)
+    : std::runtime_error(fmt::format("{}: {}", to_string(reason), detail)),
+      reason_(reason),
+      detail_(std::move(detail)) {}
+
+void deny(DenyReason reason, std::string detail) {
+    throw AuthenticationError(reason, std::move(detail));
+}
+
+}  // namespace authchain

@@ -1,0 +1,41 @@
+// Denial: the one error type a layer throws to refuse a connection.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace authchain {
+
+// Coarse reasons: the only thing a refused peer is told (DESIGN rule 6).
+// The numeric values travel on the wire; never renumber.
+enum class DenyReason : std::uint8_t {
+    busy = 1,            // too many connections
+    host_blocked = 2,    // source refused by policy or throttled
+    denied = 3,          // an authenticator said no
+    protocol_error = 4,  // malformed, tampered or unexpected bytes
+    timeout = 5,         // a handshake step missed its deadline
+};
+
+std::string_view to_string(DenyReason reason);
+std::optional<DenyReason> deny_reason_from_byte(std::uint8_t value);
+
+// Thrown by a layer to refuse the connection. `detail` is for the local
+// audit log only and is never sent to the peer.
+class AuthenticationError : public std::runtime_error {
+public:
+    AuthenticationError(DenyReason reason, std::string detail);
+
+    DenyReason reason() const noexcept { return reason_; }
+    const std::string& detail() const noexcept { return detail_; }
+
+private:
+    DenyReason reason_;
+    std::string detail_;
+};
+
+[[noreturn]] void deny(DenyReason reason, std::string detail);
+
+}  // namespace authchain

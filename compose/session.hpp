@@ -1,0 +1,39 @@
+// Session, Authenticator and composition.
+//
+// An authenticator is any callable Session -> asio::awaitable<Session>.
+// It returns the session (possibly over a new, wrapped stream, with more
+// credentials) or refuses it by throwing AuthenticationError.
+//
+// `a | b` runs a first, then b on what a returned: the layer written first
+// sees the connection first. Order is behaviour:
+//     ip_filter(allow) | secure_channel(...) | public_key(...)
+// rejects a blocked address before any cryptography runs, while
+//     secure_channel(...) | ip_filter(allow)
+// would spend a key exchange on it first.
+#pragma once
+
+#include <asio/awaitable.hpp>
+#include <functional>
+
+#include "compose/credentials.hpp"
+#include "compose/stream.hpp"
+
+namespace authchain {
+
+struct Session {
+    Stream stream;
+    Credentials credentials;
+};
+
+using Authenticator = std::function<asio::awaitable<Session>(Session)>;
+
+Authenticator operator|(Authenticator first, Authenticator then);
+
+// The identity layer: returns the session unchanged.
+Authenticator pass();
+
+// Starts a session on a freshly accepted or connected stream: records the
+// peer endpoint and the channel id the transport reports.
+Session start_session(Stream stream);
+
+}  // namespace authchain

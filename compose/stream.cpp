@@ -1,0 +1,63 @@
+#include "compose/stream.hpp"
+
+namespace authchain {
+
+void ConnectionTrail::set_top(const std::shared_ptr<StreamImpl>& impl) {
+    top = impl;
+    if (pinned) pinned_top = impl;
+}
+
+void ConnectionTrail::pin() {
+    pinned = true;
+    pinned_top = top.lock();
+}
+
+void ConnectionTrail::unpin() noexcept {
+    pinned = false;
+    pinned_top.reset();
+}
+
+Stream::Stream(std::shared_ptr<StreamImpl> impl)
+    : Stream(std::move(impl), std::make_shared<ConnectionTrail>()) {}
+
+Stream::Stream(std::shared_ptr<StreamImpl> impl, std::shared_ptr<ConnectionTrail> trail)
+    : impl_(std::move(impl)), trail_(std::move(trail)) {
+    trail_->set_top(impl_);
+}
+
+Stream::~Stream() = default;
+
+asio::awaitable<std::size_t> Stream::read_some(asio::mutable_buffer buffer) {
+    return impl_->read_some(buffer);
+}
+
+asio::awaitable<std::size_t> Stream::write_some(asio::const_buffer buffer) {
+    return impl_->write_some(buffer);
+}
+
+asio::awaitable<void> Stream::shutdown_send() { return impl_->shutdown_send(); }
+
+asio::awaitable<void> Stream::send_deny(DenyReason reason) { return impl_->send_deny(reason); }
+
+void Stream::close() noexcept {
+    if (impl_) impl_->close();
+}
+
+void Stream::hold(std::shared_ptr<void> object) { trail_->held.push_back(std::move(object)); }
+
+asio::awaitable<void> write_all(Stream& stream, asio::const_buffer data) {
+    while (data.size() > 0) {
+        std::size_t n = co_await stream.write_some(data);
+        data += n;
+    }
+}
+
+asio::awaitable<void> read_exact(Stream& stream, asio::mutable_buffer buffer, std::string_view what) {
+    while (buffer.size() > 0) {
+        std::size_t n = co_await stream.read_some(buffer);
+        if (n == 0) deny(DenyReason::protocol_error, "connection closed while reading " + std::string(what));
+        buffer += n;
+    }
+}
+
+}  // namespace authchain

@@ -1,0 +1,124 @@
+// Stream: the seam between layers. A type-erased, move-only byte stream.
+//
+// A plain TCP socket, a secure channel, a TLS stream and the in-memory test
+// pipe are all Streams. A transport implements StreamImpl; a layer that
+// wraps a stream (encryption) builds its impl around the inner Stream with
+// Stream::wrap, so the whole stack stays one connection.
+#pragma once
+
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <asio/buffer.hpp>
+#include <asio/ip/tcp.hpp>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "compose/bytes.hpp"
+#include "compose/error.hpp"
+
+namespace authchain {
+
+// What a stream guarantees about the bytes it carries.
+struct Protection {
+    bool confidential = false;        // an eavesdropper cannot read the bytes
+    bool peer_authenticated = false;  // the transport itself proved the peer
+    Bytes channel_id;                 // unique per connection; empty if none
+    std::string transport;            // e.g. "tcp", "Noise_NN_25519_AESGCM_SHA256"
+};
+
+// The interface a transport implements. All operations are awaited on the
+// stream's executor; a stream is used by one reader and one writer at a time.
+class StreamImpl {
+public:
+    virtual ~StreamImpl() = default;
+
+    virtual asio::any_io_executor get_executor() = 0;
+    // Reads at least one byte into `buffer`; returns 0 at a clean end of
+    // stream. Throws std::system_error on I/O errors and AuthenticationError
+    // (protocol_error) when the peer sends bytes the transport rejects.
+    virtual asio::awaitable<std::size_t> read_some(asio::mutable_buffer buffer) = 0;
+    // Writes at least one byte of `buffer`; returns how many were written.
+    virtual asio::awaitable<std::size_t> write_some(asio::const_buffer buffer) = 0;
+    // Half-close: the peer reads end of stream; reading still works.
+    virtual asio::awaitable<void> shutdown_send() = 0;
+    // Tells the peer why it is refused, where the transport can carry it
+    // (a plain byte stream cannot: it carries someone else's protocol).
+    virtual asio::awaitable<void> send_deny(DenyReason) { co_return; }
+    // Immediate: aborts pending operations; a wrapping stream also closes
+    // the stream it wraps. Idempotent.
+    virtual void close() noexcept = 0;
+    virtual asio::ip::tcp::endpoint remote_endpoint() const = 0;
+    virtual Protection protection() const = 0;
+};
+
+
+// Per-connection state shared by every Stream of one stack: the top stream
+// (to send a deny and to close it), what the chain proved so far (for the
+// audit of a denied attempt), and objects to keep alive while any stream of
+// the connection lives (e.g. a connection_limit slot).
+struct ConnectionTrail {
+    std::weak_ptr<StreamImpl> top;
+    // While a driver runs the handshake it pins the top stream, so a layer
+    // that fails after destroying its Session still leaves the driver a
+    // stream to send the deny on and to close. Unpinned afterwards.
+    bool pinned = false;
+    std::shared_ptr<StreamImpl> pinned_top;
+    std::vector<std::string> layers_passed;
+    std::vector<std::shared_ptr<void>> held;
+
+    void set_top(const std::shared_ptr<StreamImpl>& impl);
+    void pin();
+    void unpin() noexcept;
+};
+
+class Stream {
+public:
+    Stream() = default;
+    // A new connection (the root of a stack).
+    explicit Stream(std::shared_ptr<StreamImpl> impl);
+    // Builds `Impl(std::move(inner), args...)` as the new top of inner's stack.
+    template <class Impl, class... Args>
+    static Stream wrap(Stream inner, Args&&... args) {
+        auto trail = inner.trail_;
+        auto impl = std::make_shared<Impl>(std::move(inner), std::forward<Args>(args)...);
+        return Stream(std::move(impl), std::move(trail));
+    }
+
+    Stream(Stream&&) noexcept = default;
+    Stream& operator=(Stream&&) noexcept = default;
+    Stream(const Stream&) = delete;
+    Stream& operator=(const Stream&) = delete;
+    ~Stream();
+
+    explicit operator bool() const noexcept { return impl_ != nullptr; }
+
+    asio::any_io_executor get_executor() const { return impl_->get_executor(); }
+    asio::awaitable<std::size_t> read_some(asio::mutable_buffer buffer);
+    asio::awaitable<std::size_t> write_some(asio::const_buffer buffer);
+    asio::awaitable<void> shutdown_send();
+    asio::awaitable<void> send_deny(DenyReason reason);
+    void close() noexcept;
+    asio::ip::tcp::endpoint remote_endpoint() const { return impl_->remote_endpoint(); }
+    Protection protection() const { return impl_->protection(); }
+
+    // Keeps `object` alive for as long as any stream of this connection.
+    void hold(std::shared_ptr<void> object);
+    const std::shared_ptr<ConnectionTrail>& trail() const noexcept { return trail_; }
+
+private:
+    Stream(std::shared_ptr<StreamImpl> impl, std::shared_ptr<ConnectionTrail> trail);
+
+    std::shared_ptr<StreamImpl> impl_;
+    std::shared_ptr<ConnectionTrail> trail_;
+};
+
+// Writes all of `data`.
+asio::awaitable<void> write_all(Stream& stream, asio::const_buffer data);
+// Reads exactly buffer.size() bytes; a premature end of stream is a
+// protocol_error denial (`what` names the message being read).
+asio::awaitable<void> read_exact(Stream& stream, asio::mutable_buffer buffer,
+                                 std::string_view what = "message");
+
+}  // namespace authchain

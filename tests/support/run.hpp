@@ -1,0 +1,52 @@
+// Helpers for tests: run coroutines to completion on a private io_context,
+// bounded in time so a hung test fails instead of hanging CI.
+#pragma once
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/io_context.hpp>
+#include <asio/use_future.hpp>
+#include <chrono>
+#include <exception>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+namespace authchain::test {
+
+// Runs `make(executor)` (a function returning asio::awaitable<T>) and
+// returns its value, rethrowing its exception. Fails after `limit`.
+template <class Make>
+auto run(Make make, std::chrono::seconds limit = std::chrono::seconds(20)) {
+    asio::io_context io;
+    auto future = asio::co_spawn(io, make(io.get_executor()), asio::use_future);
+    io.run_for(limit);
+    if (future.wait_for(std::chrono::seconds(0)) != std::future_status::ready)
+        throw std::runtime_error("test coroutine did not finish in time");
+    return future.get();
+}
+
+// A fresh private directory under the build tree's temp dir, removed by the destructor.
+class TempDir {
+public:
+    TempDir();
+    ~TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    const std::filesystem::path& path() const { return path_; }
+    std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+private:
+    std::filesystem::path path_;
+};
+
+// Runs a shell command; returns its exit status. Output goes to `output` if given.
+int shell(const std::string& command, std::string* output = nullptr);
+
+// Writes `text` to `path` with `mode` (e.g. 0600).
+void write_file(const std::filesystem::path& path, const std::string& text, unsigned mode = 0644);
+std::string read_file(const std::filesystem::path& path);
+
+}  // namespace authchain::test

@@ -1,0 +1,150 @@
+#include "transport/pipe.hpp"
+
+#include <algorithm>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+#include <deque>
+
+namespace authchain {
+
+namespace {
+
+// Wakes the coroutine waiting on it (at most one reader, one writer each).
+class Signal {
+public:
+    explicit Signal(asio::any_io_executor ex) : timer_(ex, asio::steady_timer::time_point::max()) {}
+    asio::awaitable<void> wait() {
+        auto [ec] = co_await timer_.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+        (void)ec;  // cancel() is the wake-up
+        auto cs = co_await asio::this_coro::cancellation_state;
+        if (cs.cancelled() != asio::cancellation_type::none)
+            throw std::system_error(asio::error::operation_aborted, "pipe");
+    }
+    void notify() { timer_.cancel(); }
+
+private:
+    asio::steady_timer timer_;
+};
+
+// One direction of the pipe: bytes written by one end, read by the other.
+struct Direction {
+    Direction(asio::any_io_executor ex, std::size_t cap, PipeFaults f)
+        : capacity(cap), faults(f), readable(ex), writable(ex) {}
+    std::deque<std::uint8_t> data;
+    std::size_t capacity;
+    PipeFaults faults;
+    std::size_t delivered = 0;   // bytes handed to the reader so far
+    bool end_of_data = false;    // writer shut down or closed
+    bool reader_gone = false;    // reader closed: writes fail
+    Signal readable, writable;
+};
+
+struct Shared {
+    Shared(asio::any_io_executor ex, const PipeOptions& o)
+        : to_server(ex, o.capacity, o.server.faults), to_client(ex, o.capacity, o.client.faults) {}
+    Direction to_server, to_client;
+};
+
+class PipeStream final : public StreamImpl {
+public:
+    PipeStream(asio::any_io_executor ex, std::shared_ptr<Shared> shared, Direction& in, Direction& out,
+               Protection protection, asio::ip::tcp::endpoint remote)
+        : ex_(std::move(ex)), shared_(std::move(shared)), in_(in), out_(out),
+          protection_(std::move(protection)), remote_(remote) {}
+    ~PipeStream() override { close(); }
+
+    asio::any_io_executor get_executor() override { return ex_; }
+
+    asio::awaitable<std::size_t> read_some(asio::mutable_buffer buffer) override {
+        if (buffer.size() == 0) co_return 0;
+        for (;;) {
+            check_open();
+            const auto& f = in_.faults;
+            if (f.truncate_after && in_.delivered >= *f.truncate_after) co_return 0;
+            bool stalled = f.stall_after && in_.delivered >= *f.stall_after;
+            if (!stalled && !in_.data.empty()) break;
+            if (!stalled && in_.end_of_data) co_return 0;
+            co_await in_.readable.wait();
+        }
+        std::size_t n = std::min(buffer.size(), in_.data.size());
+        const auto& f = in_.faults;
+        if (f.one_byte_at_a_time) n = 1;
+        if (f.truncate_after) n = std::min(n, *f.truncate_after - in_.delivered);
+        if (f.stall_after) n = std::min(n, *f.stall_after - in_.delivered);
+        auto* p = static_cast<std::uint8_t*>(buffer.data());
+        std::copy_n(in_.data.begin(), n, p);
+        in_.data.erase(in_.data.begin(), in_.data.begin() + static_cast<std::ptrdiff_t>(n));
+        in_.delivered += n;
+        in_.writable.notify();
+        co_return n;
+    }
+
+    asio::awaitable<std::size_t> write_some(asio::const_buffer buffer) override {
+        if (buffer.size() == 0) co_return 0;
+        for (;;) {
+            check_open();
+            if (out_.end_of_data) throw std::system_error(asio::error::shut_down, "pipe write after shutdown");
+            if (out_.reader_gone) throw std::system_error(asio::error::broken_pipe, "pipe write");
+            if (out_.data.size() < out_.capacity) break;
+            co_await out_.writable.wait();
+        }
+        std::size_t n = std::min(buffer.size(), out_.capacity - out_.data.size());
+        auto* p = static_cast<const std::uint8_t*>(buffer.data());
+        out_.data.insert(out_.data.end(), p, p + n);
+        out_.readable.notify();
+        co_return n;
+    }
+
+    asio::awaitable<void> shutdown_send() override {
+        check_open();
+        out_.end_of_data = true;
+        out_.readable.notify();
+        co_return;
+    }
+
+    void close() noexcept override {
+        if (closed_) return;
+        closed_ = true;
+        out_.end_of_data = true;
+        in_.reader_gone = true;
+        in_.data.clear();
+        for (Direction* d : {&in_, &out_}) {
+            d->readable.notify();
+            d->writable.notify();
+        }
+    }
+
+    asio::ip::tcp::endpoint remote_endpoint() const override { return remote_; }
+    Protection protection() const override { return protection_; }
+
+private:
+    void check_open() const {
+        if (closed_) throw std::system_error(asio::error::operation_aborted, "pipe closed");
+    }
+
+    asio::any_io_executor ex_;
+    std::shared_ptr<Shared> shared_;
+    Direction& in_;
+    Direction& out_;
+    Protection protection_;
+    asio::ip::tcp::endpoint remote_;
+    bool closed_ = false;
+};
+
+}  // namespace
+
+std::pair<Stream, Stream> make_pipe(asio::any_io_executor executor, PipeOptions options) {
+    if (options.capacity == 0) options.capacity = 1;
+    if (options.client.protection.transport.empty()) options.client.protection.transport = "pipe";
+    if (options.server.protection.transport.empty()) options.server.protection.transport = "pipe";
+    auto shared = std::make_shared<Shared>(executor, options);
+    auto client = std::make_shared<PipeStream>(executor, shared, shared->to_client, shared->to_server,
+                                               options.client.protection, options.server.endpoint);
+    auto server = std::make_shared<PipeStream>(executor, shared, shared->to_server, shared->to_client,
+                                               options.server.protection, options.client.endpoint);
+    return {Stream(std::move(client)), Stream(std::move(server))};
+}
+
+}  // namespace authchain

@@ -1,0 +1,47 @@
+// TCP transport: listener and connector producing Streams.
+//
+// Servers bind 127.0.0.1 unless an address is given (DESIGN rule 5).
+#pragma once
+
+#include <asio/ip/tcp.hpp>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "compose/server.hpp"
+#include "compose/stream.hpp"
+
+namespace authchain {
+
+// Parses "host:port", "[v6]:port" or ":port"/"port" (host 127.0.0.1).
+// Throws std::invalid_argument naming the text.
+struct HostPort {
+    std::string host;
+    std::uint16_t port = 0;
+    std::string to_string() const;
+};
+HostPort parse_host_port(std::string_view text, std::string_view default_host = "127.0.0.1");
+
+class TcpListener final : public Listener {
+public:
+    // Binds and listens on address:port (port 0: any free port). The
+    // address must be a literal IPv4 or IPv6 address.
+    TcpListener(asio::any_io_executor executor, std::string_view address = "127.0.0.1",
+                std::uint16_t port = 0, int backlog = asio::socket_base::max_listen_connections);
+
+    asio::awaitable<Stream> accept() override;
+    void close() noexcept override;
+    asio::ip::tcp::endpoint local_endpoint() const;
+
+private:
+    asio::ip::tcp::acceptor acceptor_;
+};
+
+// Wraps a connected socket (TCP_NODELAY is set).
+Stream tcp_stream(asio::ip::tcp::socket socket);
+
+// Resolves and connects to host:port (each resolved address in turn).
+// Throws std::system_error when no address accepts.
+asio::awaitable<Stream> tcp_connect(std::string host, std::uint16_t port);
+
+}  // namespace authchain
