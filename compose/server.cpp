@@ -75,13 +75,15 @@ void Server::stop() noexcept {
 
 asio::awaitable<void> Server::run() {
     auto executor = co_await asio::this_coro::executor;
-    while (!state_->stopped) {
+    // After stop() the Server may already be gone: touch only `state`.
+    auto state = state_;
+    while (!state->stopped) {
         Stream stream;
         bool back_off = false;
         try {
             stream = co_await listener_.accept();
         } catch (const std::system_error& e) {
-            if (state_->stopped) break;
+            if (state->stopped) break;
             auto ec = e.code();
             bool transient = ec == asio::error::connection_aborted || ec == asio::error::interrupted;
             // Out of file descriptors or memory: back off instead of spinning.
@@ -89,6 +91,7 @@ asio::awaitable<void> Server::run() {
                        ec == asio::error::no_memory || ec.value() == ENFILE;
             if (!transient && !back_off) throw;
         }
+        if (state->stopped) break;
         if (back_off) {
             asio::steady_timer pause(executor, std::chrono::milliseconds(100));
             co_await pause.async_wait(asio::use_awaitable);

@@ -43,7 +43,8 @@ public:
 
     // Accepts until stop() or the listener fails; each connection runs on
     // its own strand. Returns after the listener is closed; sessions
-    // already handed to the handler keep running.
+    // already handed to the handler keep running. The Server and the
+    // Listener must outlive run() unless stop() was called first.
     asio::awaitable<void> run();
     void stop() noexcept;
 

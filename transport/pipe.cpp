@@ -147,4 +147,44 @@ std::pair<Stream, Stream> make_pipe(asio::any_io_executor executor, PipeOptions 
     return {Stream(std::move(client)), Stream(std::move(server))};
 }
 
+struct PipeListener::State {
+    explicit State(asio::any_io_executor ex) : executor(ex), ready(ex) {}
+    asio::any_io_executor executor;
+    std::deque<Stream> pending;
+    bool closed = false;
+    Signal ready;
+};
+
+PipeListener::PipeListener(asio::any_io_executor executor) : state_(std::make_shared<State>(executor)) {}
+
+PipeListener::~PipeListener() { close(); }
+
+Stream PipeListener::connect(PipeOptions options) {
+    auto [client, server] = make_pipe(state_->executor, std::move(options));
+    if (state_->closed) {
+        server.close();
+    } else {
+        state_->pending.push_back(std::move(server));
+        state_->ready.notify();
+    }
+    return std::move(client);
+}
+
+asio::awaitable<Stream> PipeListener::accept() {
+    auto state = state_;
+    while (state->pending.empty()) {
+        if (state->closed) throw std::system_error(asio::error::operation_aborted, "pipe listener closed");
+        co_await state->ready.wait();
+    }
+    Stream s = std::move(state->pending.front());
+    state->pending.pop_front();
+    co_return s;
+}
+
+void PipeListener::close() noexcept {
+    state_->closed = true;
+    state_->pending.clear();
+    state_->ready.notify();
+}
+
 }  // namespace authchain

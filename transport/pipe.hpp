@@ -12,6 +12,7 @@
 #include <optional>
 #include <utility>
 
+#include "compose/server.hpp"
 #include "compose/stream.hpp"
 
 namespace authchain {
@@ -38,5 +39,20 @@ struct PipeOptions {
 // Returns {client end, server end}. Each end's remote_endpoint() is the
 // other end's `endpoint`.
 std::pair<Stream, Stream> make_pipe(asio::any_io_executor executor, PipeOptions options = {});
+
+// A Listener over pipes, to drive a Server in unit tests: connect() makes
+// a pipe, queues its server end for accept() and returns the client end.
+class PipeListener final : public Listener {
+public:
+    explicit PipeListener(asio::any_io_executor executor);
+    ~PipeListener() override;
+    Stream connect(PipeOptions options = {});
+    asio::awaitable<Stream> accept() override;
+    void close() noexcept override;
+
+private:
+    struct State;
+    std::shared_ptr<State> state_;
+};
 
 }  // namespace authchain

@@ -5,12 +5,13 @@
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/io_context.hpp>
-#include <asio/use_future.hpp>
 #include <chrono>
 #include <exception>
 #include <filesystem>
 #include <functional>
 #include <optional>
+#include <type_traits>
+#include <utility>
 #include <stdexcept>
 #include <string>
 
@@ -20,12 +21,22 @@ namespace authchain::test {
 // returns its value, rethrowing its exception. Fails after `limit`.
 template <class Make>
 auto run(Make make, std::chrono::seconds limit = std::chrono::seconds(20)) {
+    using Awaitable = decltype(make(std::declval<asio::any_io_executor>()));
+    using T = typename Awaitable::value_type;
     asio::io_context io;
-    auto future = asio::co_spawn(io, make(io.get_executor()), asio::use_future);
+    bool done = false;
+    std::exception_ptr error;
+    std::conditional_t<std::is_void_v<T>, bool, std::optional<T>> value{};
+    // The completion runs on the io_context's thread, so no race with run_for.
+    asio::co_spawn(io, make(io.get_executor()), [&](std::exception_ptr e, auto... result) {
+        done = true;
+        error = e;
+        if constexpr (sizeof...(result) == 1) value.emplace(std::move(result)...);
+    });
     io.run_for(limit);
-    if (future.wait_for(std::chrono::seconds(0)) != std::future_status::ready)
-        throw std::runtime_error("test coroutine did not finish in time");
-    return future.get();
+    if (!done) throw std::runtime_error("test coroutine did not finish in time");
+    if (error) std::rethrow_exception(error);
+    if constexpr (!std::is_void_v<T>) return std::move(*value);
 }
 
 // A fresh private directory under the build tree's temp dir, removed by the destructor.

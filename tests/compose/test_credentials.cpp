@@ -1,0 +1,65 @@
+#include <doctest/doctest.h>
+
+#include "compose/credentials.hpp"
+#include "compose/error.hpp"
+
+using namespace authchain;
+
+TEST_CASE("a fact is proven once and logged with its layer") {
+    Credentials c;
+    CHECK_FALSE(c.user);
+    CHECK_FALSE(c.user == std::string("alice"));
+    c.prove("password", &Credentials::user, std::string("alice"), "user");
+    CHECK(c.user == std::string("alice"));
+    CHECK(*c.user == "alice");
+    REQUIRE(c.log().size() == 1);
+    CHECK(c.log()[0] == Proof{"password", "user"});
+}
+
+TEST_CASE("overwriting a proven fact is an error and leaves it unchanged") {
+    Credentials c;
+    c.prove("password", &Credentials::user, std::string("alice"), "user");
+    CHECK_THROWS_AS(c.prove("evil", &Credentials::user, std::string("root"), "user"), CredentialConflict);
+    CHECK(*c.user == "alice");
+    CHECK(c.log().size() == 1);
+}
+
+TEST_CASE("extra facts follow the same rules") {
+    Credentials c;
+    c.prove_extra("mine", "team", "ops");
+    CHECK(c.extra().at("team") == "ops");
+    CHECK_THROWS_AS(c.prove_extra("other", "team", "dev"), CredentialConflict);
+    CHECK(c.extra().at("team") == "ops");
+}
+
+TEST_CASE("layers() lists each layer once, in order; identity() summarises") {
+    Credentials c;
+    CHECK(c.identity() == "anonymous");
+    c.note("ip_filter", "allowed");
+    c.prove("public_key", &Credentials::key_fingerprint, std::string("SHA256:abc"), "key_fingerprint");
+    c.prove("public_key", &Credentials::key_comment, std::string("me@host"), "key_comment");
+    c.prove("password", &Credentials::user, std::string("bob"), "user");
+    CHECK(c.layers() == std::vector<std::string>{"ip_filter", "public_key", "password"});
+    CHECK(c.identity() == "key SHA256:abc comment me@host user bob");
+}
+
+TEST_CASE("copies carry the facts; a copy cannot be used to overwrite") {
+    Credentials a;
+    a.prove("psk", &Credentials::psk_id, std::string("client-1"), "psk_id");
+    Credentials b = a;
+    CHECK(b.psk_id == std::string("client-1"));
+    CHECK_THROWS_AS(b.prove("x", &Credentials::psk_id, std::string("other"), "psk_id"), CredentialConflict);
+}
+
+TEST_CASE("deny reasons have stable wire values and names") {
+    CHECK(static_cast<int>(DenyReason::busy) == 1);
+    CHECK(static_cast<int>(DenyReason::timeout) == 5);
+    CHECK(deny_reason_from_byte(3) == DenyReason::denied);
+    CHECK_FALSE(deny_reason_from_byte(0));
+    CHECK_FALSE(deny_reason_from_byte(6));
+    CHECK(to_string(DenyReason::host_blocked) == "host blocked");
+    AuthenticationError e(DenyReason::denied, "key not listed");
+    CHECK(e.reason() == DenyReason::denied);
+    CHECK(e.detail() == "key not listed");
+    CHECK(std::string(e.what()) == "denied: key not listed");
+}
