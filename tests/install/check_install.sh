@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the build into a temporary DESTDIR and builds a program against
+# it the way another project would: through the generated pkg-config file.
+#   check_install.sh BUILD_DIR SOURCE_DIR
+set -euo pipefail
+build=$1; src=$2
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+meson install -C "$build" --destdir "$tmp" --quiet --no-rebuild
+pc=$(find "$tmp" -name authchain.pc | head -n1)
+[ -n "$pc" ] || { echo "no authchain.pc installed"; exit 1; }
+# Point the installed .pc at the DESTDIR copy (it says prefix=/usr/local).
+mkdir -p "$tmp/pc"
+prefix=$(sed -n 's/^prefix=//p' "$pc")
+sed "s|^prefix=.*|prefix=$tmp$prefix|" "$pc" > "$tmp/pc/authchain.pc"
+export PKG_CONFIG_PATH=$tmp/pc
+flags=$(pkg-config --cflags --libs authchain)
+echo "pkg-config: $flags"
+# The installed headers must be complete: build the example from them only.
+cp "$src/examples/lambda_authenticator.cpp" "$tmp/app.cpp"
+g++ -std=c++20 -Wall -Wextra -Werror -Wno-missing-field-initializers -Wno-mismatched-new-delete \
+  "$tmp/app.cpp" -o "$tmp/app" $flags
+libdir=$(pkg-config --variable=libdir authchain)
+LD_LIBRARY_PATH=$libdir "$tmp/app" 127.0.0.1 0 > "$tmp/out" 2>&1 & pid=$!
+for _ in $(seq 50); do grep -q "echo behind" "$tmp/out" && break; sleep 0.1; done
+kill "$pid"; wait "$pid" 2>/dev/null || true
+grep -q "echo behind" "$tmp/out" || { echo "installed app did not start:"; cat "$tmp/out"; exit 1; }
+echo "installed library, headers and pkg-config file work"
