@@ -7,6 +7,7 @@
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/io_context.hpp>
+#include <cstdio>
 #include <cstdlib>
 #include <fmt/core.h>
 
@@ -41,6 +42,7 @@ int main(int argc, char** argv) {
             co_await write_all(s.stream, asio::buffer(buf, n));
     }, options);
     fmt::print("echo behind ip_filter | knock on {}:{}\n", address, listener.local_endpoint().port());
+    std::fflush(stdout);
     asio::co_spawn(io, server.run(), asio::detached);
     io.run();
 }

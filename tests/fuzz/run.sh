@@ -11,7 +11,7 @@ if [ ! -d "$build" ]; then
   CXX=clang++-14 CC=clang-14 meson setup "$build" --wrap-mode=nofallback \
     -Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized
 fi
-ninja -C "$build"
+ninja -C "$build" -j2
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   targets=($(ls tests/fuzz/corpus))

@@ -1,0 +1,350 @@
+#include "auth/openssh/authorized_keys.hpp"
+
+#include <array>
+#include <ctime>
+
+#include "auth/openssh/patterns.hpp"
+#include "compose/cidr.hpp"
+
+namespace authchain::openssh {
+
+namespace {
+
+bool is_space(char c) { return c == ' ' || c == '\t'; }
+
+std::string_view skip_space(std::string_view s) {
+    while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+    return s;
+}
+
+std::string_view trim(std::string_view s) {
+    s = skip_space(s);
+    while (!s.empty() && (is_space(s.back()) || s.back() == '\r')) s.remove_suffix(1);
+    return s;
+}
+
+// Splits off the first run of non-blank characters.
+std::string_view take_word(std::string_view& s) {
+    std::size_t n = 0;
+    while (n < s.size() && !is_space(s[n])) ++n;
+    std::string_view word = s.substr(0, n);
+    s = skip_space(s.substr(n));
+    return word;
+}
+
+// OpenSSH sshkey_advance_past_options: the options field ends at the first
+// blank outside double quotes (\" does not end a quote). nullopt when a
+// quote is left open.
+std::optional<std::string_view> take_options(std::string_view& s) {
+    bool quoted = false;
+    std::size_t i = 0;
+    for (; i < s.size() && (quoted || !is_space(s[i])); ++i) {
+        if (s[i] == '\\' && i + 1 < s.size() && s[i + 1] == '"')
+            ++i;
+        else if (s[i] == '"')
+            quoted = !quoted;
+    }
+    if (quoted) return std::nullopt;
+    std::string_view options = s.substr(0, i);
+    s = skip_space(s.substr(i));
+    return options;
+}
+
+bool starts_with_nocase(std::string_view s, std::string_view prefix) {
+    if (s.size() < prefix.size()) return false;
+    for (std::size_t i = 0; i < prefix.size(); ++i) {
+        char a = s[i], b = prefix[i];
+        if (a >= 'A' && a <= 'Z') a = static_cast<char>(a - 'A' + 'a');
+        if (b >= 'A' && b <= 'Z') b = static_cast<char>(b - 'A' + 'a');
+        if (a != b) return false;
+    }
+    return true;
+}
+
+// The feature flags of OpenSSH's key options, in KeyRestrictions::no order.
+constexpr std::array<std::string_view, 5> features = {"port-forwarding", "agent-forwarding",
+                                                      "X11-forwarding", "pty", "user-rc"};
+
+struct OptionError {
+    std::string message;
+};
+
+// Parses the options field into `entry` (OpenSSH sshauthopt_parse, limited
+// to what authchain can record); returns the reason to skip the line.
+class OptionParser {
+public:
+    OptionParser(std::string_view text, AuthorizedKey& entry) : s_(text), entry_(entry) {}
+
+    std::optional<std::string> parse() {
+        std::array<bool, features.size()> allowed{true, true, true, true, true};
+        while (!s_.empty()) {
+            if (auto error = one(allowed)) return error;
+            if (s_.empty()) break;
+            if (s_.front() != ',') return "unknown key option near \"" + excerpt() + "\"";
+            s_.remove_prefix(1);
+            if (s_.empty()) return std::string("unexpected end of options");
+        }
+        for (std::size_t i = 0; i < features.size(); ++i)
+            if (!allowed[i]) entry_.restrictions.no.emplace_back(features[i]);
+        return std::nullopt;
+    }
+
+private:
+    std::optional<std::string> one(std::array<bool, features.size()>& allowed) {
+        if (starts_with_nocase(s_, "restrict") && ends_option(8)) {
+            s_.remove_prefix(8);
+            entry_.restrictions.restrict = true;
+            allowed.fill(false);
+            return std::nullopt;
+        }
+        bool negate = starts_with_nocase(s_, "no-");
+        std::string_view flag = negate ? s_.substr(3) : s_;
+        for (std::size_t i = 0; i < features.size(); ++i) {
+            if (starts_with_nocase(flag, features[i]) && ends_option(features[i].size() + (negate ? 3 : 0))) {
+                s_.remove_prefix(features[i].size() + (negate ? 3 : 0));
+                allowed[i] = !negate;
+                return std::nullopt;
+            }
+        }
+        if (value_of("command")) {
+            if (entry_.restrictions.command) return std::string("multiple \"command\" clauses");
+            auto v = dequote();
+            if (!v) return bad_quote("command");
+            entry_.restrictions.command = std::move(*v);
+            return std::nullopt;
+        }
+        if (value_of("from")) {
+            if (entry_.from) return std::string("multiple \"from\" clauses");
+            auto v = dequote();
+            if (!v) return bad_quote("from");
+            if (auto why = address_list_error(*v)) return "from=\"" + *v + "\": " + *why;
+            entry_.from = std::move(*v);
+            return std::nullopt;
+        }
+        if (value_of("expiry-time")) {
+            auto v = dequote();
+            if (!v) return bad_quote("expiry-time");
+            auto when = parse_expiry_time(*v);
+            if (!when) return "invalid expiry-time \"" + *v + "\"";
+            if (!entry_.expiry || *when < *entry_.expiry) {  // OpenSSH keeps the earliest
+                entry_.expiry = when;
+                entry_.expiry_text = *v;
+            }
+            return std::nullopt;
+        }
+        if (value_of("permitopen")) {
+            auto v = dequote();
+            if (!v) return bad_quote("permitopen");
+            if (!valid_permitopen(*v)) return "invalid permitopen \"" + *v + "\"";
+            entry_.restrictions.permitopen.push_back(std::move(*v));
+            return std::nullopt;
+        }
+        std::string name = option_name();
+        if (starts_with_nocase(name, "cert-authority")) return std::string("cert-authority lines are not supported");
+        return "option \"" + name + "\" is not supported";
+    }
+
+    // True if the option name of length n is followed by ',' or the end.
+    bool ends_option(std::size_t n) const { return s_.size() == n || s_[n] == ','; }
+
+    // OpenSSH opt_match: `name=` (name case-insensitive); consumes it.
+    bool value_of(std::string_view name) {
+        if (!starts_with_nocase(s_, name) || s_.size() <= name.size() || s_[name.size()] != '=') return false;
+        s_.remove_prefix(name.size() + 1);
+        return true;
+    }
+
+    // OpenSSH opt_dequote: "..." with \" standing for ".
+    std::optional<std::string> dequote() {
+        if (s_.empty() || s_.front() != '"') return std::nullopt;
+        std::string out;
+        std::size_t i = 1;
+        for (; i < s_.size() && s_[i] != '"'; ++i) {
+            if (s_[i] == '\\' && i + 1 < s_.size() && s_[i + 1] == '"') ++i;
+            out += s_[i];
+        }
+        if (i >= s_.size()) return std::nullopt;
+        s_.remove_prefix(i + 1);
+        return out;
+    }
+
+    static bool valid_permitopen(std::string_view v) {
+        std::string_view host, port;
+        if (!v.empty() && v.front() == '[') {
+            auto close = v.find(']');
+            if (close == std::string_view::npos || close + 1 >= v.size() || v[close + 1] != ':') return false;
+            host = v.substr(1, close - 1);
+            port = v.substr(close + 2);
+        } else {
+            auto colon = v.find(':');
+            if (colon == std::string_view::npos) return false;
+            host = v.substr(0, colon);
+            port = v.substr(colon + 1);
+        }
+        if (host.empty() || host.size() > 1024) return false;
+        if (port == "*") return true;
+        if (port.empty() || port.size() > 5) return false;
+        unsigned value = 0;
+        for (char c : port) {
+            if (c < '0' || c > '9') return false;
+            value = value * 10 + static_cast<unsigned>(c - '0');
+        }
+        return value >= 1 && value <= 65535;
+    }
+
+    std::string option_name() const {
+        std::size_t n = 0;
+        while (n < s_.size() && n < 64 && s_[n] != '=' && s_[n] != ',') ++n;
+        return std::string(s_.substr(0, n));
+    }
+
+    std::string excerpt() const { return std::string(s_.substr(0, 32)); }
+
+    static std::string bad_quote(std::string_view name) {
+        return "option \"" + std::string(name) + "\" needs a double-quoted value";
+    }
+
+    std::string_view s_;
+    AuthorizedKey& entry_;
+};
+
+std::optional<unsigned> digits(std::string_view s) {
+    unsigned v = 0;
+    for (char c : s) {
+        if (c < '0' || c > '9') return std::nullopt;
+        v = v * 10 + static_cast<unsigned>(c - '0');
+    }
+    return v;
+}
+
+}  // namespace
+
+bool is_key_type_name(std::string_view word) {
+    static constexpr std::array<std::string_view, 9> names = {
+        "ssh-ed25519", "ssh-rsa", "ssh-dss", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
+        "ecdsa-sha2-nistp521", "sk-ecdsa-sha2-nistp256@openssh.com", "sk-ssh-ed25519@openssh.com",
+        "ssh-xmss@openssh.com"};
+    for (auto n : names)
+        if (word == n) return true;
+    constexpr std::string_view cert = "-cert-v01@openssh.com";
+    return word.size() > cert.size() && word.ends_with(cert);
+}
+
+std::optional<std::chrono::system_clock::time_point> parse_expiry_time(std::string_view text) {
+    bool utc = false;
+    if (text.size() > 1 && (text.back() == 'Z' || text.back() == 'z')) {
+        utc = true;
+        text.remove_suffix(1);
+    } else if (text.size() > 3 && starts_with_nocase(text.substr(text.size() - 3), "utc")) {
+        utc = true;
+        text.remove_suffix(3);
+    }
+    if (text.size() != 8 && text.size() != 12 && text.size() != 14) return std::nullopt;
+    auto field = [&](std::size_t at, std::size_t n) { return digits(text.substr(at, n)); };
+    auto year = field(0, 4), month = field(4, 2), day = field(6, 2);
+    std::optional<unsigned> hour = 0u, minute = 0u, second = 0u;
+    if (text.size() >= 12) hour = field(8, 2), minute = field(10, 2);
+    if (text.size() == 14) second = field(12, 2);
+    if (!year || !month || !day || !hour || !minute || !second) return std::nullopt;
+    if (*year < 1970 || *month < 1 || *month > 12 || *day < 1 || *day > 31 || *hour > 23 || *minute > 59 ||
+        *second > 60)
+        return std::nullopt;
+    std::tm tm{};
+    tm.tm_year = static_cast<int>(*year) - 1900;
+    tm.tm_mon = static_cast<int>(*month) - 1;
+    tm.tm_mday = static_cast<int>(*day);
+    tm.tm_hour = static_cast<int>(*hour);
+    tm.tm_min = static_cast<int>(*minute);
+    tm.tm_sec = static_cast<int>(*second);
+    tm.tm_isdst = -1;
+    std::time_t t = utc ? timegm(&tm) : std::mktime(&tm);
+    if (t < 0) return std::nullopt;
+    // Past what system_clock can hold (year 2262): never expires in practice.
+    using std::chrono::system_clock;
+    auto last = std::chrono::duration_cast<std::chrono::seconds>(system_clock::time_point::max().time_since_epoch());
+    if (t >= last.count()) return system_clock::time_point::max();
+    return system_clock::from_time_t(t);
+}
+
+AuthorizedKeys parse_authorized_keys(std::string_view text, std::string_view file_name) {
+    AuthorizedKeys out;
+    std::size_t line_no = 0;
+    while (!text.empty()) {
+        auto nl = text.find('\n');
+        std::string_view line = text.substr(0, nl);
+        text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+        ++line_no;
+        std::string where = std::string(file_name) + ":" + std::to_string(line_no);
+        auto skip = [&](const std::string& why) { out.warnings.push_back(where + ": " + why + "; line skipped"); };
+        if (line.size() > max_authorized_keys_line) {
+            skip("line longer than " + std::to_string(max_authorized_keys_line) + " bytes");
+            continue;
+        }
+        line = trim(line);
+        if (line.empty() || line.front() == '#') continue;
+        if (out.entries.size() >= max_authorized_keys_entries) {
+            out.warnings.push_back(where + ": more than " + std::to_string(max_authorized_keys_entries) +
+                                   " keys; the rest of the file is ignored");
+            break;
+        }
+        std::string_view rest = line;
+        std::string_view options;
+        {
+            std::string_view probe = rest;
+            if (!is_key_type_name(take_word(probe))) {
+                auto o = take_options(rest);
+                if (!o) {
+                    skip("unterminated quote in options");
+                    continue;
+                }
+                options = *o;
+            }
+        }
+        std::string_view type = take_word(rest);
+        std::string_view base64 = take_word(rest);
+        if (!is_key_type_name(type)) {
+            skip("no key type found");
+            continue;
+        }
+        if (base64.empty()) {
+            skip("no key after \"" + std::string(type) + "\"");
+            continue;
+        }
+        std::optional<PublicKey> key;
+        try {
+            key = PublicKey::from_base64(type, base64);
+        } catch (const FormatError& e) {
+            skip(std::string("unusable ") + std::string(type) + " key: " + e.what());
+            continue;
+        }
+        AuthorizedKey entry{*key, std::string(trim(rest)), {}, {}, {}, {}, where};
+        if (auto error = OptionParser(options, entry).parse()) {
+            skip(*error);
+            continue;
+        }
+        out.entries.push_back(std::move(entry));
+    }
+    return out;
+}
+
+KeyAuthorization find_authorized_key(const AuthorizedKeys& keys, const PublicKey& key,
+                                     const asio::ip::address& peer,
+                                     std::chrono::system_clock::time_point now) {
+    KeyAuthorization result{nullptr, "key not in authorized_keys"};
+    for (const auto& entry : keys.entries) {
+        if (!(entry.key == key)) continue;
+        if (entry.from && !match_from(peer, *entry.from)) {
+            result.reason = "from=\"" + *entry.from + "\" does not match " + normalize(peer).to_string() +
+                            " (" + entry.source + ")";
+            continue;
+        }
+        if (entry.expiry && *entry.expiry < now) {
+            result.reason = "key expired on " + entry.expiry_text + " (" + entry.source + ")";
+            continue;
+        }
+        return {&entry, {}};
+    }
+    return result;
+}
+
+}  // namespace authchain::openssh

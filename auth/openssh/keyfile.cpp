@@ -1,0 +1,245 @@
+#include "auth/openssh/keyfile.hpp"
+
+#include "auth/openssh/key.hpp"
+#include "auth/openssh/private_key_file.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+#include <system_error>
+#include <vector>
+
+namespace authchain::openssh {
+
+namespace {
+
+constexpr std::size_t max_key_file = 1024 * 1024;
+
+std::system_error os_error(const std::string& what) { return {errno, std::generic_category(), what}; }
+
+// Writes `text` to a temp file next to `path`, fsyncs it and renames it over `path`.
+void write_atomically(const std::filesystem::path& path, std::string_view text, mode_t mode) {
+    std::string tmp = path.string() + ".tmpXXXXXX";
+    int fd = ::mkstemp(tmp.data());  // created 0600
+    if (fd < 0) throw os_error("cannot create a temporary file for '" + path.string() + "'");
+    auto fail = [&](const std::string& what) {
+        auto err = os_error(what + " '" + tmp + "'");
+        ::close(fd);
+        ::unlink(tmp.c_str());
+        throw err;
+    };
+    if (::fchmod(fd, mode) != 0) fail("cannot chmod");
+    for (std::size_t done = 0; done < text.size();) {
+        ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) fail("cannot write");
+        done += static_cast<std::size_t>(n);
+    }
+    if (::fsync(fd) != 0) fail("cannot fsync");
+    if (::close(fd) != 0) {
+        auto err = os_error("cannot close '" + tmp + "'");
+        ::unlink(tmp.c_str());
+        throw err;
+    }
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        auto err = os_error("cannot rename '" + tmp + "' to '" + path.string() + "'");
+        ::unlink(tmp.c_str());
+        throw err;
+    }
+    std::filesystem::path dir = path.parent_path().empty() ? "." : path.parent_path();
+    int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+    if (dfd >= 0) {
+        ::fsync(dfd);  // make the rename durable; best effort
+        ::close(dfd);
+    }
+}
+
+bool path_exists(const std::filesystem::path& p) {
+    std::error_code ec;
+    return std::filesystem::symlink_status(p, ec).type() != std::filesystem::file_type::not_found;
+}
+
+std::optional<std::string> read_bounded(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return std::nullopt;
+    std::string text;
+    char buf[4096];
+    while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+        text.append(buf, static_cast<std::size_t>(in.gcount()));
+        if (text.size() > max_key_file) throw std::runtime_error("'" + path.string() + "' is too large");
+    }
+    return text;
+}
+
+std::vector<std::string_view> lines_of(std::string_view text) {
+    std::vector<std::string_view> lines;
+    while (!text.empty()) {
+        std::size_t nl = text.find('\n');
+        lines.push_back(text.substr(0, nl));
+        text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    }
+    return lines;
+}
+
+bool is_blank(char c) { return c == ' ' || c == '\t'; }
+
+std::string_view skip_blanks(std::string_view s) {
+    while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
+    return s;
+}
+
+std::string_view token(std::string_view s) {
+    std::size_t n = 0;
+    while (n < s.size() && !is_blank(s[n])) ++n;
+    return s.substr(0, n);
+}
+
+// As OpenSSH sshkey_read: "type <blanks> base64 <blanks>"; on success `s` is left at the comment.
+std::optional<PublicKey> read_key(std::string_view& s) {
+    std::string_view type = token(s);
+    if (type.size() == s.size()) return std::nullopt;  // the type must be followed by a blank
+    std::string_view rest = skip_blanks(s.substr(type.size()));
+    std::string_view b64 = token(rest);
+    if (b64.empty()) return std::nullopt;
+    try {
+        PublicKey key = PublicKey::from_base64(type, b64);
+        s = skip_blanks(rest.substr(b64.size()));
+        return key;
+    } catch (const FormatError&) {
+        return std::nullopt;
+    }
+}
+
+std::string format_line(const PublicKey& key, const std::optional<std::string>& comment) {
+    return std::to_string(key.bits()) + " " + key.fingerprint() + " " + (comment ? *comment : "no comment") + " (" +
+           key.type_label() + ")";
+}
+
+// As ssh-keygen's do_fingerprint: plain keys, authorized_keys options or known_hosts names before the key.
+std::vector<std::string> fingerprint_public_lines(std::string_view text) {
+    std::vector<std::string> out;
+    for (std::string_view line : lines_of(text)) {
+        std::string_view cp = skip_blanks(line);
+        if (cp.empty() || cp.front() == '#') continue;
+        std::optional<std::string> comment;
+        std::optional<PublicKey> key = read_key(cp);
+        if (!key) {
+            // Skip one leading field (options, quoted parts kept together) unless it is a number (SSH1 bits).
+            std::size_t digits = 0;
+            while (digits < cp.size() && cp[digits] >= '0' && cp[digits] <= '9') ++digits;
+            const bool ssh1 = digits > 0 && digits < cp.size() && is_blank(cp[digits]) &&
+                              cp.substr(0, digits).find_first_not_of('0') != std::string_view::npos;
+            if (!ssh1) {
+                bool quoted = false;
+                std::size_t i = 0;
+                for (; i < cp.size() && (quoted || !is_blank(cp[i])); ++i) {
+                    if (cp[i] == '\\' && i + 1 < cp.size() && cp[i + 1] == '"')
+                        ++i;
+                    else if (cp[i] == '"')
+                        quoted = !quoted;
+                }
+                if (i >= cp.size()) continue;
+                comment = std::string(cp.substr(0, i));  // ssh-keygen prints the options when there is no comment
+                cp = cp.substr(i + 1);
+            }
+            key = read_key(cp);
+            if (!key) continue;
+        }
+        if (!cp.empty() && cp.front() != '#') comment = std::string(cp);
+        out.push_back(format_line(*key, comment));
+    }
+    return out;
+}
+
+// As OpenSSH sshkey_try_load_public: the first plain key line; the comment
+// defaults to the file name.
+std::optional<std::pair<PublicKey, std::string>> load_public_file(const std::filesystem::path& path) {
+    auto text = read_bounded(path);
+    if (!text) return std::nullopt;
+    for (std::string_view line : lines_of(*text)) {
+        if (line.empty() || line.front() == '#') continue;
+        if (line.substr(0, 10) == "-----BEGIN") break;
+        std::string_view cp = skip_blanks(line);
+        if (cp.empty()) continue;
+        if (auto key = read_key(cp)) {
+            cp = cp.substr(0, cp.find_first_of("\r\n"));
+            return std::make_pair(*key, cp.empty() ? path.string() : std::string(cp));
+        }
+    }
+    return std::nullopt;
+}
+
+// As ssh-keygen's fingerprint_private.
+std::string fingerprint_private_file(const std::filesystem::path& path, std::string_view text,
+                                     std::optional<std::string_view> passphrase) {
+    std::optional<PublicKey> key;
+    std::optional<std::string> comment;
+    if (auto pub = load_public_file(std::filesystem::path(path.string() + ".pub"))) {
+        key = pub->first;
+        comment = pub->second;
+    } else if (is_openssh_private_key(text)) {
+        try {
+            key = PublicKey::from_blob(openssh_public_blob(text));
+        } catch (const FormatError&) {
+        }
+    }
+    if (!key || !comment || comment->empty()) {
+        try {
+            PrivateKey priv = PrivateKey::parse(text);  // succeeds only for unencrypted files
+            if (!key) key = priv.public_key();
+            comment = is_openssh_private_key(text) ? std::optional<std::string>(priv.comment()) : std::nullopt;
+        } catch (const FormatError&) {
+        }
+    }
+    if (!key && passphrase) {
+        PrivateKey priv = PrivateKey::parse(text, passphrase);
+        key = priv.public_key();
+        if (is_openssh_private_key(text)) comment = priv.comment();
+    }
+    if (!key) throw std::runtime_error(path.string() + " is not a key file.");
+    return format_line(*key, comment);
+}
+
+}  // namespace
+
+void write_keypair(const std::filesystem::path& path, std::string_view comment,
+                   std::optional<std::string_view> passphrase, std::string_view type, bool overwrite) {
+    if (comment.find_first_of("\r\n") != std::string_view::npos)
+        throw std::invalid_argument("a key comment cannot contain a line break");
+    const std::filesystem::path pub_path(path.string() + ".pub");
+    if (!overwrite) {
+        for (const auto& p : {path, pub_path})
+            if (path_exists(p)) throw std::runtime_error("'" + p.string() + "' already exists; not overwriting it");
+    }
+    PrivateKey key = type == "ed25519" ? PrivateKey::generate_ed25519()
+                     : type == "ecdsa" ? PrivateKey::generate_ecdsa_p256()
+                     : type == "rsa"   ? PrivateKey::generate_rsa(3072)
+                                       : throw std::invalid_argument("unknown key type '" + std::string(type) +
+                                                                     "' (use ed25519, ecdsa or rsa)");
+    write_atomically(path, key.to_openssh(comment, passphrase), 0600);
+    write_atomically(pub_path, key.public_key().to_line(comment) + "\n", 0644);
+}
+
+std::string fingerprint_line(const std::filesystem::path& path, std::optional<std::string_view> passphrase) {
+    auto text = read_bounded(path);
+    if (!text) throw std::runtime_error("cannot read '" + path.string() + "': " + std::strerror(errno));
+    std::vector<std::string_view> lines = lines_of(*text);
+    if (!lines.empty()) {
+        std::string_view first = skip_blanks(lines.front());
+        if (!first.empty() && first.front() != '#' && first.find("PRIVATE KEY") != std::string_view::npos)
+            return fingerprint_private_file(path, *text, passphrase);
+    }
+    std::vector<std::string> out = fingerprint_public_lines(*text);
+    if (out.empty()) throw std::runtime_error(path.string() + " is not a public key file.");
+    std::string joined;
+    for (const auto& l : out) joined += (joined.empty() ? "" : "\n") + l;
+    return joined;
+}
+
+}  // namespace authchain::openssh

@@ -1,0 +1,184 @@
+#include "auth/openssh/known_hosts.hpp"
+
+#include <botan/auto_rng.h>
+#include <botan/base64.h>
+#include <botan/mac.h>
+
+#include "auth/openssh/authorized_keys.hpp"
+#include "auth/openssh/patterns.hpp"
+
+namespace authchain::openssh {
+
+namespace {
+
+constexpr std::string_view hash_magic = "|1|";
+constexpr std::size_t salt_size = 20;  // SHA-1 output size, as OpenSSH requires
+
+bool is_space(char c) { return c == ' ' || c == '\t'; }
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+    while (!s.empty() && (is_space(s.back()) || s.back() == '\r')) s.remove_suffix(1);
+    return s;
+}
+
+std::string_view take_word(std::string_view& s) {
+    std::size_t n = 0;
+    while (n < s.size() && !is_space(s[n])) ++n;
+    std::string_view word = s.substr(0, n);
+    s = s.substr(n);
+    while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+    return word;
+}
+
+std::string lowered(std::string_view s) {
+    std::string out(s);
+    for (char& c : out)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return out;
+}
+
+// The salt of a hashed hostnames field, or nullopt if malformed.
+std::optional<Botan::secure_vector<std::uint8_t>> hashed_salt(std::string_view hosts) {
+    if (!hosts.starts_with(hash_magic)) return std::nullopt;
+    std::string_view rest = hosts.substr(hash_magic.size());
+    auto bar = rest.find('|');
+    if (bar == std::string_view::npos || bar > 64) return std::nullopt;
+    try {
+        auto salt = Botan::base64_decode(std::string(rest.substr(0, bar)));
+        if (salt.size() != salt_size) return std::nullopt;
+        return salt;
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+}
+
+// "|1|base64(salt)|base64(HMAC-SHA1(salt, name))".
+std::string hash_name(std::span<const std::uint8_t> salt, std::string_view name) {
+    auto mac = Botan::MessageAuthenticationCode::create_or_throw("HMAC(SHA-1)");
+    mac->set_key(salt.data(), salt.size());
+    mac->update(reinterpret_cast<const std::uint8_t*>(name.data()), name.size());
+    auto digest = mac->final();
+    return std::string(hash_magic) + Botan::base64_encode(salt.data(), salt.size()) + "|" +
+           Botan::base64_encode(digest);
+}
+
+}  // namespace
+
+std::string known_host_name(std::string_view host, std::uint16_t port) {
+    std::string name = lowered(host);
+    if (port == 0 || port == 22) return name;
+    return "[" + name + "]:" + std::to_string(port);
+}
+
+bool hosts_field_matches(std::string_view hosts, std::string_view name) {
+    if (hosts.starts_with('|')) {
+        auto salt = hashed_salt(hosts);
+        return salt && hash_name(*salt, name) == hosts;
+    }
+    return match_hostname(name, hosts) == ListMatch::positive;
+}
+
+KnownHosts parse_known_hosts(std::string_view text, std::string_view file_name) {
+    KnownHosts out;
+    std::size_t line_no = 0;
+    while (!text.empty()) {
+        auto nl = text.find('\n');
+        std::string_view line = text.substr(0, nl);
+        text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+        ++line_no;
+        std::string where = std::string(file_name) + ":" + std::to_string(line_no);
+        auto skip = [&](const std::string& why) { out.warnings.push_back(where + ": " + why + "; line skipped"); };
+        if (line.size() > max_known_hosts_line) {
+            skip("line longer than " + std::to_string(max_known_hosts_line) + " bytes");
+            continue;
+        }
+        line = trim(line);
+        if (line.empty() || line.front() == '#') continue;
+        if (out.entries.size() >= max_known_hosts_entries) {
+            out.warnings.push_back(where + ": more than " + std::to_string(max_known_hosts_entries) +
+                                   " keys; the rest of the file is ignored");
+            break;
+        }
+        bool revoked = false;
+        if (line.front() == '@') {
+            std::string_view marker = take_word(line);
+            if (marker == "@cert-authority") {
+                skip("@cert-authority lines are not supported");
+                continue;
+            }
+            if (marker != "@revoked") {
+                skip("unknown marker \"" + std::string(marker.substr(0, 32)) + "\"");
+                continue;
+            }
+            revoked = true;
+        }
+        std::string_view hosts = take_word(line);
+        std::string_view type = take_word(line);
+        std::string_view base64 = take_word(line);
+        if (hosts.starts_with('|') && !hashed_salt(hosts)) {
+            skip("bad hashed host name");
+            continue;
+        }
+        if (!is_key_type_name(type)) {
+            skip(type.empty() ? std::string("no key") : "unknown key type \"" + std::string(type.substr(0, 64)) + "\"");
+            continue;
+        }
+        if (base64.empty()) {
+            skip("no key after \"" + std::string(type) + "\"");
+            continue;
+        }
+        try {
+            out.entries.push_back({std::string(hosts), PublicKey::from_base64(type, base64),
+                                   std::string(trim(line)), revoked, where});
+        } catch (const FormatError& e) {
+            skip("unusable " + std::string(type) + " key: " + e.what());
+        }
+    }
+    return out;
+}
+
+HostKeyLookup lookup_host_key(const KnownHosts& known, std::string_view host, std::uint16_t port,
+                              const PublicKey& key) {
+    HostKeyLookup result;
+    result.name = known_host_name(host, port);
+    const KnownHost* listed = nullptr;
+    const KnownHost* other = nullptr;
+    for (const auto& entry : known.entries) {
+        bool same = entry.key == key;
+        if (entry.revoked) {
+            if (same) {
+                result.status = HostKeyStatus::revoked;
+                result.entry = &entry;
+                return result;
+            }
+            continue;
+        }
+        if (!hosts_field_matches(entry.hosts, result.name)) continue;
+        if (same) {
+            if (!listed) listed = &entry;
+        } else if (!other) {
+            other = &entry;
+        }
+    }
+    if (listed) {
+        result.status = HostKeyStatus::known;
+        result.entry = listed;
+    } else if (other) {
+        result.status = HostKeyStatus::changed;
+        result.entry = other;
+    }
+    return result;
+}
+
+std::string known_hosts_line(std::string_view host, std::uint16_t port, const PublicKey& key, bool hash) {
+    std::string name = known_host_name(host, port);
+    if (hash) {
+        Botan::AutoSeeded_RNG rng;
+        auto salt = rng.random_vec(salt_size);
+        name = hash_name(salt, name);
+    }
+    return name + " " + key.to_line() + "\n";
+}
+
+}  // namespace authchain::openssh

@@ -1,0 +1,108 @@
+// PrivateKey: generation, signing, and the file formats it reads and writes.
+#include "auth/openssh/file_mode.hpp"
+#include "auth/openssh/key.hpp"
+#include "auth/openssh/key_codec.hpp"
+#include "auth/openssh/pem_key.hpp"
+#include "auth/openssh/private_key_file.hpp"
+#include "auth/openssh/wire.hpp"
+
+#include <botan/ecdsa.h>
+#include <botan/ed25519.h>
+#include <botan/pubkey.h>
+#include <botan/rsa.h>
+#include <botan/system_rng.h>
+
+#include <fstream>
+#include <iterator>
+
+namespace authchain::openssh {
+
+PrivateKey::PrivateKey(std::unique_ptr<Botan::Private_Key> key, std::string comment)
+    : key_(std::move(key)), comment_(std::move(comment)) {
+    if (!key_) throw FormatError("no private key");
+    codec::check_private(*key_);
+    public_ = PublicKey::from_blob(codec::public_blob(*key_));
+}
+
+PrivateKey::PrivateKey(PrivateKey&&) noexcept = default;
+PrivateKey& PrivateKey::operator=(PrivateKey&&) noexcept = default;
+PrivateKey::~PrivateKey() = default;
+
+const Botan::Private_Key& PrivateKey::botan_key() const { return *key_; }
+
+PrivateKey PrivateKey::generate_ed25519() {
+    return PrivateKey(std::make_unique<Botan::Ed25519_PrivateKey>(Botan::system_rng()), "");
+}
+
+PrivateKey PrivateKey::generate_ecdsa_p256() {
+    return PrivateKey(
+        std::make_unique<Botan::ECDSA_PrivateKey>(Botan::system_rng(), Botan::EC_Group("secp256r1")), "");
+}
+
+PrivateKey PrivateKey::generate_rsa(std::size_t bits) {
+    if (bits < 2048 || bits > 8192) throw std::invalid_argument("RSA key size must be 2048..8192 bits");
+    return PrivateKey(std::make_unique<Botan::RSA_PrivateKey>(Botan::system_rng(), bits), "");
+}
+
+PrivateKey PrivateKey::parse(std::string_view file_text, std::optional<std::string_view> passphrase) {
+    return parse(file_text, passphrase, default_max_kdf_rounds);
+}
+
+PrivateKey PrivateKey::parse(std::string_view file_text, std::optional<std::string_view> passphrase,
+                             unsigned max_kdf_rounds) {
+    if (is_openssh_private_key(file_text)) {
+        OpensshPrivateKey parsed = parse_openssh_private(file_text, passphrase, max_kdf_rounds);
+        return PrivateKey(std::move(parsed.key), std::move(parsed.comment));
+    }
+    return PrivateKey(parse_pem_private(file_text, passphrase), "");
+}
+
+PrivateKey PrivateKey::load(const std::filesystem::path& path, std::optional<std::string_view> passphrase) {
+    check_file_mode(path, true);
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw std::runtime_error("cannot read private key '" + path.string() + "'");
+    Botan::secure_vector<char> text;
+    char buf[4096];
+    while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+        text.insert(text.end(), buf, buf + in.gcount());
+        if (text.size() > max_private_key_text)
+            throw FormatError("private key file '" + path.string() + "' is too large");
+    }
+    Botan::secure_scrub_memory(buf, sizeof buf);
+    try {
+        return parse(std::string_view(text.data(), text.size()), passphrase);
+    } catch (const FormatError& e) {
+        throw FormatError(path.string() + ": " + e.what());
+    }
+}
+
+PublicKey PrivateKey::public_key() const { return public_; }
+
+const std::string& PrivateKey::comment() const { return comment_; }
+
+Bytes PrivateKey::sign(ByteView message) const {
+    auto& rng = Botan::system_rng();
+    WireWriter out;
+    const std::string& type = public_.type();
+    if (type == codec::ed25519_type) {
+        Botan::PK_Signer signer(*key_, rng, "Pure");
+        out.string(type).string(signer.sign_message(message.data(), message.size(), rng));
+    } else if (type == codec::ecdsa_type) {
+        Botan::PK_Signer signer(*key_, rng, "EMSA1(SHA-256)", Botan::IEEE_1363);
+        auto rs = signer.sign_message(message.data(), message.size(), rng);  // r || s, 32 bytes each
+        ByteView view(rs);
+        WireWriter inner;
+        inner.mpint(view.first(rs.size() / 2)).mpint(view.subspan(rs.size() / 2));
+        out.string(type).string(inner.data());
+    } else {
+        Botan::PK_Signer signer(*key_, rng, "EMSA3(SHA-512)");
+        out.string("rsa-sha2-512").string(signer.sign_message(message.data(), message.size(), rng));
+    }
+    return out.bytes();
+}
+
+std::string PrivateKey::to_openssh(std::string_view comment, std::optional<std::string_view> passphrase) const {
+    return write_openssh_private(*key_, comment, passphrase);
+}
+
+}  // namespace authchain::openssh

@@ -1,0 +1,153 @@
+// The authchain binary: exit codes, --version, keygen and fingerprint
+// against ssh-keygen.
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "tests/support/run.hpp"
+
+namespace {
+
+std::string binary() {
+    const char* root = std::getenv("AUTHCHAIN_BUILD_ROOT");
+    REQUIRE(root != nullptr);
+    return std::string(root) + "/tools/authchain";
+}
+
+std::string arg(const std::filesystem::path& p) { return "'" + p.string() + "'"; }
+
+struct Result {
+    int status;
+    std::string output;
+};
+
+Result cli(const std::string& args) {
+    Result r;
+    r.status = authchain::test::shell(binary() + " " + args + " </dev/null", &r.output);
+    return r;
+}
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+bool have_ssh_keygen() { return authchain::test::shell("command -v ssh-keygen >/dev/null") == 0; }
+
+// The first two fields ("type base64") of a public key line.
+std::string key_part(const std::string& line) {
+    auto first = line.find(' ');
+    auto second = line.find_first_of(" \n", first + 1);
+    return line.substr(0, second);
+}
+
+}  // namespace
+
+TEST_CASE("--version and --help exit 0") {
+    auto v = cli("--version");
+    CHECK(v.status == 0);
+    CHECK(contains(v.output, "authchain 0."));
+    auto h = cli("gate --help");
+    CHECK(h.status == 0);
+    CHECK(contains(h.output, "--config"));
+}
+
+TEST_CASE("usage errors exit 2") {
+    CHECK(cli("").status == 2);
+    CHECK(cli("frobnicate").status == 2);
+    CHECK(cli("gate").status == 2);
+    CHECK(cli("keygen -t dsa -f /nonexistent/x").status == 2);
+}
+
+TEST_CASE("gate --config with a bad file exits 2 naming file:line:key") {
+    authchain::test::TempDir dir;
+    authchain::test::write_file(dir / "bad.toml", "listen = \":7000\"\nbackend = \"h:1\"\nbogus_key = 1\n");
+    auto r = cli("gate --config " + arg(dir / "bad.toml"));
+    CHECK(r.status == 2);
+    CHECK(contains(r.output, "bad.toml:3: bogus_key: unknown key"));
+
+    auto missing = cli("gate --config " + arg(dir / "none.toml"));
+    CHECK(missing.status == 2);
+    CHECK(contains(missing.output, "none.toml: config file not found"));
+
+    authchain::test::write_file(dir / "t.toml", "server = \"127.0.0.1:1\"\n");
+    auto no_listen = cli("tunnel --config " + arg(dir / "t.toml"));
+    CHECK(no_listen.status == 2);
+    CHECK(contains(no_listen.output, "t.toml:1: listen: missing required key"));
+}
+
+TEST_CASE("gate --check: a chain that authenticates nobody is loaded with a loud warning") {
+    authchain::test::TempDir dir;
+    authchain::test::write_file(dir / "open.toml",
+                     "listen = \":7000\"\nbackend = \"127.0.0.1:8000\"\n[[layer]]\nkind = \"ip_filter\"\n"
+                     "allow = [\"127.0.0.1\"]\n");
+    auto r = cli("gate --check --config " + arg(dir / "open.toml"));
+    CHECK(r.status == 0);
+    CHECK(contains(r.output, "WARNING"));
+    CHECK(contains(r.output, "no layer authenticates"));
+    CHECK(contains(r.output, "127.0.0.1:7000 -> 127.0.0.1:8000 via ip_filter"));
+}
+
+TEST_CASE("keygen writes a key pair that ssh-keygen reads; fingerprint matches ssh-keygen -l") {
+    if (!have_ssh_keygen()) {
+        MESSAGE("ssh-keygen not installed: skipped");
+        return;
+    }
+    authchain::test::TempDir dir;
+    for (std::string type : {"ed25519", "ecdsa", "rsa"}) {
+        CAPTURE(type);
+        auto key = dir / ("id_" + type);
+        auto r = cli("keygen -t " + type + " -f " + arg(key) + " -C 'me@test'");
+        REQUIRE(r.status == 0);
+        CHECK((std::filesystem::status(key).permissions() & std::filesystem::perms::all) ==
+              (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
+        std::string derived;
+        REQUIRE(authchain::test::shell("ssh-keygen -y -f " + arg(key), &derived) == 0);
+        CHECK(key_part(derived) == key_part(authchain::test::read_file(key.string() + ".pub")));
+
+        std::string theirs;
+        REQUIRE(authchain::test::shell("ssh-keygen -l -f " + arg(key.string() + ".pub"), &theirs) == 0);
+        auto ours = cli("fingerprint " + arg(key.string() + ".pub"));
+        CHECK(ours.status == 0);
+        CHECK(ours.output == theirs);
+        CHECK(contains(ours.output, "me@test"));
+        CHECK(contains(r.output, theirs.substr(theirs.find(' ') + 1, 50)));
+    }
+    // Refuses to overwrite.
+    auto again = cli("keygen -f " + arg(dir / "id_ed25519") + " -C x");
+    CHECK(again.status == 2);
+}
+
+TEST_CASE("keygen -N: ssh-keygen opens the key with the passphrase only") {
+    if (!have_ssh_keygen()) {
+        MESSAGE("ssh-keygen not installed: skipped");
+        return;
+    }
+    authchain::test::TempDir dir;
+    auto key = dir / "id";
+    REQUIRE(cli("keygen -f " + arg(key) + " -N 'secret words' -C c").status == 0);
+    std::string out;
+    CHECK(authchain::test::shell("ssh-keygen -y -P 'secret words' -f " + arg(key), &out) == 0);
+    CHECK(key_part(out) == key_part(authchain::test::read_file(key.string() + ".pub")));
+    CHECK(authchain::test::shell("ssh-keygen -y -P 'wrong' -f " + arg(key)) != 0);
+}
+
+TEST_CASE("fingerprint of keys ssh-keygen made matches ssh-keygen -l") {
+    if (!have_ssh_keygen()) {
+        MESSAGE("ssh-keygen not installed: skipped");
+        return;
+    }
+    authchain::test::TempDir dir;
+    for (std::string type : {"ed25519", "ecdsa", "rsa"}) {
+        CAPTURE(type);
+        auto key = dir / ("k_" + type);
+        REQUIRE(authchain::test::shell("ssh-keygen -q -t " + type + " -N '' -C 'made by ssh' -f " + arg(key)) == 0);
+        for (auto file : {key.string(), key.string() + ".pub"}) {
+            std::string theirs;
+            REQUIRE(authchain::test::shell("ssh-keygen -l -f '" + file + "'", &theirs) == 0);
+            auto ours = cli("fingerprint '" + file + "'");
+            CHECK(ours.status == 0);
+            CHECK(ours.output == theirs);
+        }
+    }
+    auto missing = cli("fingerprint " + arg(dir / "nothing"));
+    CHECK(missing.status == 2);
+}

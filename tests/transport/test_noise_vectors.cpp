@@ -1,0 +1,216 @@
+// Known-answer tests for the Noise module: every NN vector of
+// tests/vectors/noise-nn.json byte for byte, and CipherState's nonce and
+// rekey rules.
+#include <doctest/doctest.h>
+
+#include <botan/hex.h>
+#include <cstdlib>
+#include <fstream>
+#include <limits>
+#include <nlohmann/json.hpp>
+
+#include "transport/noise/handshake_state.hpp"
+
+using namespace authchain;
+using namespace authchain::noise;
+using Botan::secure_vector;
+
+namespace {
+
+nlohmann::json load_vectors() {
+    const char* root = std::getenv("AUTHCHAIN_SOURCE_ROOT");
+    REQUIRE(root != nullptr);
+    std::ifstream in(std::string(root) + "/tests/vectors/noise-nn.json");
+    REQUIRE(in.good());
+    return nlohmann::json::parse(in);
+}
+
+Bytes hex(const nlohmann::json& value) { return Botan::hex_decode(value.get<std::string>()); }
+secure_vector<std::uint8_t> secret_hex(const nlohmann::json& value) {
+    return Botan::hex_decode_locked(value.get<std::string>());
+}
+Bytes plain(const secure_vector<std::uint8_t>& v) { return Bytes(v.begin(), v.end()); }
+
+Bytes encrypt(CipherState& cs, const Bytes& payload) {
+    secure_vector<std::uint8_t> buffer(payload.begin(), payload.end());
+    cs.encrypt_with_ad({}, buffer);
+    return Bytes(buffer.begin(), buffer.end());
+}
+
+Bytes decrypt(CipherState& cs, const Bytes& ciphertext) {
+    secure_vector<std::uint8_t> buffer(ciphertext.begin(), ciphertext.end());
+    cs.decrypt_with_ad({}, buffer);
+    return Bytes(buffer.begin(), buffer.end());
+}
+
+CipherState keyed(Cipher cipher, std::uint8_t fill = 7) {
+    CipherState cs(cipher);
+    cs.initialize_key(secure_vector<std::uint8_t>(KEYLEN, fill));
+    return cs;
+}
+
+}  // namespace
+
+TEST_CASE("noise: every NN vector, byte for byte") {
+    auto doc = load_vectors();
+    REQUIRE(doc["vectors"].size() == 6);
+    for (const auto& v : doc["vectors"]) {
+        const std::string name = v["protocol_name"];
+        CAPTURE(name);
+        REQUIRE(name.rfind("Noise_NN_", 0) == 0);
+        auto suite = parse_suite(name.substr(9));
+        REQUIRE(suite.has_value());
+        CHECK(suite->protocol_name() == name);
+
+        HandshakeState init(*suite, Role::initiator, hex(v["init_prologue"]), secret_hex(v["init_ephemeral"]));
+        HandshakeState resp(*suite, Role::responder, hex(v["resp_prologue"]), secret_hex(v["resp_ephemeral"]));
+        const auto& messages = v["messages"];
+        REQUIRE(messages.size() >= 2);
+
+        // Message 1: initiator -> responder.
+        Bytes m1 = init.write_message(hex(messages[0]["payload"]));
+        CHECK(m1 == hex(messages[0]["ciphertext"]));
+        CHECK(plain(resp.read_message(m1)) == hex(messages[0]["payload"]));
+        // Message 2: responder -> initiator.
+        Bytes m2 = resp.write_message(hex(messages[1]["payload"]));
+        CHECK(m2 == hex(messages[1]["ciphertext"]));
+        CHECK(plain(init.read_message(m2)) == hex(messages[1]["payload"]));
+
+        REQUIRE(init.finished());
+        REQUIRE(resp.finished());
+        auto i = init.split();
+        auto r = resp.split();
+        CHECK(i.handshake_hash == hex(v["handshake_hash"]));
+        CHECK(r.handshake_hash == i.handshake_hash);
+
+        // Transport: even messages from the initiator, odd from the responder.
+        for (std::size_t n = 2; n < messages.size(); ++n) {
+            CAPTURE(n);
+            auto& sender = n % 2 == 0 ? i.send : r.send;
+            auto& receiver = n % 2 == 0 ? r.receive : i.receive;
+            Bytes ct = encrypt(sender, hex(messages[n]["payload"]));
+            CHECK(ct == hex(messages[n]["ciphertext"]));
+            CHECK(decrypt(receiver, ct) == hex(messages[n]["payload"]));
+        }
+    }
+}
+
+TEST_CASE("noise: a tampered handshake message fails and a prologue mismatch diverges") {
+    Suite suite{Cipher::ChaChaPoly, Hash::SHA256};
+    SUBCASE("tampered message 2") {
+        HandshakeState init(suite, Role::initiator, {});
+        HandshakeState resp(suite, Role::responder, {});
+        resp.read_message(init.write_message({}));
+        Bytes m2 = resp.write_message({});
+        m2.back() ^= 1;
+        CHECK_THROWS_AS(init.read_message(m2), NoiseError);
+    }
+    SUBCASE("different prologues") {
+        const Bytes a{1}, b{2};
+        HandshakeState init(suite, Role::initiator, a);
+        HandshakeState resp(suite, Role::responder, b);
+        resp.read_message(init.write_message({}));
+        CHECK_THROWS_AS(init.read_message(resp.write_message({})), NoiseError);
+    }
+    SUBCASE("short, out of turn, low-order key") {
+        HandshakeState init(suite, Role::initiator, {});
+        HandshakeState resp(suite, Role::responder, {});
+        CHECK_THROWS_AS(init.read_message(Bytes(48, 1)), NoiseError);  // not its turn
+        CHECK_THROWS_AS(resp.write_message({}), NoiseError);           // not its turn
+        CHECK_THROWS_AS(resp.read_message(Bytes(31, 1)), NoiseError);  // shorter than e
+        CHECK_THROWS_AS(resp.split(), NoiseError);
+        // The all-zero point gives an all-zero DH result: refused.
+        HandshakeState resp2(suite, Role::responder, {});
+        resp2.read_message(Bytes(32, 0));
+        CHECK_THROWS_AS(resp2.write_message({}), NoiseError);
+    }
+    SUBCASE("message 2 too short for its tag") {
+        HandshakeState init(suite, Role::initiator, {});
+        init.write_message({});
+        CHECK_THROWS_AS(init.read_message(Bytes(47, 9)), NoiseError);
+    }
+}
+
+TEST_CASE("noise: CipherState nonces") {
+    for (Cipher cipher : {Cipher::ChaChaPoly, Cipher::AESGCM}) {
+        CAPTURE(static_cast<int>(cipher));
+        SUBCASE("no key: identity") {
+            CipherState cs(cipher);
+            CHECK_FALSE(cs.has_key());
+            CHECK(encrypt(cs, Bytes{1, 2, 3}) == Bytes{1, 2, 3});
+            CHECK(cs.nonce() == 0);
+        }
+        SUBCASE("nonce increments; replay and reorder fail; failure keeps the nonce") {
+            auto tx = keyed(cipher), rx = keyed(cipher);
+            Bytes c0 = encrypt(tx, {10});
+            Bytes c1 = encrypt(tx, {11});
+            CHECK(tx.nonce() == 2);
+            CHECK(c0.size() == 1 + TAGLEN);
+            CHECK_THROWS_AS(decrypt(rx, c1), NoiseError);  // reordered
+            CHECK(rx.nonce() == 0);
+            CHECK(decrypt(rx, c0) == Bytes{10});
+            CHECK_THROWS_AS(decrypt(rx, c0), NoiseError);  // replayed
+            CHECK(decrypt(rx, c1) == Bytes{11});
+        }
+        SUBCASE("a bad tag wipes the buffer") {
+            auto tx = keyed(cipher), rx = keyed(cipher);
+            Bytes ct = encrypt(tx, Bytes(40, 0x55));
+            ct[3] ^= 0x80;
+            secure_vector<std::uint8_t> buffer(ct.begin(), ct.end());
+            CHECK_THROWS_AS(rx.decrypt_with_ad({}, buffer), NoiseError);
+            for (auto b : buffer) REQUIRE(b == 0);
+        }
+        SUBCASE("ad is authenticated") {
+            auto tx = keyed(cipher), rx = keyed(cipher);
+            const Bytes ad1{1}, ad2{2};
+            secure_vector<std::uint8_t> buffer{5, 6};
+            tx.encrypt_with_ad(ad1, buffer);
+            CHECK_THROWS_AS(rx.decrypt_with_ad(ad2, buffer), NoiseError);
+        }
+        SUBCASE("2^64-1 is reserved") {
+            auto tx = keyed(cipher), rx = keyed(cipher);
+            const auto max = std::numeric_limits<std::uint64_t>::max();
+            tx.set_nonce(max - 1);
+            rx.set_nonce(max - 1);
+            Bytes ct = encrypt(tx, {1});
+            CHECK(decrypt(rx, ct) == Bytes{1});
+            CHECK(tx.nonce() == max);
+            CHECK_THROWS_AS(encrypt(tx, {1}), NoiseError);
+            CHECK_THROWS_AS(decrypt(rx, ct), NoiseError);
+        }
+        SUBCASE("rekey: both sides agree, old key no longer works, nonce kept") {
+            auto tx = keyed(cipher), rx = keyed(cipher), stale = keyed(cipher);
+            encrypt(tx, {1});
+            decrypt(rx, encrypt(stale, {1}));
+            tx.rekey();
+            rx.rekey();
+            CHECK(tx.nonce() == 1);
+            Bytes ct = encrypt(tx, {2});
+            CHECK_THROWS_AS(decrypt(stale, ct), NoiseError);
+            CHECK(decrypt(rx, ct) == Bytes{2});
+        }
+        SUBCASE("rekey is ENCRYPT(k, 2^64-1, empty, zeros)[:32]") {
+            const secure_vector<std::uint8_t> k(KEYLEN, 7);
+            auto mode = Botan::AEAD_Mode::create_or_throw(std::string(botan_aead_name(cipher)), Botan::ENCRYPTION);
+            mode->set_key(k);
+            mode->start(Bytes{0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff});
+            secure_vector<std::uint8_t> block(32, 0);
+            mode->finish(block);
+            block.resize(32);
+            CipherState expected(cipher);
+            expected.initialize_key(block);
+            auto cs = keyed(cipher);
+            cs.rekey();
+            CHECK(encrypt(cs, {9, 9}) == encrypt(expected, {9, 9}));
+        }
+    }
+}
+
+TEST_CASE("noise: suite names") {
+    CHECK(parse_suite("25519_AESGCM_SHA256") == Suite{Cipher::AESGCM, Hash::SHA256});
+    CHECK(parse_suite("25519_ChaChaPoly_BLAKE2b") == Suite{Cipher::ChaChaPoly, Hash::BLAKE2b});
+    CHECK_FALSE(parse_suite("448_AESGCM_SHA256"));
+    CHECK_FALSE(parse_suite("25519_AESGCM_BLAKE2s"));
+    CHECK_FALSE(parse_suite(""));
+    CHECK(Suite{Cipher::AESGCM, Hash::SHA512}.protocol_name() == "Noise_NN_25519_AESGCM_SHA512");
+}

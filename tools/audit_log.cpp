@@ -1,0 +1,129 @@
+#include "tools/audit_log.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <ctime>
+#include <system_error>
+
+namespace authchain::tools {
+
+namespace {
+
+std::int64_t ms(std::chrono::steady_clock::duration d) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+}
+
+}  // namespace
+
+std::string iso8601_utc(std::chrono::system_clock::time_point t) {
+    auto since = t.time_since_epoch();
+    auto secs = std::chrono::floor<std::chrono::seconds>(since);
+    auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(since - secs).count();
+    std::time_t tt = static_cast<std::time_t>(secs.count());
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    char buf[40];
+    std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    std::snprintf(buf + n, sizeof buf - n, ".%03dZ", static_cast<int>(millis));
+    return buf;
+}
+
+std::string endpoint_text(const asio::ip::tcp::endpoint& e) {
+    auto addr = e.address();
+    if (addr.is_v6()) return "[" + addr.to_string() + "]:" + std::to_string(e.port());
+    return addr.to_string() + ":" + std::to_string(e.port());
+}
+
+nlohmann::json identity_json(const Credentials& c) {
+    auto out = nlohmann::json::object();
+    auto add = [&](const char* name, const Fact<std::string>& f) {
+        if (f) out[name] = *f;
+    };
+    add("key_fingerprint", c.key_fingerprint);
+    add("key_type", c.key_type);
+    add("key_comment", c.key_comment);
+    add("host_name", c.host_name);
+    add("user", c.user);
+    add("cert_subject", c.cert_subject);
+    add("psk_id", c.psk_id);
+    for (const auto& [k, v] : c.extra()) out["extra"][k] = v;
+    return out;
+}
+
+nlohmann::json to_json(const ConnectionAudit& a) {
+    nlohmann::json j;
+    j["time"] = iso8601_utc(a.time);
+    j["event"] = "connection";
+    j["peer"] = endpoint_text(a.peer);
+    j["layers"] = a.layers;
+    j["identity"] = a.credentials ? identity_json(*a.credentials) : nlohmann::json::object();
+    j["verdict"] = a.verdict;
+    if (!a.reason.empty()) j["reason"] = a.reason;
+    if (!a.detail.empty()) j["detail"] = a.detail;
+    j["handshake_ms"] = ms(a.handshake);
+    if (a.close) {
+        j["bytes_in"] = a.close->bytes_in;
+        j["bytes_out"] = a.close->bytes_out;
+        j["duration_ms"] = ms(a.close->duration);
+        j["closed_by"] = a.close->closed_by;
+    }
+    return j;
+}
+
+nlohmann::json to_json(const AuditRecord& r) {
+    ConnectionAudit a;
+    a.time = r.time;
+    a.peer = r.peer;
+    a.layers = r.layers_passed;
+    a.verdict = r.accepted ? "accepted" : "denied";
+    if (r.reason) a.reason = std::string(to_string(*r.reason));
+    a.detail = r.detail;
+    a.handshake = r.duration;
+    return to_json(a);
+}
+
+nlohmann::json event_json(std::string_view name, nlohmann::json fields) {
+    nlohmann::json j;
+    j["time"] = iso8601_utc(std::chrono::system_clock::now());
+    j["event"] = name;
+    if (fields.is_object()) j.update(fields);
+    return j;
+}
+
+AuditLog::AuditLog(const std::string& target) {
+    if (target.empty()) return;
+    if (target == "-") {
+        fd_ = STDOUT_FILENO;
+        return;
+    }
+    fd_ = ::open(target.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "audit log " + target);
+    owned_ = true;
+}
+
+AuditLog::~AuditLog() {
+    if (owned_) ::close(fd_);
+}
+
+void AuditLog::write(const nlohmann::json& entry) {
+    if (fd_ < 0) return;
+    // Invalid UTF-8 from a peer must not throw: replace it.
+    std::string line = entry.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    std::lock_guard lock(mutex_);
+    std::size_t done = 0;
+    while (done < line.size()) {
+        ssize_t n = ::write(fd_, line.data() + done, line.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            if (!write_failed_) std::fprintf(stderr, "authchain: cannot write the audit log\n");
+            write_failed_ = true;
+            return;
+        }
+        done += static_cast<std::size_t>(n);
+    }
+}
+
+}  // namespace authchain::tools

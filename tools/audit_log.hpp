@@ -1,0 +1,97 @@
+// The audit log of the gate and the tunnel: one JSON object per line.
+//
+// One "connection" line per connection: a refused one when it is refused,
+// an accepted one when it closes (with the bytes each way). Other events
+// (start, reload, stop) have their own "event" value. Lines are built with
+// nlohmann::json, never by pasting strings, so a peer-controlled value
+// (a key comment, a user name) cannot forge a field or a line.
+//
+// Connection line fields:
+//   time          ISO 8601 UTC with milliseconds, when the connection arrived
+//   event         "connection"
+//   peer          "127.0.0.1:5555"
+//   layers        layers passed, in order
+//   identity      {key_fingerprint, key_type, key_comment, host_name, user,
+//                  cert_subject, psk_id} -- only the facts proven
+//   verdict       "accepted" | "denied" | "error"
+//   reason        coarse reason ("denied", "busy", ..., "backend unavailable",
+//                 "backend error", "client error", "shutdown") -- absent when
+//                 accepted and closed cleanly
+//   detail        local detail (never sent to the peer)
+//   handshake_ms  duration of the chain
+//   bytes_in      client -> backend (accepted only)
+//   bytes_out     backend -> client (accepted only)
+//   duration_ms   whole session (accepted only)
+//   closed_by     who ended first: "client" | "backend" ("server" for the
+//                 tunnel) | "gate"/"tunnel" (closed at shutdown) (accepted only)
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "compose/combinators.hpp"
+#include "compose/credentials.hpp"
+
+namespace authchain::tools {
+
+// "2026-11-25T08:40:00.123Z"
+std::string iso8601_utc(std::chrono::system_clock::time_point t);
+
+// "127.0.0.1:5555", "[::1]:5555"
+std::string endpoint_text(const asio::ip::tcp::endpoint& e);
+
+// What the log says about one connection.
+struct ConnectionAudit {
+    std::chrono::system_clock::time_point time;
+    asio::ip::tcp::endpoint peer;
+    std::vector<std::string> layers;
+    const Credentials* credentials = nullptr;  // identity of an accepted session
+    std::string verdict;                       // "accepted", "denied", "error"
+    std::string reason;                        // coarse; empty = none
+    std::string detail;                        // local
+    std::chrono::steady_clock::duration handshake{};
+    // Set once an accepted session is over.
+    struct Close {
+        std::uint64_t bytes_in = 0, bytes_out = 0;
+        std::chrono::steady_clock::duration duration{};
+        std::string closed_by;
+    };
+    std::optional<Close> close;
+};
+
+// The identity facts of `c` as a JSON object (only the proven ones).
+nlohmann::json identity_json(const Credentials& c);
+nlohmann::json to_json(const ConnectionAudit& a);
+// A refused attempt as the Server driver reports it.
+nlohmann::json to_json(const AuditRecord& r);
+// Any other event: {"time", "event": name} merged with `fields`.
+nlohmann::json event_json(std::string_view name, nlohmann::json fields = nlohmann::json::object());
+
+class AuditLog {
+public:
+    // `target`: a path (opened O_WRONLY|O_APPEND|O_CREAT|O_CLOEXEC, created
+    // 0600), "-" for stdout, or empty for no log. Throws std::system_error
+    // if the file cannot be opened.
+    explicit AuditLog(const std::string& target);
+    ~AuditLog();
+    AuditLog(const AuditLog&) = delete;
+    AuditLog& operator=(const AuditLog&) = delete;
+
+    bool enabled() const noexcept { return fd_ >= 0; }
+    // Appends `entry` as one line with a single write(2); thread-safe.
+    // A failed write is reported once on stderr and otherwise ignored.
+    void write(const nlohmann::json& entry);
+
+private:
+    int fd_ = -1;
+    bool owned_ = false;
+    bool write_failed_ = false;
+    std::mutex mutex_;
+};
+
+}  // namespace authchain::tools

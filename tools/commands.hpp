@@ -1,0 +1,20 @@
+// The long-running subcommands of the authchain command (tools/gate.cpp,
+// tools/tunnel.cpp, tools/probe.cpp). Each returns the process exit code:
+// 0 ok, 2 usage or config error, 3 denied, 4 network error.
+#pragma once
+
+#include "tools/config.hpp"
+
+namespace authchain::tools {
+
+// Listens on config.listen, runs each connection through config.chain,
+// then connects to config.backend and pumps bytes both ways.
+int run_gate(const GateConfig& config);
+// Listens on config.listen; per local connection connects to
+// config.server, runs the client chain, then pumps bytes both ways.
+int run_tunnel(const TunnelConfig& config);
+// Connects to config.server once, runs the client chain, prints who the
+// server proved to be and the outcome.
+int run_probe(const TunnelConfig& config);
+
+}  // namespace authchain::tools

@@ -1,0 +1,48 @@
+// Pump: copies bytes both ways between two connected Streams until both
+// directions are done.
+//
+//     PumpSummary s = co_await pump(client, backend);
+//
+// - Each direction owns one fixed buffer (PumpOptions::buffer_size) and
+//   writes it out completely before reading again: a slow reader slows the
+//   writer on the other side (backpressure); memory stays bounded whatever
+//   the speeds.
+// - End of stream on one side is passed on as a half-close (shutdown_send)
+//   on the other; the opposite direction keeps flowing.
+// - An error on either side (read, write or shutdown) closes both streams,
+//   which ends the other direction too.
+// Both streams must live on the calling coroutine's executor (a strand).
+#pragma once
+
+#include <asio/awaitable.hpp>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "compose/stream.hpp"
+
+namespace authchain {
+
+struct PumpOptions {
+    std::size_t buffer_size = 64 * 1024;  // per direction
+};
+
+// Which side ended first (end of stream or error), as seen by the pump.
+enum class PumpSide { none, a, b };
+
+struct PumpSummary {
+    std::uint64_t a_to_b = 0;  // bytes read from a and written to b
+    std::uint64_t b_to_a = 0;
+    PumpSide first_closed = PumpSide::none;
+    bool error = false;  // a direction failed; both streams were closed
+    std::string error_text;  // the first failure, e.g. "b: write: Connection reset by peer"
+};
+
+// Runs until both directions are done; never throws for I/O errors (they
+// land in the summary). Both streams are closed when it returns with an
+// error; on a clean finish both were half-closed and are left to the caller.
+asio::awaitable<PumpSummary> pump(Stream& a, Stream& b, PumpOptions options = {});
+
+std::string_view to_string(PumpSide side);
+
+}  // namespace authchain

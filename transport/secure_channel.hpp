@@ -1,0 +1,52 @@
+// secure_channel: an encrypted, unauthenticated stream layer (Noise NN).
+//
+//     auto chain = secure_channel() | public_key(authorized_keys);      // server
+//     auto chain = client::secure_channel() | client::public_key(key);  // client
+//
+// Runs the Noise_NN_25519_<cipher>_<hash> handshake (Noise revision 34)
+// with one-round-trip suite negotiation, then returns the session over an
+// encrypted record stream: protection() is confidential, not
+// peer-authenticated, with the handshake hash as channel id. The layer adds
+// `channel_id` to the credentials (proven by "secure_channel") and a note
+// naming the protocol. Neither peer is authenticated here: a later layer
+// must sign the channel id (public_key, psk, ...) to stop a man in the
+// middle. Protocol: transport/secure_channel.md.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "compose/session.hpp"
+
+namespace authchain {
+
+// The suites this build knows, strongest-and-fastest first:
+// "25519_AESGCM_SHA256", "25519_ChaChaPoly_SHA256", "25519_AESGCM_SHA512",
+// "25519_ChaChaPoly_SHA512", "25519_AESGCM_BLAKE2b", "25519_ChaChaPoly_BLAKE2b".
+std::vector<std::string> secure_channel_suites();
+
+struct SecureChannelOptions {
+    // Preference order. The client offers them in this order; the server
+    // picks the first of ITS list that the client offered. 1 to 16 names.
+    std::vector<std::string> suites = secure_channel_suites();
+    // The sender switches to a fresh key (a rekey record, then Noise's
+    // Rekey()) after this many data records or plaintext bytes sent under
+    // one key, whichever comes first. Each side applies its own limits to
+    // what it sends; both must be at least 1.
+    std::uint64_t rekey_after_records = std::uint64_t{1} << 20;
+    std::uint64_t rekey_after_bytes = std::uint64_t{1} << 30;
+};
+
+// Server side (Noise responder). Throws std::invalid_argument naming the
+// text of an unknown suite, or for an empty/oversized list or a zero limit.
+// Denies with protocol_error: a peer that is not an authchain secure
+// channel, no common suite, any failed handshake message.
+Authenticator secure_channel(SecureChannelOptions options = {});
+
+namespace client {
+// Client side (Noise initiator); same options and errors.
+Authenticator secure_channel(SecureChannelOptions options = {});
+}  // namespace client
+
+}  // namespace authchain
