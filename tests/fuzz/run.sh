@@ -9,7 +9,7 @@ seconds=${1:-60}; shift || true
 build=build-fuzz
 if [ ! -d "$build" ]; then
   CXX=clang++-14 CC=clang-14 meson setup "$build" --wrap-mode=nofallback \
-    -Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized
+    -Dfuzzing=true -Db_lundef=false -Dbuildtype=debugoptimized
 fi
 ninja -C "$build" -j2
 targets=("$@")
