@@ -8,10 +8,12 @@
 # Shows: PING and a SET/GET round trip through the tunnel; a tunnel with a
 # key the gate does not know is refused (coarse reason shown, redis-cli
 # fails, redis never sees the connection); the gate's audit lines for both.
-# Assumes the packages of scripts/install-deps.sh; builds ./build if needed.
-# Cleans up everything it started. Exit 0 only if every expectation held.
+# Installs what is missing (scripts/install-deps.sh), builds ./build if
+# needed. Cleans up everything it started. Exit 0 only if every
+# expectation held.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+scripts/install-deps.sh || exit 1
 
 build=${BUILD_DIR:-build}
 if [ ! -x "$build/tools/authchain" ]; then
