@@ -3,11 +3,8 @@
 // accept -> connection_limit | chain (under handshake_timeout) -> connect the
 // backend -> [PROXY v2 header] -> pump. A refused connection never causes a
 // backend connection; every connection leaves one audit line.
-#include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
-#include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
-#include <asio/use_awaitable.hpp>
 #include <csignal>
 #include <cstdio>
 #include <stdexcept>

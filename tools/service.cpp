@@ -168,9 +168,10 @@ int serve_until_signalled(asio::io_context& io, Server& server, LiveSessions& li
     });
     asio::co_spawn(strand, supervise(io, signals, server, live, options), [](std::exception_ptr) {});
 
-    std::thread second([&io] { io.run(); });
+    std::vector<std::thread> others;
+    for (unsigned i = 1; i < options.threads; ++i) others.emplace_back([&io] { io.run(); });
     io.run();
-    second.join();
+    for (auto& t : others) t.join();
     return status;
 }
 

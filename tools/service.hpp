@@ -70,6 +70,7 @@ struct ServiceOptions {
     std::chrono::milliseconds grace{10000};
     std::vector<std::shared_ptr<Reloadable>> reloadables;
     AuditLog* audit = nullptr;
+    unsigned threads = 2;  // threads running the io_context
 };
 
 // Runs `server` on `io` with two threads until SIGTERM or SIGINT, handling

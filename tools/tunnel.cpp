@@ -3,9 +3,7 @@
 // accept (local) -> connect the gate -> authenticate(client chain) -> pump.
 // A refused attempt closes the local client and logs the coarse reason.
 #include <asio/io_context.hpp>
-#include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
-#include <asio/use_awaitable.hpp>
 #include <csignal>
 #include <cstdio>
 

@@ -41,7 +41,10 @@ struct SecureChannelOptions {
 // Server side (Noise responder). Throws std::invalid_argument naming the
 // text of an unknown suite, or for an empty/oversized list or a zero limit.
 // Denies with protocol_error: a peer that is not an authchain secure
-// channel, no common suite, any failed handshake message.
+// channel, no common suite, any failed handshake message. Running it on a
+// session whose channel id is already proven (a second secure layer) is a
+// CredentialConflict. Put it under with_timeout (the drivers do): a peer
+// that stalls mid-handshake is only stopped by the deadline.
 Authenticator secure_channel(SecureChannelOptions options = {});
 
 namespace client {

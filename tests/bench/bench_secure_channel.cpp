@@ -116,10 +116,10 @@ void bulk(const std::string& label, std::optional<SecureChannelOptions> options,
     asio::io_context client;
     auto port = listener.local_endpoint().port();
     double client_cpu = 0;
-    asio::co_spawn(client, source(port, options, total, client_cpu), asio::detached);
+    auto client_done = asio::co_spawn(client, source(port, options, total, client_cpu), asio::use_future);
     std::thread client_thread([&] { client.run(); });
     BulkResult r = result.get();
-    client.stop();
+    client_done.get();  // the client ends once the server has closed
     client_thread.join();
     const double mb = static_cast<double>(r.bytes) / 1e6;
     fmt::print("bulk {:<36} {:>5.2f} GiB in {:>6.2f} s: {:>7.1f} MB/s wall; per CPU second: writer {:>7.1f} MB/s, "

@@ -36,8 +36,10 @@ void check(bool ok) {
     if (!ok) std::abort();
 }
 
-void raw(noise::Cipher cipher, ByteView input) {
+void raw(noise::Cipher cipher, ByteView bytes) {
     RecordDecoder decoder(keyed(cipher));
+    Bytes copy(bytes.begin(), bytes.end());  // decoded in place
+    std::span<std::uint8_t> input(copy);
     try {
         while (auto decoded = decoder.decode(input)) {
             check(decoded->second <= input.size());
@@ -74,7 +76,7 @@ void script(noise::Cipher cipher, ByteView input) {
     if (flipped) stream[pos] ^= flip;
 
     RecordDecoder decoder(keyed(cipher));
-    ByteView rest(stream.data(), stream.size());
+    std::span<std::uint8_t> rest(stream.data(), stream.size());
     for (const auto& s : sent) {
         const bool hit = flipped && pos < s.end;
         try {

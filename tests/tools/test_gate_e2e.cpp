@@ -462,3 +462,49 @@ TEST_CASE("gate e2e: proxy_protocol = v2 tells the backend who the client proved
     CHECK(tlv[0xE4] == "client@e2e");
     CHECK(tlv[0x05].size() == 64);  // hex of a 32-byte channel id
 }
+
+TEST_CASE("gate e2e: user = drops privileges after binding; an impossible user refuses to start") {
+    if (!prerequisites()) return;
+    Setup s;
+    std::string out;
+    auto config = s.gate_config("127.0.0.1:1", "user = \"no-such-user-authchain\"\n");
+    CHECK(shell(s.bin + " gate --config " + q(config), &out) == 2);
+    CHECK(out.find("refusing to start") != std::string::npos);
+    CHECK_FALSE(accepts(s.gate_port));
+    if (::geteuid() != 0) {
+        MESSAGE("not root: dropping to nobody not tried");
+        return;
+    }
+    Redis redis(s.dir.path());
+    auto gate = s.gate(s.gate_config("127.0.0.1:" + std::to_string(redis.port()), "user = \"nobody\"\n"));
+    std::string status = read_file("/proc/" + std::to_string(gate->pid()) + "/status");
+    auto uid_line = status.substr(status.find("Uid:"));
+    uid_line = uid_line.substr(0, uid_line.find('\n'));
+    CHECK(uid_line.find("\t0") == std::string::npos);  // no real, effective, saved or fs uid 0
+    std::uint16_t tport = free_port();
+    auto tunnel = s.tunnel(s.tunnel_config("tunnel", tport, "client"), tport);
+    CHECK(cli(tport, "ping") == "PONG");
+}
+
+TEST_CASE("gate e2e: [[allow]] lets only the listed key through, and the audit names the rule") {
+    if (!prerequisites()) return;
+    Setup s;
+    write_file(s.dir / "authorized_keys", read_file(s.dir / "client.pub") + read_file(s.dir / "stranger.pub"), 0600);
+    Redis redis(s.dir.path());
+    auto gate = s.gate(s.gate_config("127.0.0.1:" + std::to_string(redis.port()),
+                                     "[[allow]]\nkey_fingerprint = \"" + s.fingerprint("client") + "\"\n"));
+    std::uint16_t good_port = free_port(), bad_port = free_port();
+    auto good = s.tunnel(s.tunnel_config("good", good_port, "client"), good_port);
+    auto bad = s.tunnel(s.tunnel_config("bad", bad_port, "stranger"), bad_port);
+    long before = redis.info("total_connections_received");
+    CHECK(cli(bad_port, "ping") != "PONG");
+    CHECK(redis.info("total_connections_received") == before + 1);
+    CHECK(cli(good_port, "ping") == "PONG");
+    auto lines = wait_audit(s.dir / "gate-audit.log", 2);
+    REQUIRE(lines.size() == 2);
+    CHECK(lines[0].at("verdict") == "denied");
+    CHECK(lines[0].at("reason") == "denied");
+    CHECK(lines[0].at("detail").get<std::string>().find("allow") != std::string::npos);
+    CHECK(lines[0].at("detail").get<std::string>().find(s.fingerprint("stranger")) != std::string::npos);
+    CHECK(lines[1].at("verdict") == "accepted");
+}

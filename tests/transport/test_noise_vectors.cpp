@@ -43,6 +43,13 @@ Bytes decrypt(CipherState& cs, const Bytes& ciphertext) {
     return Bytes(buffer.begin(), buffer.end());
 }
 
+// The in-place variant the record layer uses.
+Bytes decrypt_in_place(CipherState& cs, Bytes ciphertext) {
+    const std::size_t n = cs.decrypt_with_ad({}, std::span<std::uint8_t>(ciphertext));
+    ciphertext.resize(n);
+    return ciphertext;
+}
+
 CipherState keyed(Cipher cipher, std::uint8_t fill = 7) {
     CipherState cs(cipher);
     cs.initialize_key(secure_vector<std::uint8_t>(KEYLEN, fill));
@@ -90,7 +97,10 @@ TEST_CASE("noise: every NN vector, byte for byte") {
             auto& receiver = n % 2 == 0 ? r.receive : i.receive;
             Bytes ct = encrypt(sender, hex(messages[n]["payload"]));
             CHECK(ct == hex(messages[n]["ciphertext"]));
-            CHECK(decrypt(receiver, ct) == hex(messages[n]["payload"]));
+            if (n % 4 < 2)
+                CHECK(decrypt(receiver, ct) == hex(messages[n]["payload"]));
+            else
+                CHECK(decrypt_in_place(receiver, ct) == hex(messages[n]["payload"]));
         }
     }
 }
@@ -159,6 +169,27 @@ TEST_CASE("noise: CipherState nonces") {
             secure_vector<std::uint8_t> buffer(ct.begin(), ct.end());
             CHECK_THROWS_AS(rx.decrypt_with_ad({}, buffer), NoiseError);
             for (auto b : buffer) REQUIRE(b == 0);
+        }
+        SUBCASE("in place, across whole blocks and a tail; a bad tag wipes the range") {
+            for (std::size_t size : {0, 1, 63, 64, 65, 1000, 4096}) {
+                CAPTURE(size);
+                auto tx = keyed(cipher), rx = keyed(cipher), rx2 = keyed(cipher);
+                Bytes plain(size);
+                for (std::size_t i = 0; i < size; ++i) plain[i] = static_cast<std::uint8_t>(i * 7);
+                Bytes ct = encrypt(tx, plain);
+                CHECK(decrypt_in_place(rx, ct) == plain);
+                CHECK(rx.nonce() == 1);
+                for (std::size_t at : {std::size_t{0}, ct.size() / 2, ct.size() - 1}) {
+                    Bytes bad = ct;
+                    bad[at] ^= 0x20;
+                    CHECK_THROWS_AS(rx2.decrypt_with_ad({}, std::span<std::uint8_t>(bad)), NoiseError);
+                    CHECK(rx2.nonce() == 0);
+                    for (auto b : bad) REQUIRE(b == 0);
+                }
+            }
+            CipherState short_input = keyed(cipher);
+            Bytes tiny(TAGLEN - 1, 1);
+            CHECK_THROWS_AS(short_input.decrypt_with_ad({}, std::span<std::uint8_t>(tiny)), NoiseError);
         }
         SUBCASE("ad is authenticated") {
             auto tx = keyed(cipher), rx = keyed(cipher);

@@ -92,6 +92,31 @@ void CipherState::decrypt_with_ad(ByteView ad, Botan::secure_vector<std::uint8_t
     ++nonce_;
 }
 
+std::size_t CipherState::decrypt_with_ad(ByteView ad, std::span<std::uint8_t> data) {
+    if (!has_key()) return data.size();
+    if (data.size() < TAGLEN) throw NoiseError("ciphertext shorter than its tag");
+    if (nonce_ == reserved_nonce) throw NoiseError("nonce exhausted");
+    auto& mode = decryptor();
+    const std::size_t plain = data.size() - TAGLEN;
+    // Whole update blocks are decrypted where they lie; finish() takes the
+    // rest and the tag (Botan's finish needs a secure_vector) and checks it.
+    const std::size_t granularity = mode.update_granularity();
+    const std::size_t bulk = granularity > 0 ? plain / granularity * granularity : 0;
+    try {
+        start(mode, nonce_, ad);
+        if (bulk > 0 && mode.process(data.data(), bulk) != bulk) throw NoiseError("unexpected AEAD behaviour");
+        tail_.assign(data.begin() + static_cast<std::ptrdiff_t>(bulk), data.end());
+        mode.finish(tail_, 0);
+    } catch (const Botan::Exception&) {
+        Botan::secure_scrub_memory(data.data(), data.size());
+        Botan::secure_scrub_memory(tail_.data(), tail_.size());
+        throw NoiseError("authentication tag mismatch");
+    }
+    std::copy(tail_.begin(), tail_.end(), data.begin() + static_cast<std::ptrdiff_t>(bulk));
+    ++nonce_;
+    return plain;
+}
+
 void CipherState::rekey() {
     if (!has_key()) throw NoiseError("rekey without a key");
     Botan::secure_vector<std::uint8_t> block(KEYLEN, 0);

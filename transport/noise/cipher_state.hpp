@@ -9,6 +9,7 @@
 #include <botan/secmem.h>
 #include <cstdint>
 #include <memory>
+#include <span>
 
 #include "compose/bytes.hpp"
 #include "transport/noise/suite.hpp"
@@ -41,6 +42,12 @@ public:
     // and leaves n unchanged. Without a key the buffer is left as is.
     void decrypt_with_ad(ByteView ad, Botan::secure_vector<std::uint8_t>& buffer,
                          std::size_t offset = 0);
+    // DecryptWithAd(ad, ciphertext) in place on a plain byte range: `data`
+    // holds ciphertext and tag; on success its first size-TAGLEN bytes are
+    // the plaintext and that length is returned. Most of the range is
+    // decrypted where it lies (no copy); nothing in it may be used unless
+    // this returns. Failures as above (the range is wiped).
+    std::size_t decrypt_with_ad(ByteView ad, std::span<std::uint8_t> data);
     // Rekey(): k = the first KEYLEN bytes of ENCRYPT(k, 2^64-1, "", zeros(32)).
     // The nonce is unchanged. Requires a key.
     void rekey();
@@ -55,6 +62,7 @@ private:
     std::uint64_t nonce_ = 0;
     std::unique_ptr<Botan::AEAD_Mode> encryptor_;  // created on first use
     std::unique_ptr<Botan::AEAD_Mode> decryptor_;
+    Botan::secure_vector<std::uint8_t> tail_;  // last partial block and tag of an in-place decryption
 };
 
 }  // namespace authchain::noise

@@ -1,7 +1,8 @@
 #include "transport/secure_channel/read_buffer.hpp"
 
+#include "transport/secure_channel/copy_forward.hpp"
+
 #include <algorithm>
-#include <cstring>
 
 namespace authchain::channel {
 
@@ -18,7 +19,7 @@ void ReadBuffer::reserve(std::size_t capacity) {
 asio::awaitable<bool> ReadBuffer::fill(Stream& stream) {
     // Move unread bytes to the front once the free tail gets small, so reads stay large.
     if (begin_ > 0 && data_.size() - end_ < data_.size() / 4) {
-        std::memmove(data_.data(), data_.data() + begin_, end_ - begin_);
+        copy_forward(data_.data(), data_.data() + begin_, end_ - begin_);
         end_ -= begin_;
         begin_ = 0;
     }

@@ -5,6 +5,7 @@
 
 #include <asio/awaitable.hpp>
 #include <cstddef>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -23,6 +24,8 @@ public:
     void reserve(std::size_t capacity);
 
     ByteView view() const noexcept { return {data_.data() + begin_, end_ - begin_}; }
+    // The same bytes, writable (records are decrypted in place).
+    std::span<std::uint8_t> mutable_view() noexcept { return {data_.data() + begin_, end_ - begin_}; }
     void consume(std::size_t n) noexcept;
     // Reads at least one more byte from `stream` into the buffer (moving
     // unread bytes to the front when needed). Returns false at end of

@@ -1,7 +1,8 @@
 #include "transport/secure_channel/record.hpp"
 
+#include "transport/secure_channel/copy_forward.hpp"
+
 #include <algorithm>
-#include <cstring>
 #include <string>
 
 namespace authchain::channel {
@@ -42,17 +43,15 @@ Record parse_plaintext(ByteView plaintext) {
 void RecordEncoder::encode(RecordType type, ByteView body, Botan::secure_vector<std::uint8_t>& out) {
     if (body.size() > max_record_data) throw std::length_error("record body too long");
     const std::size_t start = out.size();
-    out.resize(start + record_header + 1 + body.size());  // keeps capacity: no allocation once grown
+    // The capacity is kept between records: this allocates only while the
+    // buffer first grows.
+    out.resize(start + record_header + 1 + body.size());
     out[start + record_header] = static_cast<std::uint8_t>(type);
-    if (!body.empty()) std::memcpy(out.data() + start + record_header + 1, body.data(), body.size());
+    if (!body.empty()) copy_forward(out.data() + start + record_header + 1, body.data(), body.size());
     cipher_.encrypt_with_ad({}, out, start + record_header);
     const std::size_t length = out.size() - start - record_header;
     out[start] = static_cast<std::uint8_t>(length >> 8);
     out[start + 1] = static_cast<std::uint8_t>(length);
-}
-
-RecordDecoder::RecordDecoder(noise::CipherState receive) : cipher_(std::move(receive)) {
-    plaintext_.reserve(max_ciphertext);
 }
 
 void RecordDecoder::fail(std::string detail) {
@@ -60,7 +59,7 @@ void RecordDecoder::fail(std::string detail) {
     deny(DenyReason::protocol_error, std::move(detail));
 }
 
-std::optional<std::pair<Record, std::size_t>> RecordDecoder::decode(ByteView input) {
+std::optional<std::pair<Record, std::size_t>> RecordDecoder::decode(std::span<std::uint8_t> input) {
     if (failed_) deny(DenyReason::protocol_error, "secure channel already failed");
     needed_ = record_header;
     if (input.size() < record_header) return std::nullopt;
@@ -72,10 +71,10 @@ std::optional<std::pair<Record, std::size_t>> RecordDecoder::decode(ByteView inp
     }
     needed_ = record_header + length;
     if (input.size() < needed_) return std::nullopt;
-    plaintext_.assign(input.begin() + record_header, input.begin() + static_cast<std::ptrdiff_t>(needed_));
     try {
-        cipher_.decrypt_with_ad({}, plaintext_);
-        return std::pair{parse_plaintext(plaintext_), needed_};
+        auto ciphertext = input.subspan(record_header, length);
+        const std::size_t plain = cipher_.decrypt_with_ad({}, ciphertext);
+        return std::pair{parse_plaintext(ciphertext.first(plain)), needed_};
     } catch (const noise::NoiseError& e) {
         fail(std::string("record rejected: ") + e.what());
     } catch (const AuthenticationError& e) {

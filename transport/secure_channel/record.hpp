@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 
 #include "compose/bytes.hpp"
 #include "compose/error.hpp"
@@ -30,8 +31,7 @@ inline constexpr std::size_t max_ciphertext = noise::MAX_MESSAGE;
 inline constexpr std::size_t max_record_data = max_ciphertext - noise::TAGLEN - 1;  // 65518
 inline constexpr std::size_t max_record = record_header + max_ciphertext;
 
-// An authenticated record. `body` points into the decoder's buffer and is
-// valid until the next decode().
+// An authenticated record. `body` points into the decoded input.
 struct Record {
     RecordType type = RecordType::data;
     ByteView body;
@@ -63,14 +63,15 @@ private:
 
 class RecordDecoder {
 public:
-    explicit RecordDecoder(noise::CipherState receive);
+    explicit RecordDecoder(noise::CipherState receive) : cipher_(std::move(receive)) {}
 
     // Decodes the record at the front of `input`: nullopt while incomplete
     // (`needed()` then says how many bytes the record takes in all), else the
-    // record and its size on the wire. The tag is verified before anything is
+    // record and its size on the wire. The record is decrypted in place, so
+    // its body points into `input`. The tag is verified before anything is
     // returned. Throws AuthenticationError(protocol_error) on a bad length,
     // tag or plaintext; after that the decoder stays failed.
-    std::optional<std::pair<Record, std::size_t>> decode(ByteView input);
+    std::optional<std::pair<Record, std::size_t>> decode(std::span<std::uint8_t> input);
     std::size_t needed() const noexcept { return needed_; }
     // Rekey() of the receiving CipherState (after a rekey record).
     void rekey() { cipher_.rekey(); }
@@ -79,7 +80,6 @@ private:
     [[noreturn]] void fail(std::string detail);
 
     noise::CipherState cipher_;
-    Botan::secure_vector<std::uint8_t> plaintext_;
     std::size_t needed_ = record_header;
     bool failed_ = false;
 };

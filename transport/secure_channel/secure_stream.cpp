@@ -1,8 +1,9 @@
 #include "transport/secure_channel/secure_stream.hpp"
 
+#include "transport/secure_channel/copy_forward.hpp"
+
 #include <algorithm>
 #include <asio/error.hpp>
-#include <cstring>
 #include <system_error>
 
 namespace authchain::channel {
@@ -41,14 +42,14 @@ asio::awaitable<std::size_t> SecureStream::read_some(asio::mutable_buffer buffer
     for (;;) {
         if (!pending_.empty()) {
             const std::size_t n = std::min(buffer.size(), pending_.size());
-            std::memcpy(buffer.data(), pending_.data(), n);
+            copy_forward(static_cast<std::uint8_t*>(buffer.data()), pending_.data(), n);
             pending_ = pending_.subspan(n);
             co_return n;
         }
         if (peer_closed_) co_return 0;
         std::optional<std::pair<Record, std::size_t>> decoded;
         try {
-            decoded = state_.decoder.decode(state_.input.view());
+            decoded = state_.decoder.decode(state_.input.mutable_view());
         } catch (const AuthenticationError& e) {
             fail(e.reason(), e.detail());
         }

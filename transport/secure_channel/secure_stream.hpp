@@ -65,7 +65,9 @@ private:
     Stream inner_;
     ChannelState state_;
     Botan::secure_vector<std::uint8_t> output_;
-    ByteView pending_;  // data of the last record not yet returned
+    // Data of the last record not yet returned: it lies in state_.input,
+    // which is only refilled (and compacted) once this is empty.
+    ByteView pending_;
     bool peer_closed_ = false;
     bool send_closed_ = false;
     bool send_broken_ = false;
