@@ -1,7 +1,6 @@
 #include "transport/tcp.hpp"
 
 #include <asio/connect.hpp>
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/ip/v6_only.hpp>
 #include <asio/this_coro.hpp>
@@ -9,57 +8,10 @@
 #include <charconv>
 #include <stdexcept>
 
+#include "transport/socket_stream.hpp"
+
 namespace authchain {
 
-namespace {
-
-class TcpStream final : public StreamImpl {
-public:
-    explicit TcpStream(asio::ip::tcp::socket socket) : socket_(std::move(socket)) {
-        std::error_code ec;
-        socket_.set_option(asio::ip::tcp::no_delay(true), ec);
-        remote_ = socket_.remote_endpoint(ec);
-    }
-    ~TcpStream() override { close(); }
-
-    asio::any_io_executor get_executor() override { return socket_.get_executor(); }
-
-    asio::awaitable<std::size_t> read_some(asio::mutable_buffer buffer) override {
-        auto [ec, n] = co_await socket_.async_read_some(buffer, as_tuple_awaitable);
-        if (ec == asio::error::eof) co_return 0;
-        if (ec) throw std::system_error(ec, "tcp read");
-        co_return n;
-    }
-
-    asio::awaitable<std::size_t> write_some(asio::const_buffer buffer) override {
-        auto [ec, n] = co_await socket_.async_write_some(buffer, as_tuple_awaitable);
-        if (ec) throw std::system_error(ec, "tcp write");
-        co_return n;
-    }
-
-    asio::awaitable<void> shutdown_send() override {
-        std::error_code ec;
-        socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-        if (ec && ec != asio::error::not_connected) throw std::system_error(ec, "tcp shutdown");
-        co_return;
-    }
-
-    void close() noexcept override {
-        std::error_code ec;
-        socket_.close(ec);
-    }
-
-    asio::ip::tcp::endpoint remote_endpoint() const override { return remote_; }
-
-    Protection protection() const override { return {.transport = "tcp"}; }
-
-private:
-    static constexpr auto as_tuple_awaitable = asio::experimental::as_tuple(asio::use_awaitable);
-    asio::ip::tcp::socket socket_;
-    asio::ip::tcp::endpoint remote_;
-};
-
-}  // namespace
 
 std::string HostPort::to_string() const {
     if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
@@ -125,7 +77,10 @@ void TcpListener::close() noexcept {
 asio::ip::tcp::endpoint TcpListener::local_endpoint() const { return acceptor_.local_endpoint(); }
 
 Stream tcp_stream(asio::ip::tcp::socket socket) {
-    return Stream(std::make_shared<TcpStream>(std::move(socket)));
+    std::error_code ec;
+    socket.set_option(asio::ip::tcp::no_delay(true), ec);
+    auto remote = socket.remote_endpoint(ec);
+    return Stream(std::make_shared<SocketStream<asio::ip::tcp::socket>>(std::move(socket), "tcp", remote));
 }
 
 asio::awaitable<Stream> tcp_connect(std::string host, std::uint16_t port) {

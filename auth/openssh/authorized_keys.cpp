@@ -3,6 +3,7 @@
 #include <array>
 #include <ctime>
 
+#include "auth/openssh/key_lines.hpp"
 #include "auth/openssh/patterns.hpp"
 #include "compose/cidr.hpp"
 
@@ -10,26 +11,9 @@ namespace authchain::openssh {
 
 namespace {
 
-bool is_space(char c) { return c == ' ' || c == '\t'; }
-
 std::string_view skip_space(std::string_view s) {
-    while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+    while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
     return s;
-}
-
-std::string_view trim(std::string_view s) {
-    s = skip_space(s);
-    while (!s.empty() && (is_space(s.back()) || s.back() == '\r')) s.remove_suffix(1);
-    return s;
-}
-
-// Splits off the first run of non-blank characters.
-std::string_view take_word(std::string_view& s) {
-    std::size_t n = 0;
-    while (n < s.size() && !is_space(s[n])) ++n;
-    std::string_view word = s.substr(0, n);
-    s = skip_space(s.substr(n));
-    return word;
 }
 
 // OpenSSH sshkey_advance_past_options: the options field ends at the first
@@ -38,7 +22,7 @@ std::string_view take_word(std::string_view& s) {
 std::optional<std::string_view> take_options(std::string_view& s) {
     bool quoted = false;
     std::size_t i = 0;
-    for (; i < s.size() && (quoted || !is_space(s[i])); ++i) {
+    for (; i < s.size() && (quoted || !is_blank(s[i])); ++i) {
         if (s[i] == '\\' && i + 1 < s.size() && s[i + 1] == '"')
             ++i;
         else if (s[i] == '"')
@@ -268,62 +252,33 @@ std::optional<std::chrono::system_clock::time_point> parse_expiry_time(std::stri
 
 AuthorizedKeys parse_authorized_keys(std::string_view text, std::string_view file_name) {
     AuthorizedKeys out;
-    std::size_t line_no = 0;
-    while (!text.empty()) {
-        auto nl = text.find('\n');
-        std::string_view line = text.substr(0, nl);
-        text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
-        ++line_no;
-        std::string where = std::string(file_name) + ":" + std::to_string(line_no);
-        auto skip = [&](const std::string& why) { out.warnings.push_back(where + ": " + why + "; line skipped"); };
-        if (line.size() > max_authorized_keys_line) {
-            skip("line longer than " + std::to_string(max_authorized_keys_line) + " bytes");
-            continue;
-        }
-        line = trim(line);
-        if (line.empty() || line.front() == '#') continue;
-        if (out.entries.size() >= max_authorized_keys_entries) {
-            out.warnings.push_back(where + ": more than " + std::to_string(max_authorized_keys_entries) +
-                                   " keys; the rest of the file is ignored");
-            break;
-        }
+    auto parse = [&](std::string_view line, const std::string& where) -> std::optional<std::string> {
         std::string_view rest = line;
         std::string_view options;
         {
             std::string_view probe = rest;
             if (!is_key_type_name(take_word(probe))) {
                 auto o = take_options(rest);
-                if (!o) {
-                    skip("unterminated quote in options");
-                    continue;
-                }
+                if (!o) return "unterminated quote in options";
                 options = *o;
             }
         }
         std::string_view type = take_word(rest);
         std::string_view base64 = take_word(rest);
-        if (!is_key_type_name(type)) {
-            skip("no key type found");
-            continue;
-        }
-        if (base64.empty()) {
-            skip("no key after \"" + std::string(type) + "\"");
-            continue;
-        }
+        if (!is_key_type_name(type)) return "no key type found";
+        if (base64.empty()) return "no key after \"" + std::string(type) + "\"";
         std::optional<PublicKey> key;
         try {
             key = PublicKey::from_base64(type, base64);
         } catch (const FormatError& e) {
-            skip(std::string("unusable ") + std::string(type) + " key: " + e.what());
-            continue;
+            return std::string("unusable ") + std::string(type) + " key: " + e.what();
         }
-        AuthorizedKey entry{*key, std::string(trim(rest)), {}, {}, {}, {}, where};
-        if (auto error = OptionParser(options, entry).parse()) {
-            skip(*error);
-            continue;
-        }
+        AuthorizedKey entry{*key, std::string(trim_line(rest)), {}, {}, {}, {}, where};
+        if (auto error = OptionParser(options, entry).parse()) return error;
         out.entries.push_back(std::move(entry));
-    }
+        return std::nullopt;
+    };
+    out.warnings = parse_key_lines(text, file_name, max_authorized_keys_line, max_authorized_keys_entries, parse);
     return out;
 }
 

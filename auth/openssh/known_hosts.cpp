@@ -5,6 +5,7 @@
 #include <botan/mac.h>
 
 #include "auth/openssh/authorized_keys.hpp"
+#include "auth/openssh/key_lines.hpp"
 #include "auth/openssh/patterns.hpp"
 
 namespace authchain::openssh {
@@ -14,22 +15,6 @@ namespace {
 constexpr std::string_view hash_magic = "|1|";
 constexpr std::size_t salt_size = 20;  // SHA-1 output size, as OpenSSH requires
 
-bool is_space(char c) { return c == ' ' || c == '\t'; }
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-    while (!s.empty() && (is_space(s.back()) || s.back() == '\r')) s.remove_suffix(1);
-    return s;
-}
-
-std::string_view take_word(std::string_view& s) {
-    std::size_t n = 0;
-    while (n < s.size() && !is_space(s[n])) ++n;
-    std::string_view word = s.substr(0, n);
-    s = s.substr(n);
-    while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-    return word;
-}
 
 std::string lowered(std::string_view s) {
     std::string out(s);
@@ -81,60 +66,30 @@ bool hosts_field_matches(std::string_view hosts, std::string_view name) {
 
 KnownHosts parse_known_hosts(std::string_view text, std::string_view file_name) {
     KnownHosts out;
-    std::size_t line_no = 0;
-    while (!text.empty()) {
-        auto nl = text.find('\n');
-        std::string_view line = text.substr(0, nl);
-        text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
-        ++line_no;
-        std::string where = std::string(file_name) + ":" + std::to_string(line_no);
-        auto skip = [&](const std::string& why) { out.warnings.push_back(where + ": " + why + "; line skipped"); };
-        if (line.size() > max_known_hosts_line) {
-            skip("line longer than " + std::to_string(max_known_hosts_line) + " bytes");
-            continue;
-        }
-        line = trim(line);
-        if (line.empty() || line.front() == '#') continue;
-        if (out.entries.size() >= max_known_hosts_entries) {
-            out.warnings.push_back(where + ": more than " + std::to_string(max_known_hosts_entries) +
-                                   " keys; the rest of the file is ignored");
-            break;
-        }
+    auto parse = [&](std::string_view line, const std::string& where) -> std::optional<std::string> {
         bool revoked = false;
         if (line.front() == '@') {
             std::string_view marker = take_word(line);
-            if (marker == "@cert-authority") {
-                skip("@cert-authority lines are not supported");
-                continue;
-            }
-            if (marker != "@revoked") {
-                skip("unknown marker \"" + std::string(marker.substr(0, 32)) + "\"");
-                continue;
-            }
+            if (marker == "@cert-authority") return "@cert-authority lines are not supported";
+            if (marker != "@revoked") return "unknown marker \"" + std::string(marker.substr(0, 32)) + "\"";
             revoked = true;
         }
         std::string_view hosts = take_word(line);
         std::string_view type = take_word(line);
         std::string_view base64 = take_word(line);
-        if (hosts.starts_with('|') && !hashed_salt(hosts)) {
-            skip("bad hashed host name");
-            continue;
-        }
-        if (!is_key_type_name(type)) {
-            skip(type.empty() ? std::string("no key") : "unknown key type \"" + std::string(type.substr(0, 64)) + "\"");
-            continue;
-        }
-        if (base64.empty()) {
-            skip("no key after \"" + std::string(type) + "\"");
-            continue;
-        }
+        if (hosts.starts_with('|') && !hashed_salt(hosts)) return "bad hashed host name";
+        if (!is_key_type_name(type))
+            return type.empty() ? std::string("no key") : "unknown key type \"" + std::string(type.substr(0, 64)) + "\"";
+        if (base64.empty()) return "no key after \"" + std::string(type) + "\"";
         try {
             out.entries.push_back({std::string(hosts), PublicKey::from_base64(type, base64),
-                                   std::string(trim(line)), revoked, where});
+                                   std::string(trim_line(line)), revoked, where});
         } catch (const FormatError& e) {
-            skip("unusable " + std::string(type) + " key: " + e.what());
+            return "unusable " + std::string(type) + " key: " + e.what();
         }
-    }
+        return std::nullopt;
+    };
+    out.warnings = parse_key_lines(text, file_name, max_known_hosts_line, max_known_hosts_entries, parse);
     return out;
 }
 

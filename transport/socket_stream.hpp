@@ -1,0 +1,60 @@
+// SocketStream: the StreamImpl over any connected Asio stream socket (TCP,
+// Unix). A plain byte stream: not confidential, no channel id, and no way
+// to carry a deny reason (it carries someone else's protocol).
+#pragma once
+
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/use_awaitable.hpp>
+#include <string>
+#include <system_error>
+
+#include "compose/stream.hpp"
+
+namespace authchain {
+
+template <class Socket>
+class SocketStream final : public StreamImpl {
+public:
+    // `name` names the transport in protection() and in error messages.
+    SocketStream(Socket socket, std::string name, asio::ip::tcp::endpoint remote)
+        : socket_(std::move(socket)), name_(std::move(name)), remote_(remote) {}
+    ~SocketStream() override { close(); }
+
+    asio::any_io_executor get_executor() override { return socket_.get_executor(); }
+
+    asio::awaitable<std::size_t> read_some(asio::mutable_buffer buffer) override {
+        auto [ec, n] = co_await socket_.async_read_some(buffer, as_tuple);
+        if (ec == asio::error::eof) co_return 0;
+        if (ec) throw std::system_error(ec, name_ + " read");
+        co_return n;
+    }
+
+    asio::awaitable<std::size_t> write_some(asio::const_buffer buffer) override {
+        auto [ec, n] = co_await socket_.async_write_some(buffer, as_tuple);
+        if (ec) throw std::system_error(ec, name_ + " write");
+        co_return n;
+    }
+
+    asio::awaitable<void> shutdown_send() override {
+        std::error_code ec;
+        socket_.shutdown(Socket::shutdown_send, ec);
+        if (ec && ec != asio::error::not_connected) throw std::system_error(ec, name_ + " shutdown");
+        co_return;
+    }
+
+    void close() noexcept override {
+        std::error_code ec;
+        socket_.close(ec);
+    }
+
+    asio::ip::tcp::endpoint remote_endpoint() const override { return remote_; }
+    Protection protection() const override { return {.transport = name_}; }
+
+private:
+    static constexpr auto as_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+    Socket socket_;
+    std::string name_;
+    asio::ip::tcp::endpoint remote_;
+};
+
+}  // namespace authchain
