@@ -15,53 +15,14 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh || exit 1
 
-build=${BUILD_DIR:-build}
-if [ ! -x "$build/tools/authchain" ]; then
-  echo "== building $build"
-  [ -f "$build/build.ninja" ] || meson setup "$build" --wrap-mode=nofallback || exit 1
-  ninja -C "$build" tools/authchain || exit 1
-fi
-authchain=$(realpath "$build/tools/authchain")
-
+source scripts/lib.sh
+ensure_built "${BUILD_DIR:-build}"
 work=$(mktemp -d /tmp/authchain-demo.XXXXXX)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
-  for pid in "${pids[@]}"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null
-  done
-  rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
 
 failures=0
 expect() {  # expect DESCRIPTION COMMAND...: runs COMMAND, counts a failure
   local what=$1; shift
   if "$@"; then echo "   ok: $what"; else echo "   FAILED: $what"; failures=$((failures + 1)); fi
-}
-
-free_port() {  # a loopback port nothing listens on
-  local p
-  for _ in $(seq 100); do
-    p=$((20000 + RANDOM % 40000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
-  done
-  return 1
-}
-
-wait_for() {  # wait_for FILE TEXT: until FILE contains TEXT (bounded, 10 s)
-  for _ in $(seq 200); do
-    grep -q "$2" "$1" 2>/dev/null && return 0
-    sleep 0.05
-  done
-  echo "timed out waiting for '$2' in $1:"; cat "$1"; return 1
-}
-
-start() {  # start LOG COMMAND...: in the background, remembers the PID
-  local log=$1; shift
-  "$@" >"$log" 2>&1 &
-  pids+=($!)
 }
 
 cd "$work"

@@ -15,38 +15,10 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 requests=${1:-100000}
 clients=${2:-50}
+source scripts/lib.sh
 build=${BUILD_DIR:-build-release}
-if [ ! -x "$build/tools/authchain" ]; then
-  [ -f "$build/build.ninja" ] || meson setup "$build" --wrap-mode=nofallback -Dbuildtype=release -Dtests=false || exit 1
-  ninja -C "$build" tools/authchain || exit 1
-fi
-authchain=$(realpath "$build/tools/authchain")
-
+ensure_built "$build" -Dbuildtype=release -Dtests=false
 work=$(mktemp -d /tmp/authchain-bench.XXXXXX)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
-  for pid in "${pids[@]}"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null
-  done
-  rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-free_port() {
-  local p
-  for _ in $(seq 100); do
-    p=$((20000 + RANDOM % 40000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
-  done
-  return 1
-}
-wait_for() {
-  for _ in $(seq 200); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
-  echo "timed out waiting for '$2' in $1"; cat "$1"; exit 1
-}
-start() { local log=$1; shift; "$@" >"$log" 2>&1 & pids+=($!); }
 
 cd "$work"
 redis_port=$(free_port); gate_port=$(free_port); tunnel_port=$(free_port); plain_port=$(free_port); haproxy_port=$(free_port)
@@ -84,11 +56,11 @@ identity = "client"
 known_hosts = "known_hosts"
 EOF
 start redis.log redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --daemonize no
-wait_for redis.log "Ready to accept connections"
+wait_for redis.log "Ready to accept connections" || exit 1
 start gate.log "$authchain" gate --config gate.toml
-wait_for gate.log "listening on"
+wait_for gate.log "listening on" || exit 1
 start plain.log "$authchain" gate --config plain.toml
-wait_for plain.log "listening on"
+wait_for plain.log "listening on" || exit 1
 if command -v haproxy >/dev/null; then
   printf 'global\n  nbthread 2\ndefaults\n  mode tcp\n  timeout connect 5s\n  timeout client 60s\n  timeout server 60s\nfrontend fe\n  bind 127.0.0.1:%s\n  default_backend be\nbackend be\n  server s1 127.0.0.1:%s\n' \
     "$haproxy_port" "$redis_port" > haproxy.cfg
@@ -96,7 +68,7 @@ if command -v haproxy >/dev/null; then
   for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$haproxy_port") 2>/dev/null && break; sleep 0.05; done
 fi
 start tunnel.log "$authchain" tunnel --config tunnel.toml
-wait_for tunnel.log "listening on"
+wait_for tunnel.log "listening on" || exit 1
 [ "$(redis-cli -p "$tunnel_port" ping)" = PONG ] || { echo "no PONG through the tunnel"; exit 1; }
 
 # bench PORT N C: "test rps p50" lines from redis-benchmark --csv
