@@ -18,13 +18,24 @@ set -e
 log="$build/meson-logs/testlog.json"
 if [ -f "$log" ]; then
   python3 - "$log" <<'PY'
-import json, sys
+# Counts doctest cases inside each doctest executable, and every other test
+# (corpus replays, install check) as one.
+import json, re, sys
 passed = failed = skipped = 0
+case_line = re.compile(r"test cases:\s*(\d+)\s*\|\s*(\d+) passed\s*\|\s*(\d+) failed\s*\|\s*(\d+) skipped")
 for line in open(sys.argv[1]):
     r = json.loads(line)
-    if r["result"] in ("OK", "EXPECTEDFAIL"): passed += 1
-    elif r["result"] == "SKIP": skipped += 1
-    else: failed += 1
+    ok = r["result"] in ("OK", "EXPECTEDFAIL")
+    m = case_line.search(r.get("stdout") or "")
+    if m:
+        passed += int(m.group(2)); failed += int(m.group(3)); skipped += int(m.group(4))
+        if not ok and int(m.group(3)) == 0: failed += 1  # crashed or timed out
+    elif r["result"] == "SKIP":
+        skipped += 1
+    elif ok:
+        passed += 1
+    else:
+        failed += 1
 print(f"{passed} passed, {failed} failed, {skipped} skipped")
 PY
 fi
