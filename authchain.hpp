@@ -2,6 +2,12 @@
 // One include for applications; each header can also be included alone.
 #pragma once
 
+// What a program around a chain needs from Asio.
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/io_context.hpp>
+
+
 #include "compose/cidr.hpp"
 #include "compose/combinators.hpp"
 #include "compose/credentials.hpp"
@@ -10,7 +16,9 @@
 #include "compose/session.hpp"
 #include "compose/stream.hpp"
 #include "transport/pipe.hpp"
+#include "transport/secure_channel.hpp"
 #include "transport/tcp.hpp"
 #include "auth/connection_limit.hpp"
 #include "auth/failure_throttle.hpp"
 #include "auth/ip_filter.hpp"
+#include "auth/public_key.hpp"
