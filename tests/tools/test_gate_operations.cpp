@@ -1,0 +1,157 @@
+// End to end, with real processes: how `authchain gate` runs — reload on
+// SIGHUP, shutdown on SIGTERM, connection limits, PROXY protocol v2 to the
+// backend, privilege drop, and per-identity [[allow]] rules.
+#include "tests/tools/gate_fixture.hpp"
+
+TEST_CASE("gate e2e: SIGHUP reloads authorized_keys; established connections stay") {
+    if (!prerequisites()) return;
+    Setup s;
+    Redis redis(s.dir.path());
+    auto gate = s.gate(s.gate_config("127.0.0.1:" + std::to_string(redis.port())));
+    std::uint16_t good_port = free_port(), bad_port = free_port();
+    auto good = s.tunnel(s.tunnel_config("good", good_port, "client"), good_port);
+    auto bad = s.tunnel(s.tunnel_config("bad", bad_port, "stranger"), bad_port);
+
+    RawClient held(good_port);
+    CHECK(held.ping() == "+PONG");
+    CHECK(cli(bad_port, "ping") != "PONG");
+
+    // A broken authorized_keys: the reload fails and the old one stays.
+    write_file(s.dir / "authorized_keys", read_file(s.dir / "client.pub"), 0666);
+    gate->signal(SIGHUP);
+    auto reloads = wait_audit(s.dir / "gate-audit.log", 1, "reload");
+    REQUIRE(reloads.size() == 1);
+    CHECK(reloads[0].at("ok") == false);
+    CHECK(cli(good_port, "ping") == "PONG");
+
+    write_file(s.dir / "authorized_keys", read_file(s.dir / "client.pub") + read_file(s.dir / "stranger.pub"),
+               0600);
+    gate->signal(SIGHUP);
+    reloads = wait_audit(s.dir / "gate-audit.log", 2, "reload");
+    REQUIRE(reloads.size() == 2);
+    CHECK(reloads[1].at("ok") == true);
+    CHECK(cli(bad_port, "ping") == "PONG");
+    CHECK(held.ping() == "+PONG");  // the connection from before the reload
+}
+
+TEST_CASE("gate e2e: SIGTERM lets live connections finish within grace, then closes them, exit 0") {
+    if (!prerequisites()) return;
+    Setup s;
+    Redis redis(s.dir.path());
+    auto gate = s.gate(s.gate_config("127.0.0.1:" + std::to_string(redis.port()), "grace = \"300ms\"\n"));
+    std::uint16_t tport = free_port();
+    auto tunnel = s.tunnel(s.tunnel_config("tunnel", tport, "client"), tport);
+    RawClient held(tport);
+    CHECK(held.ping() == "+PONG");
+    gate->signal(SIGTERM);
+    CHECK(held.ends_within(std::chrono::seconds(10)));
+    CHECK(gate->wait(std::chrono::seconds(10)) == std::optional<int>(0));
+    CHECK_FALSE(accepts(s.gate_port));
+    auto lines = wait_audit(s.dir / "gate-audit.log", 1);
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0].at("verdict") == "accepted");
+    CHECK(lines[0].at("reason") == "shutdown");
+    CHECK(lines[0].at("closed_by") == "gate");
+    CHECK(wait_audit(s.dir / "gate-audit.log", 1, "stop").size() == 1);
+}
+
+TEST_CASE("gate e2e: max_connections: one more is refused busy") {
+    if (!prerequisites()) return;
+    Setup s;
+    Redis redis(s.dir.path());
+    auto gate = s.gate(s.gate_config("127.0.0.1:" + std::to_string(redis.port()), "max_connections = 1\n"));
+    std::uint16_t tport = free_port();
+    auto tunnel = s.tunnel(s.tunnel_config("tunnel", tport, "client"), tport);
+    RawClient held(tport);
+    CHECK(held.ping() == "+PONG");
+    CHECK(cli(tport, "ping") != "PONG");
+    auto lines = wait_audit(s.dir / "gate-audit.log", 1);
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0].at("verdict") == "denied");
+    CHECK(lines[0].at("reason") == "busy");
+    CHECK(held.ping() == "+PONG");
+}
+
+TEST_CASE("gate e2e: proxy_protocol = v2 tells the backend who the client proved to be") {
+    Setup s;
+    asio::io_context io;
+    asio::ip::tcp::acceptor backend(io, {asio::ip::make_address("127.0.0.1"), 0});
+    auto gate = s.gate(s.gate_config("127.0.0.1:" + std::to_string(backend.local_endpoint().port()),
+                                     "proxy_protocol = \"v2\"\n"));
+    std::uint16_t tport = free_port();
+    auto tunnel = s.tunnel(s.tunnel_config("tunnel", tport, "client"), tport);
+
+    std::optional<proxy_v2::Parsed> parsed;
+    std::string payload;
+    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+        asio::ip::tcp::socket client(io);
+        co_await client.async_connect({asio::ip::make_address("127.0.0.1"), tport}, asio::use_awaitable);
+        co_await asio::async_write(client, asio::buffer(std::string("payload")), asio::use_awaitable);
+        auto peer = co_await backend.async_accept(asio::use_awaitable);
+        Bytes got;
+        std::array<std::uint8_t, 512> buf{};
+        while (!parsed || got.size() < parsed->size + 7) {
+            std::size_t n = co_await peer.async_read_some(asio::buffer(buf), asio::use_awaitable);
+            got.insert(got.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
+            parsed = proxy_v2::parse(got);
+        }
+        payload.assign(got.begin() + static_cast<std::ptrdiff_t>(parsed->size), got.end());
+    }, asio::detached);
+    io.run_for(std::chrono::seconds(20));
+    REQUIRE(parsed);
+    CHECK(payload == "payload");
+    const auto& h = parsed->header;
+    CHECK(h.source.address() == asio::ip::make_address("127.0.0.1"));
+    CHECK(h.destination.port() == s.gate_port);
+    std::map<int, std::string> tlv;
+    for (const auto& t : h.tlvs) tlv[t.type] = t.value;
+    CHECK(tlv[0xE0] == s.fingerprint("client"));
+    CHECK(tlv[0xE4] == "client@e2e");
+    CHECK(tlv[0x05].size() == 64);  // hex of a 32-byte channel id
+}
+
+TEST_CASE("gate e2e: user = drops privileges after binding; an impossible user refuses to start") {
+    if (!prerequisites()) return;
+    Setup s;
+    std::string out;
+    auto config = s.gate_config("127.0.0.1:1", "user = \"no-such-user-authchain\"\n");
+    CHECK(shell(s.bin + " gate --config " + q(config), &out) == 2);
+    CHECK(out.find("refusing to start") != std::string::npos);
+    CHECK_FALSE(accepts(s.gate_port));
+    if (::geteuid() != 0) {
+        MESSAGE("not root: dropping to nobody not tried");
+        return;
+    }
+    Redis redis(s.dir.path());
+    auto gate = s.gate(s.gate_config("127.0.0.1:" + std::to_string(redis.port()), "user = \"nobody\"\n"));
+    std::string status = read_file("/proc/" + std::to_string(gate->pid()) + "/status");
+    auto uid_line = status.substr(status.find("Uid:"));
+    uid_line = uid_line.substr(0, uid_line.find('\n'));
+    CHECK(uid_line.find("\t0") == std::string::npos);  // no real, effective, saved or fs uid 0
+    std::uint16_t tport = free_port();
+    auto tunnel = s.tunnel(s.tunnel_config("tunnel", tport, "client"), tport);
+    CHECK(cli(tport, "ping") == "PONG");
+}
+
+TEST_CASE("gate e2e: [[allow]] lets only the listed key through, and the audit names the rule") {
+    if (!prerequisites()) return;
+    Setup s;
+    write_file(s.dir / "authorized_keys", read_file(s.dir / "client.pub") + read_file(s.dir / "stranger.pub"), 0600);
+    Redis redis(s.dir.path());
+    auto gate = s.gate(s.gate_config("127.0.0.1:" + std::to_string(redis.port()),
+                                     "[[allow]]\nkey_fingerprint = \"" + s.fingerprint("client") + "\"\n"));
+    std::uint16_t good_port = free_port(), bad_port = free_port();
+    auto good = s.tunnel(s.tunnel_config("good", good_port, "client"), good_port);
+    auto bad = s.tunnel(s.tunnel_config("bad", bad_port, "stranger"), bad_port);
+    long before = redis.info("total_connections_received");
+    CHECK(cli(bad_port, "ping") != "PONG");
+    CHECK(redis.info("total_connections_received") == before + 1);
+    CHECK(cli(good_port, "ping") == "PONG");
+    auto lines = wait_audit(s.dir / "gate-audit.log", 2);
+    REQUIRE(lines.size() == 2);
+    CHECK(lines[0].at("verdict") == "denied");
+    CHECK(lines[0].at("reason") == "denied");
+    CHECK(lines[0].at("detail").get<std::string>().find("allow") != std::string::npos);
+    CHECK(lines[0].at("detail").get<std::string>().find(s.fingerprint("stranger")) != std::string::npos);
+    CHECK(lines[1].at("verdict") == "accepted");
+}
