@@ -50,6 +50,8 @@ public:
     // the stream it wraps. Idempotent.
     virtual void close() noexcept = 0;
     virtual asio::ip::tcp::endpoint remote_endpoint() const = 0;
+    // This end's address (what the peer dialled); unspecified if unknown.
+    virtual asio::ip::tcp::endpoint local_endpoint() const { return {}; }
     virtual Protection protection() const = 0;
 };
 
@@ -101,6 +103,7 @@ public:
     asio::awaitable<void> send_deny(DenyReason reason);
     void close() noexcept;
     asio::ip::tcp::endpoint remote_endpoint() const { return impl_->remote_endpoint(); }
+    asio::ip::tcp::endpoint local_endpoint() const { return impl_->local_endpoint(); }
     Protection protection() const { return impl_->protection(); }
 
     // Keeps `object` alive for as long as any stream of this connection.

@@ -78,7 +78,10 @@ asio::awaitable<void> serve(const Gate& gate, Session session) {
     if (gate.config.proxy_protocol) {
         std::string reason, detail;
         try {
-            Bytes header = proxy_v2::encode_for(a.peer, gate.listen_endpoint, session.credentials);
+            // The address the client dialled (the listener's when the transport cannot tell).
+            auto local = client.local_endpoint();
+            if (local.port() == 0) local = gate.listen_endpoint;
+            Bytes header = proxy_v2::encode_for(a.peer, local, session.credentials);
             try {
                 co_await write_all(backend, asio::buffer(header));
             } catch (const std::exception& e) {

@@ -50,9 +50,9 @@ struct Shared {
 class PipeStream final : public StreamImpl {
 public:
     PipeStream(asio::any_io_executor ex, std::shared_ptr<Shared> shared, Direction& in, Direction& out,
-               Protection protection, asio::ip::tcp::endpoint remote)
+               Protection protection, asio::ip::tcp::endpoint remote, asio::ip::tcp::endpoint local)
         : ex_(std::move(ex)), shared_(std::move(shared)), in_(in), out_(out),
-          protection_(std::move(protection)), remote_(remote) {}
+          protection_(std::move(protection)), remote_(remote), local_(local) {}
     ~PipeStream() override { close(); }
 
     asio::any_io_executor get_executor() override { return ex_; }
@@ -117,6 +117,7 @@ public:
     }
 
     asio::ip::tcp::endpoint remote_endpoint() const override { return remote_; }
+    asio::ip::tcp::endpoint local_endpoint() const override { return local_; }
     Protection protection() const override { return protection_; }
 
 private:
@@ -130,6 +131,7 @@ private:
     Direction& out_;
     Protection protection_;
     asio::ip::tcp::endpoint remote_;
+    asio::ip::tcp::endpoint local_;
     bool closed_ = false;
 };
 
@@ -141,9 +143,11 @@ std::pair<Stream, Stream> make_pipe(asio::any_io_executor executor, PipeOptions 
     if (options.server.protection.transport.empty()) options.server.protection.transport = "pipe";
     auto shared = std::make_shared<Shared>(executor, options);
     auto client = std::make_shared<PipeStream>(executor, shared, shared->to_client, shared->to_server,
-                                               options.client.protection, options.server.endpoint);
+                                               options.client.protection, options.server.endpoint,
+                                               options.client.endpoint);
     auto server = std::make_shared<PipeStream>(executor, shared, shared->to_server, shared->to_client,
-                                               options.server.protection, options.client.endpoint);
+                                               options.server.protection, options.client.endpoint,
+                                               options.server.endpoint);
     return {Stream(std::move(client)), Stream(std::move(server))};
 }
 

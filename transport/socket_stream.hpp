@@ -16,8 +16,9 @@ template <class Socket>
 class SocketStream final : public StreamImpl {
 public:
     // `name` names the transport in protection() and in error messages.
-    SocketStream(Socket socket, std::string name, asio::ip::tcp::endpoint remote)
-        : socket_(std::move(socket)), name_(std::move(name)), remote_(remote) {}
+    SocketStream(Socket socket, std::string name, asio::ip::tcp::endpoint remote,
+                 asio::ip::tcp::endpoint local = {})
+        : socket_(std::move(socket)), name_(std::move(name)), remote_(remote), local_(local) {}
     ~SocketStream() override { close(); }
 
     asio::any_io_executor get_executor() override { return socket_.get_executor(); }
@@ -48,6 +49,7 @@ public:
     }
 
     asio::ip::tcp::endpoint remote_endpoint() const override { return remote_; }
+    asio::ip::tcp::endpoint local_endpoint() const override { return local_; }
     Protection protection() const override { return {.transport = name_}; }
 
 private:
@@ -55,6 +57,7 @@ private:
     Socket socket_;
     std::string name_;
     asio::ip::tcp::endpoint remote_;
+    asio::ip::tcp::endpoint local_;
 };
 
 }  // namespace authchain

@@ -80,7 +80,9 @@ Stream tcp_stream(asio::ip::tcp::socket socket) {
     std::error_code ec;
     socket.set_option(asio::ip::tcp::no_delay(true), ec);
     auto remote = socket.remote_endpoint(ec);
-    return Stream(std::make_shared<SocketStream<asio::ip::tcp::socket>>(std::move(socket), "tcp", remote));
+    auto local = socket.local_endpoint(ec);
+    return Stream(
+        std::make_shared<SocketStream<asio::ip::tcp::socket>>(std::move(socket), "tcp", remote, local));
 }
 
 asio::awaitable<Stream> tcp_connect(std::string host, std::uint16_t port) {

@@ -18,6 +18,8 @@ TEST_CASE("pipe: endpoints and protection are what the options say") {
         CHECK(s.remote_endpoint().port() == 1234);
         CHECK(s.remote_endpoint().address().is_v6());
         CHECK(c.remote_endpoint().port() == 5000);
+        CHECK(s.local_endpoint().port() == 5000);
+        CHECK(c.local_endpoint().port() == 1234);
         CHECK(s.protection().confidential);
         CHECK(s.protection().channel_id == Bytes{1, 2, 3});
         CHECK_FALSE(c.protection().confidential);

@@ -49,6 +49,7 @@ void round_trip(const std::string& address) {
         Server server(listener, ip_filter({.allow = {"127.0.0.0/8", "::1"}}) | token_check(),
                       [&](Session s) -> asio::awaitable<void> {
                           ++handled;
+                          CHECK(s.stream.local_endpoint() == listener.local_endpoint());
                           char buf[64];
                           for (;;) {
                               auto n = co_await s.stream.read_some(asio::buffer(buf));

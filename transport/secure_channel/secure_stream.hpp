@@ -46,6 +46,7 @@ public:
     asio::awaitable<void> send_deny(DenyReason reason) override;
     void close() noexcept override { inner_.close(); }
     asio::ip::tcp::endpoint remote_endpoint() const override { return inner_.remote_endpoint(); }
+    asio::ip::tcp::endpoint local_endpoint() const override { return inner_.local_endpoint(); }
     // confidential, not peer-authenticated, channel_id = handshake hash.
     Protection protection() const override;
 
