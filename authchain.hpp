@@ -7,18 +7,21 @@
 #include <asio/detached.hpp>
 #include <asio/io_context.hpp>
 
-
 #include "compose/cidr.hpp"
 #include "compose/combinators.hpp"
 #include "compose/credentials.hpp"
+#include "compose/listener.hpp"
 #include "compose/error.hpp"
 #include "compose/server.hpp"
 #include "compose/session.hpp"
 #include "compose/stream.hpp"
-#include "transport/pipe.hpp"
+#include "transport/endpoint.hpp"
 #include "transport/secure_channel.hpp"
 #include "transport/tcp.hpp"
 #include "auth/connection_limit.hpp"
 #include "auth/failure_throttle.hpp"
 #include "auth/ip_filter.hpp"
 #include "auth/public_key.hpp"
+#include "relay/connect.hpp"
+#include "relay/proxy_v2.hpp"
+#include "relay/pump.hpp"

@@ -6,7 +6,7 @@
 //
 //     secure_channel(...) | public_key({.host_key = "host", .authorized_keys = "ak"})
 //
-// The protocol (framing and encoding in auth/public_key_messages.hpp):
+// The protocol (framing and encoding in auth/public_key/detail/messages.hpp):
 //   0. Both sides refuse a stream whose protection().channel_id is empty
 //      (protocol_error, "public_key needs a channel id: put secure_channel
 //      before it"). Let cid be that channel id.

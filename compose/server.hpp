@@ -15,18 +15,10 @@
 #include <memory>
 
 #include "compose/combinators.hpp"
+#include "compose/listener.hpp"
 #include "compose/session.hpp"
 
 namespace authchain {
-
-// Where connections come from: a TCP acceptor, or a test pipe.
-class Listener {
-public:
-    virtual ~Listener() = default;
-    // The next connection; throws std::system_error once closed.
-    virtual asio::awaitable<Stream> accept() = 0;
-    virtual void close() noexcept = 0;
-};
 
 struct ServerOptions {
     std::chrono::steady_clock::duration handshake_timeout = std::chrono::seconds(10);

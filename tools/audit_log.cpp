@@ -31,12 +31,6 @@ std::string iso8601_utc(std::chrono::system_clock::time_point t) {
     return buf;
 }
 
-std::string endpoint_text(const asio::ip::tcp::endpoint& e) {
-    auto addr = e.address();
-    if (addr.is_v6()) return "[" + addr.to_string() + "]:" + std::to_string(e.port());
-    return addr.to_string() + ":" + std::to_string(e.port());
-}
-
 nlohmann::json identity_json(const Credentials& c) {
     auto out = nlohmann::json::object();
     auto add = [&](const char* name, const Fact<std::string>& f) {

@@ -36,14 +36,12 @@
 
 #include "compose/combinators.hpp"
 #include "compose/credentials.hpp"
+#include "transport/endpoint.hpp"
 
 namespace authchain::tools {
 
 // "2026-11-25T08:40:00.123Z"
 std::string iso8601_utc(std::chrono::system_clock::time_point t);
-
-// "127.0.0.1:5555", "[::1]:5555"
-std::string endpoint_text(const asio::ip::tcp::endpoint& e);
 
 // What the log says about one connection.
 struct ConnectionAudit {

@@ -3,9 +3,12 @@
 // 0 ok, 2 usage or config error, 3 denied, 4 network error.
 #pragma once
 
-#include "tools/config.hpp"
+#include "config/config.hpp"
 
 namespace authchain::tools {
+
+// The command is built on the config wing: its types are the command's vocabulary.
+using namespace authchain::config;
 
 // Listens on config.listen, runs each connection through config.chain,
 // then connects to config.backend and pumps bytes both ways.

@@ -11,10 +11,10 @@
 
 #include "auth/connection_limit.hpp"
 #include "tools/audit_log.hpp"
-#include "tools/backend.hpp"
+#include "relay/connect.hpp"
 #include "tools/commands.hpp"
-#include "tools/proxy_v2.hpp"
-#include "tools/pump.hpp"
+#include "relay/proxy_v2.hpp"
+#include "relay/pump.hpp"
 #include "tools/service.hpp"
 #include "transport/tcp.hpp"
 
@@ -69,7 +69,7 @@ asio::awaitable<void> serve(const Gate& gate, Session session) {
     }
 
     try {
-        backend = co_await connect_backend(gate.config.backend, gate.config.handshake_timeout);
+        backend = co_await connect_to(gate.config.backend, gate.config.handshake_timeout);
     } catch (const std::exception& e) {
         client.close();
         finish("error", "backend unavailable", gate.config.backend.to_string() + ": " + e.what());

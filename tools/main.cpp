@@ -13,8 +13,8 @@
 
 #include "auth/openssh/keyfile.hpp"
 #include "tools/commands.hpp"
-#include "tools/config.hpp"
-#include "tools/layers.hpp"
+#include "config/config.hpp"
+#include "config/registry.hpp"
 
 #ifndef AUTHCHAIN_VERSION
 #define AUTHCHAIN_VERSION "unknown"
@@ -24,6 +24,7 @@ namespace {
 
 using namespace authchain;
 using namespace authchain::tools;
+using namespace authchain::config;
 
 constexpr int exit_ok = 0, exit_usage = 2, exit_network = 4;
 

@@ -10,7 +10,7 @@
 #include <cstdio>
 
 #include "compose/server.hpp"
-#include "tools/backend.hpp"
+#include "relay/connect.hpp"
 #include "tools/commands.hpp"
 
 namespace authchain::tools {
@@ -70,7 +70,7 @@ asio::awaitable<void> say_goodbye(Stream& stream, std::chrono::milliseconds limi
 asio::awaitable<Outcome> probe(const TunnelConfig& config) {
     Stream stream;
     try {
-        stream = co_await connect_backend(config.server, config.handshake_timeout);
+        stream = co_await connect_to(config.server, config.handshake_timeout);
     } catch (const std::exception& e) {
         co_return Outcome{4, "network error: " + config.server.to_string() + ": " + e.what() + "\n", ""};
     }

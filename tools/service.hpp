@@ -20,9 +20,12 @@
 
 #include "compose/server.hpp"
 #include "tools/audit_log.hpp"
-#include "tools/config.hpp"
+#include "config/config.hpp"
 
 namespace authchain::tools {
+
+// The command is built on the config wing: its types are the command's vocabulary.
+using namespace authchain::config;
 
 // The sessions past their handshake, so shutdown can wait for them and
 // then close them. Thread-safe.

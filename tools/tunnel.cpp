@@ -9,9 +9,9 @@
 
 #include "auth/connection_limit.hpp"
 #include "tools/audit_log.hpp"
-#include "tools/backend.hpp"
+#include "relay/connect.hpp"
 #include "tools/commands.hpp"
-#include "tools/pump.hpp"
+#include "relay/pump.hpp"
 #include "tools/service.hpp"
 #include "transport/tcp.hpp"
 
@@ -56,7 +56,7 @@ asio::awaitable<void> serve(const Tunnel& tunnel, Session local) {
     const auto& server = tunnel.config.server;
     std::optional<std::string> refused, failed;
     try {
-        Stream stream = co_await connect_backend(server, tunnel.config.handshake_timeout);
+        Stream stream = co_await connect_to(server, tunnel.config.handshake_timeout);
         ClientOptions options{.handshake_timeout = tunnel.config.handshake_timeout};
         remote = co_await authenticate(std::move(stream), tunnel.config.chain, options);
     } catch (const AuthenticationError& e) {

@@ -12,7 +12,7 @@
 #include <optional>
 #include <utility>
 
-#include "compose/server.hpp"
+#include "compose/listener.hpp"
 #include "compose/stream.hpp"
 
 namespace authchain {

@@ -4,9 +4,9 @@
 #include <memory>
 #include <stdexcept>
 
-#include "transport/noise/handshake_state.hpp"
-#include "transport/secure_channel/negotiation.hpp"
-#include "transport/secure_channel/secure_stream.hpp"
+#include "transport/detail/noise/handshake_state.hpp"
+#include "transport/detail/secure_channel/negotiation.hpp"
+#include "transport/detail/secure_channel/secure_stream.hpp"
 
 namespace authchain {
 

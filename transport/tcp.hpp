@@ -8,19 +8,11 @@
 #include <string>
 #include <string_view>
 
-#include "compose/server.hpp"
+#include "compose/listener.hpp"
 #include "compose/stream.hpp"
+#include "transport/endpoint.hpp"
 
 namespace authchain {
-
-// Parses "host:port", "[v6]:port" or ":port"/"port" (host 127.0.0.1).
-// Throws std::invalid_argument naming the text.
-struct HostPort {
-    std::string host;
-    std::uint16_t port = 0;
-    std::string to_string() const;
-};
-HostPort parse_host_port(std::string_view text, std::string_view default_host = "127.0.0.1");
 
 class TcpListener final : public Listener {
 public:

@@ -7,7 +7,7 @@
 #include <asio/use_awaitable.hpp>
 #include <stdexcept>
 
-#include "transport/socket_stream.hpp"
+#include "transport/detail/socket_stream.hpp"
 
 namespace authchain {
 

@@ -1,8 +1,8 @@
 #include "auth/openssh/private_key_file.hpp"
 
 #include "auth/openssh/key.hpp"
-#include "auth/openssh/key_codec.hpp"
-#include "auth/openssh/wire.hpp"
+#include "auth/openssh/detail/key_codec.hpp"
+#include "auth/openssh/detail/wire.hpp"
 
 #include <botan/aead.h>
 #include <botan/base64.h>

@@ -10,8 +10,8 @@
 #include <string>
 
 #include "auth/public_key.hpp"
-#include "auth/public_key_io.hpp"
-#include "auth/public_key_messages.hpp"
+#include "auth/public_key/detail/io.hpp"
+#include "auth/public_key/detail/messages.hpp"
 #include "tests/support/run.hpp"
 #include "transport/pipe.hpp"
 

@@ -2,7 +2,7 @@
 #include "auth/openssh/file_mode.hpp"
 #include "auth/openssh/key.hpp"
 #include "auth/openssh/keyfile.hpp"
-#include "auth/openssh/wire.hpp"
+#include "auth/openssh/detail/wire.hpp"
 #include "tests/support/run.hpp"
 
 #include <botan/base64.h>

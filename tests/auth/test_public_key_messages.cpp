@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "auth/public_key_messages.hpp"
+#include "auth/public_key/detail/messages.hpp"
 #include "compose/error.hpp"
 
 using namespace authchain;

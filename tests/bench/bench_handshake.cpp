@@ -23,6 +23,7 @@
 #include "auth/public_key.hpp"
 #include "tests/support/run.hpp"
 #include "transport/secure_channel.hpp"
+#include "compose/server.hpp"
 #include "transport/tcp.hpp"
 
 using namespace authchain;

@@ -2,30 +2,16 @@
 // and whole gate/tunnel files through toml++ and the TableReader. The only
 // exceptions allowed out are the documented ones (std::invalid_argument,
 // ConfigError); anything else, or a crash, is a finding.
-//
-// The fuzz build links only authchain_dep, so the tools sources this needs
-// are compiled into the target here (toml++ header-only).
-//
-// toml++ 3.3 asserts on some malformed table headers ("[:", "[[[1]]]")
-// instead of reporting them: upstream bug, fixed by marzer/tomlplusplus#301.
-// The command links Debian's release build of toml++, where that assert is
-// compiled out and the input gets a normal parse_error (checked by hand:
-// "syntax error: Error while parsing key"). Do the same here, so the fuzzer
-// looks for our bugs rather than stopping on that one.
-#define TOML_ASSERT(expr) static_cast<void>(0)
+
 #include <cstddef>
 #include <cstdint>
 #include <stdexcept>
 #include <string_view>
 
-#include "tools/config.cpp"
-#include "tools/crypto_layers.cpp"
-#include "tools/layers.cpp"
-#include "tools/table_reader.cpp"
-#include "tools/toml_guard.cpp"
-#include "tools/values.cpp"
+#include "config/config.hpp"
+#include "config/values.hpp"
 
-using namespace authchain::tools;
+using namespace authchain::config;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     std::string_view text(reinterpret_cast<const char*>(data), size);

@@ -4,8 +4,8 @@
 #include <cstdlib>
 
 #include "compose/error.hpp"
-#include "transport/noise/suite.hpp"
-#include "transport/secure_channel/negotiation.hpp"
+#include "transport/detail/noise/suite.hpp"
+#include "transport/detail/secure_channel/negotiation.hpp"
 
 using namespace authchain;
 using namespace authchain::channel;

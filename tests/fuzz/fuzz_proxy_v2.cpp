@@ -1,4 +1,4 @@
-// Fuzzes the PROXY protocol v2 parser (tools/proxy_v2). The only exception
+// Fuzzes the PROXY protocol v2 parser (relay/proxy_v2). The only exception
 // allowed out of parse is std::invalid_argument; whatever it accepts must
 // encode again and parse back to the same ports and TLVs.
 //
@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <stdexcept>
 
-#include "tools/proxy_v2.cpp"
+#include "relay/proxy_v2.hpp"
 
 using namespace authchain;
 

@@ -2,7 +2,7 @@
 // string signature blob, then the message (the rest); if the input does not
 // split that way, the whole input is tried as a key blob.
 #include "auth/openssh/key.hpp"
-#include "auth/openssh/wire.hpp"
+#include "auth/openssh/detail/wire.hpp"
 
 #include <cstdint>
 

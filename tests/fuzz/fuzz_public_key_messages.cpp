@@ -4,7 +4,7 @@
 #include <cstdint>
 
 #include "auth/openssh/key.hpp"
-#include "auth/public_key_messages.hpp"
+#include "auth/public_key/detail/messages.hpp"
 #include "compose/error.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -3,7 +3,7 @@
 // both ways (through SSHSIG, `ssh-keygen -Y sign/verify`).
 #include "auth/openssh/key.hpp"
 #include "auth/openssh/keyfile.hpp"
-#include "auth/openssh/wire.hpp"
+#include "auth/openssh/detail/wire.hpp"
 #include "tests/support/run.hpp"
 
 #include <botan/base64.h>

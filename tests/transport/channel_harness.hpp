@@ -19,7 +19,7 @@
 #include "tests/support/run.hpp"
 #include "transport/pipe.hpp"
 #include "transport/secure_channel.hpp"
-#include "transport/secure_channel/read_buffer.hpp"
+#include "transport/detail/secure_channel/read_buffer.hpp"
 
 namespace authchain::test::channel_harness {
 

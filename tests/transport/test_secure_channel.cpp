@@ -4,7 +4,7 @@
 
 #include "compose/combinators.hpp"
 #include "tests/transport/channel_harness.hpp"
-#include "transport/secure_channel/copy_forward.hpp"
+#include "transport/detail/secure_channel/copy_forward.hpp"
 
 using namespace authchain;
 using namespace authchain::test::channel_harness;

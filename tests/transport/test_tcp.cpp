@@ -6,6 +6,7 @@
 #include "auth/ip_filter.hpp"
 #include "compose/combinators.hpp"
 #include "tests/support/run.hpp"
+#include "compose/server.hpp"
 #include "transport/tcp.hpp"
 
 using namespace authchain;

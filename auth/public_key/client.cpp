@@ -1,0 +1,112 @@
+// public_key, client side: S1 in, C1 out, S2 in (protocol in public_key.hpp).
+#include <asio/buffer.hpp>
+#include <stdexcept>
+#include <system_error>
+
+#include "auth/openssh/known_hosts.hpp"
+#include "auth/openssh/text_file.hpp"
+#include "auth/public_key.hpp"
+#include "auth/public_key/detail/io.hpp"
+#include "auth/public_key/detail/messages.hpp"
+
+namespace authchain::client {
+
+namespace {
+
+constexpr std::string_view layer = "public_key";
+
+struct ClientState {
+    PublicKeyClientOptions options;
+    openssh::PrivateKey identity;
+};
+
+openssh::KnownHosts read_known_hosts(const std::filesystem::path& path) {
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) return {};
+    return openssh::parse_known_hosts(openssh::read_trusted_file(path), path.string());
+}
+
+// Decides whether to trust `host`; appends it under accept-new. Returns the
+// name looked up; throws AuthenticationError(denied) otherwise.
+std::string check_host_key(const PublicKeyClientOptions& o, const openssh::PublicKey& host) {
+    openssh::KnownHosts known;
+    try {
+        known = read_known_hosts(o.known_hosts);
+    } catch (const std::exception& e) {
+        deny(DenyReason::denied, std::string("cannot use known_hosts: ") + e.what());
+    }
+    auto found = openssh::lookup_host_key(known, o.host_name, o.port, host);
+    std::string key = host.type() + " " + host.fingerprint();
+    switch (found.status) {
+        case openssh::HostKeyStatus::known:
+            return found.name;
+        case openssh::HostKeyStatus::revoked:
+            deny(DenyReason::denied, "host key " + key + " for " + found.name + " is REVOKED (" +
+                                         found.entry->source + ")");
+        case openssh::HostKeyStatus::changed:
+            deny(DenyReason::denied,
+                 "WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED for " + found.name +
+                     "! Someone could be eavesdropping on you right now (man-in-the-middle attack). "
+                     "The host sent " + key + "; " + found.entry->source + " lists " + found.entry->key.type() +
+                     " " + found.entry->key.fingerprint() + ". Remove that line if the change is expected.");
+        case openssh::HostKeyStatus::unknown:
+            break;
+    }
+    if (o.strict)
+        deny(DenyReason::denied, "host key " + key + " for " + found.name + " is not in " +
+                                     o.known_hosts.string() + " (strict host key checking)");
+    try {
+        openssh::append_atomically(o.known_hosts,
+                                   openssh::known_hosts_line(o.host_name, o.port, host, o.hash_new_hosts));
+    } catch (const std::exception& e) {
+        deny(DenyReason::denied, "cannot add " + found.name + " to known_hosts: " + e.what());
+    }
+    return found.name;
+}
+
+asio::awaitable<Session> authenticate(std::shared_ptr<const ClientState> state, Session session) {
+    Bytes channel_id = session.stream.protection().channel_id;
+    if (channel_id.empty())
+        deny(DenyReason::protocol_error, "public_key needs a channel id: put secure_channel before it");
+
+    // S1: the host key and its proof over this channel.
+    KeyProof s1 = decode_s1(co_await read_public_key_message(session.stream, "S1"));
+    std::optional<openssh::PublicKey> host;
+    try {
+        host = openssh::PublicKey::from_blob(s1.key_blob);
+    } catch (const openssh::FormatError& e) {
+        deny(DenyReason::protocol_error, std::string("S1: unusable host key: ") + e.what());
+    }
+    if (!host->verify(host_signed_data(channel_id), s1.signature))
+        deny(DenyReason::denied, "host key " + host->fingerprint() +
+                                     ": signature does not verify for this channel (forged or relayed)");
+    std::string name = check_host_key(state->options, *host);
+
+    // C1: our key and its proof over this channel and the host key.
+    Bytes c1 = encode_c1({state->identity.public_key().blob(),
+                          state->identity.sign(user_signed_data(channel_id, host->blob()))});
+    co_await write_all(session.stream, asio::buffer(c1));
+
+    // S2: the verdict.
+    if (!decode_s2(co_await read_public_key_message(session.stream, "S2")))
+        deny(DenyReason::denied, "the server refused our key " + state->identity.public_key().fingerprint());
+
+    Credentials& c = session.credentials;
+    c.prove(layer, &Credentials::host_name, name, "host_name");
+    c.prove(layer, &Credentials::key_type, host->type(), "key_type");
+    c.prove(layer, &Credentials::key_fingerprint, host->fingerprint(), "key_fingerprint");
+    co_return session;
+}
+
+}  // namespace
+
+Authenticator public_key(PublicKeyClientOptions options) {
+    if (options.host_name.empty()) throw std::invalid_argument("public_key: host_name is required");
+    if (options.known_hosts.empty()) throw std::invalid_argument("public_key: known_hosts path is required");
+    auto identity = openssh::PrivateKey::load(options.identity, options.passphrase);
+    (void)read_known_hosts(options.known_hosts);  // fail now on a bad mode or unreadable file
+    auto state = std::make_shared<const ClientState>(ClientState{std::move(options), std::move(identity)});
+    return [state](Session session) { return authenticate(state, std::move(session)); };
+}
+
+}  // namespace authchain::client

@@ -1,0 +1,85 @@
+#include "auth/public_key/detail/messages.hpp"
+
+#include "auth/openssh/detail/wire.hpp"
+#include "compose/error.hpp"
+
+namespace authchain {
+
+namespace {
+
+constexpr std::string_view host_label = "authchain public_key host v1";
+constexpr std::string_view user_label = "authchain public_key user v1";
+
+Bytes frame(const openssh::WireWriter& body) {
+    Bytes b = body.bytes();
+    openssh::WireWriter out;
+    out.u32(static_cast<std::uint32_t>(b.size())).raw(b);
+    return out.bytes();
+}
+
+Bytes encode_proof(PublicKeyMessage type, const KeyProof& proof) {
+    openssh::WireWriter body;
+    body.u8(static_cast<std::uint8_t>(type)).string(ByteView(proof.key_blob)).string(ByteView(proof.signature));
+    return frame(body);
+}
+
+KeyProof decode_proof(PublicKeyMessage type, ByteView body, std::string_view what) {
+    try {
+        openssh::WireReader in(body);
+        if (in.u8() != static_cast<std::uint8_t>(type)) deny(DenyReason::protocol_error, std::string(what) + ": unexpected message type");
+        ByteView key = in.string();
+        ByteView signature = in.string();
+        in.expect_end(what);
+        if (key.empty() || signature.empty()) deny(DenyReason::protocol_error, std::string(what) + ": empty key or signature");
+        return {Bytes(key.begin(), key.end()), Bytes(signature.begin(), signature.end())};
+    } catch (const openssh::FormatError& e) {
+        deny(DenyReason::protocol_error, std::string(what) + ": " + e.what());
+    }
+}
+
+}  // namespace
+
+Bytes host_signed_data(ByteView channel_id) {
+    openssh::WireWriter w;
+    w.string(host_label).string(channel_id);
+    return w.bytes();
+}
+
+Bytes user_signed_data(ByteView channel_id, ByteView host_key_blob) {
+    openssh::WireWriter w;
+    w.string(user_label).string(channel_id).string(host_key_blob);
+    return w.bytes();
+}
+
+Bytes encode_s1(const KeyProof& proof) { return encode_proof(PublicKeyMessage::s1_host_proof, proof); }
+Bytes encode_c1(const KeyProof& proof) { return encode_proof(PublicKeyMessage::c1_user_proof, proof); }
+
+Bytes encode_s2(bool accepted) {
+    openssh::WireWriter body;
+    body.u8(static_cast<std::uint8_t>(PublicKeyMessage::s2_verdict))
+        .u8(accepted ? 0 : static_cast<std::uint8_t>(DenyReason::denied));
+    return frame(body);
+}
+
+std::size_t decode_frame_length(const std::array<std::uint8_t, 4>& header, std::string_view what) {
+    std::size_t n = (std::size_t{header[0]} << 24) | (std::size_t{header[1]} << 16) |
+                    (std::size_t{header[2]} << 8) | std::size_t{header[3]};
+    if (n == 0 || n > max_public_key_message)
+        deny(DenyReason::protocol_error,
+             std::string(what) + ": message length " + std::to_string(n) + " out of range 1.." +
+                 std::to_string(max_public_key_message));
+    return n;
+}
+
+KeyProof decode_s1(ByteView body) { return decode_proof(PublicKeyMessage::s1_host_proof, body, "S1"); }
+KeyProof decode_c1(ByteView body) { return decode_proof(PublicKeyMessage::c1_user_proof, body, "C1"); }
+
+bool decode_s2(ByteView body) {
+    if (body.size() != 2 || body[0] != static_cast<std::uint8_t>(PublicKeyMessage::s2_verdict))
+        deny(DenyReason::protocol_error, "S2: malformed verdict");
+    if (body[1] == 0) return true;
+    if (body[1] == static_cast<std::uint8_t>(DenyReason::denied)) return false;
+    deny(DenyReason::protocol_error, "S2: unknown verdict " + std::to_string(body[1]));
+}
+
+}  // namespace authchain

@@ -1,0 +1,113 @@
+// public_key, server side: S1 out, C1 in, S2 out (protocol in public_key.hpp).
+#include <asio/buffer.hpp>
+#include <chrono>
+
+#include "auth/openssh/text_file.hpp"
+#include "auth/public_key.hpp"
+#include "auth/public_key/detail/io.hpp"
+#include "auth/public_key/detail/messages.hpp"
+
+namespace authchain {
+
+namespace {
+
+constexpr std::string_view layer = "public_key";
+
+// Tells the client no (S2 denied, then the transport's deny), then throws.
+asio::awaitable<void> refuse(Stream& stream, std::string detail) {
+    try {
+        Bytes s2 = encode_s2(false);
+        co_await write_all(stream, asio::buffer(s2));
+        co_await stream.send_deny(DenyReason::denied);
+    } catch (const std::exception&) {
+        // The client is gone: nothing more to tell it.
+    }
+    deny(DenyReason::denied, std::move(detail));
+}
+
+asio::awaitable<Session> serve(std::shared_ptr<PublicKeyFiles> files, Session session) {
+    Bytes channel_id = session.stream.protection().channel_id;
+    if (channel_id.empty())
+        deny(DenyReason::protocol_error, "public_key needs a channel id: put secure_channel before it");
+    // One snapshot for the whole handshake, even if reload() runs meanwhile.
+    std::shared_ptr<const PublicKeyFiles::Snapshot> files_now = files->current();
+    const openssh::PublicKey& host = files_now->host_public;
+
+    // S1: the host key and its proof over this channel.
+    Bytes s1 = encode_s1({host.blob(), files_now->host_key.sign(host_signed_data(channel_id))});
+    co_await write_all(session.stream, asio::buffer(s1));
+
+    // C1: the user key and its proof over this channel and our host key.
+    KeyProof c1 = decode_c1(co_await read_public_key_message(session.stream, "C1"));
+    std::optional<openssh::PublicKey> user;
+    try {
+        user = openssh::PublicKey::from_blob(c1.key_blob);
+    } catch (const openssh::FormatError& e) {
+        deny(DenyReason::protocol_error, std::string("C1: unusable user key: ") + e.what());
+    }
+    std::string fingerprint = user->fingerprint();
+    if (!user->verify(user_signed_data(channel_id, host.blob()), c1.signature))
+        co_await refuse(session.stream, "user key " + fingerprint +
+                                            ": signature does not verify for this channel and host key "
+                                            "(forged, or relayed from another connection)");
+
+    asio::ip::address peer = session.credentials.peer ? session.credentials.peer->address()
+                                                      : session.stream.remote_endpoint().address();
+    openssh::KeyAuthorization found =
+        openssh::find_authorized_key(files_now->authorized_keys, *user, peer, std::chrono::system_clock::now());
+    if (!found) co_await refuse(session.stream, found.reason + ": " + user->type() + " " + fingerprint);
+
+    // S2: accepted.
+    Bytes s2 = encode_s2(true);
+    co_await write_all(session.stream, asio::buffer(s2));
+
+    Credentials& c = session.credentials;
+    c.prove(layer, &Credentials::key_type, user->type(), "key_type");
+    c.prove(layer, &Credentials::key_fingerprint, fingerprint, "key_fingerprint");
+    if (!found.entry->comment.empty())
+        c.prove(layer, &Credentials::key_comment, found.entry->comment, "key_comment");
+    c.prove(layer, &Credentials::key_restrictions, found.entry->restrictions, "key_restrictions");
+    co_return session;
+}
+
+}  // namespace
+
+PublicKeyFiles::PublicKeyFiles(PublicKeyServerOptions options)
+    : options_(std::move(options)), current_(load()) {}
+
+std::shared_ptr<const PublicKeyFiles::Snapshot> PublicKeyFiles::load() const {
+    auto host_key = openssh::PrivateKey::load(options_.host_key, options_.host_key_passphrase);
+    auto host_public = host_key.public_key();
+    std::string text = openssh::read_trusted_file(options_.authorized_keys);
+    auto authorized = openssh::parse_authorized_keys(text, options_.authorized_keys.string());
+    return std::make_shared<const Snapshot>(
+        Snapshot{std::move(host_key), std::move(host_public), std::move(authorized)});
+}
+
+void PublicKeyFiles::reload() {
+    auto fresh = load();  // throws before anything changes
+    std::lock_guard lock(mutex_);
+    current_ = std::move(fresh);
+}
+
+std::shared_ptr<const PublicKeyFiles::Snapshot> PublicKeyFiles::current() const {
+    std::lock_guard lock(mutex_);
+    return current_;
+}
+
+std::vector<std::string> PublicKeyFiles::warnings() const { return current()->authorized_keys.warnings; }
+
+std::string PublicKeyFiles::name() const {
+    return "public_key: host key " + options_.host_key.string() + ", authorized_keys " +
+           options_.authorized_keys.string();
+}
+
+Authenticator public_key(std::shared_ptr<PublicKeyFiles> files) {
+    return [files = std::move(files)](Session session) { return serve(files, std::move(session)); };
+}
+
+Authenticator public_key(PublicKeyServerOptions options) {
+    return public_key(std::make_shared<PublicKeyFiles>(std::move(options)));
+}
+
+}  // namespace authchain

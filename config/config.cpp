@@ -1,0 +1,192 @@
+#include "config/config.hpp"
+
+#include <fstream>
+#include <iterator>
+#include <toml++/toml.h>
+
+#include "compose/combinators.hpp"
+#include "config/registry.hpp"
+#include "config/table_reader.hpp"
+#include "config/toml_guard.hpp"
+#include "config/values.hpp"
+
+namespace authchain::config {
+namespace {
+
+using std::chrono::milliseconds;
+constexpr std::size_t max_config_size = 1 << 20;
+constexpr milliseconds one_hour{3600 * 1000};
+
+toml::table parse_toml(std::string_view text, const std::string& label) {
+    if (auto line = non_ascii_outside_comments(text))
+        throw ConfigError(label + ":" + std::to_string(*line) +
+                          ": non-ASCII character outside a comment (write it as \\uXXXX in a \"string\")");
+    try {
+        return toml::parse(text, label);
+    } catch (const toml::parse_error& e) {
+        throw ConfigError(label + ":" + std::to_string(e.source().begin.line) + ": syntax error: " +
+                          std::string(e.description()));
+    }
+}
+
+std::string read_config(const std::filesystem::path& file) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(file, ec))
+        throw ConfigError(file.string() + ": config file not found");
+    std::ifstream in(file, std::ios::binary);
+    if (!in) throw ConfigError(file.string() + ": cannot read config file");
+    std::string text(max_config_size + 1, '\0');
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<std::size_t>(in.gcount()));
+    if (text.size() > max_config_size) throw ConfigError(file.string() + ": config file larger than 1 MiB");
+    return text;
+}
+
+std::filesystem::path base_dir_of(const std::filesystem::path& file) {
+    std::error_code ec;
+    auto absolute = std::filesystem::absolute(file, ec);
+    return (ec ? file : absolute).parent_path();
+}
+
+Endpoint endpoint(TableReader& r, std::string_view key, EndpointRole role) {
+    std::string text = *r.string(key);
+    Endpoint e;
+    try {
+        e = parse_endpoint(text, role);
+    } catch (const std::invalid_argument& ex) {
+        r.fail(key, ex.what());
+    }
+    if (e.is_unix() && e.unix_path.is_relative()) {
+        e.unix_path = r.base_dir() / e.unix_path;
+        if (e.unix_path.string().size() > 107)
+            r.fail(key, "Unix socket path longer than 107 bytes once resolved: " + e.unix_path.string());
+    }
+    return e;
+}
+
+Endpoint required_endpoint(TableReader& r, std::string_view key, EndpointRole role) {
+    if (!r.has(key)) r.fail(key, "missing required key");
+    return endpoint(r, key, role);
+}
+
+// Keys every command shares, except listen (required or not) and the chain.
+void read_common(TableReader& r, CommonConfig& c) {
+    if (auto t = r.duration("handshake_timeout", milliseconds(1), one_hour)) c.handshake_timeout = *t;
+    if (auto n = r.integer("max_connections", 1, 1'000'000)) c.max_connections = static_cast<std::size_t>(*n);
+    if (auto log = r.string("audit_log")) {
+        if (log->empty()) r.fail("audit_log", "empty path (leave the key out for no audit log)");
+        if (*log == "-") {
+            c.audit_log = "-";
+        } else {
+            auto p = *r.path("audit_log");
+            std::error_code ec;
+            if (!std::filesystem::is_directory(p.parent_path(), ec))
+                r.fail("audit_log", "directory not found: " + p.parent_path().string());
+            c.audit_log = p.string();
+        }
+    }
+}
+
+std::optional<std::string> nonempty(TableReader& r, std::string_view key) {
+    auto s = r.string(key);
+    if (s && s->empty()) r.fail(key, "empty string");
+    return s;
+}
+
+std::vector<AllowRule> read_allow(TableReader& top, const toml::array* rules) {
+    std::vector<AllowRule> out;
+    if (!rules) return out;
+    std::size_t index = 0;
+    for (const toml::node& node : *rules) {
+        TableReader r = top.nested(*node.as_table(), "allow[" + std::to_string(index++) + "]");
+        r.refuse_unknown({"key_fingerprint", "user", "cert_subject"});
+        AllowRule rule;
+        rule.key_fingerprint = nonempty(r, "key_fingerprint");
+        rule.user = nonempty(r, "user");
+        rule.cert_subject = nonempty(r, "cert_subject");
+        r.finish();
+        if (rule.key_fingerprint && !rule.key_fingerprint->starts_with("SHA256:"))
+            r.fail("key_fingerprint", "expected \"SHA256:...\" as `authchain fingerprint` prints it");
+        if (!rule.key_fingerprint && !rule.user && !rule.cert_subject)
+            r.fail("a rule needs key_fingerprint, user or cert_subject (an empty rule would allow anyone)");
+        out.push_back(std::move(rule));
+    }
+    return out;
+}
+
+Authenticator allow_check(std::vector<AllowRule> rules) {
+    return check(
+        [rules = std::move(rules)](const Credentials& c) {
+            for (const auto& rule : rules)
+                if (rule.matches(c)) return true;
+            return false;
+        },
+        "allow");
+}
+
+void install_chain(CommonConfig& c, Chain chain) {
+    c.chain = std::move(chain.authenticator);
+    c.layer_names = std::move(chain.names);
+    c.reloadables = std::move(chain.reloadables);
+}
+
+}  // namespace
+
+bool AllowRule::matches(const Credentials& c) const {
+    if (key_fingerprint && !(c.key_fingerprint == *key_fingerprint)) return false;
+    if (user && !(c.user == *user)) return false;
+    if (cert_subject && !(c.cert_subject == *cert_subject)) return false;
+    return key_fingerprint || user || cert_subject;
+}
+
+GateConfig parse_gate_config(std::string_view text, const std::filesystem::path& file) {
+    GateConfig c;
+    c.file = file;
+    toml::table root = parse_toml(text, file.string());
+    TableReader r(root, file.string(), "", base_dir_of(file));
+    r.refuse_unknown({"listen", "backend", "handshake_timeout", "max_connections", "audit_log", "proxy_protocol",
+                      "user", "grace", "allow", "layer"});
+    c.listen = required_endpoint(r, "listen", EndpointRole::listen);
+    c.backend = required_endpoint(r, "backend", EndpointRole::backend);
+    read_common(r, c);
+    if (auto p = r.string("proxy_protocol")) {
+        if (*p != "v2") r.fail("proxy_protocol", "only \"v2\" is supported, got \"" + *p + "\"");
+        c.proxy_protocol = *p;
+    }
+    c.user = nonempty(r, "user");
+    if (auto g = r.duration("grace", milliseconds(0), one_hour)) c.grace = *g;
+    c.allow = read_allow(r, r.tables("allow"));
+    const toml::array* layers = r.tables("layer");
+    r.finish();
+    Authenticator tail = c.allow.empty() ? Authenticator{} : allow_check(c.allow);
+    LayerContext context;
+    context.side = Side::server;
+    install_chain(c, build_chain(r, layers, context, std::move(tail)));
+    return c;
+}
+
+TunnelConfig parse_tunnel_config(std::string_view text, const std::filesystem::path& file) {
+    TunnelConfig c;
+    c.file = file;
+    toml::table root = parse_toml(text, file.string());
+    TableReader r(root, file.string(), "", base_dir_of(file));
+    r.refuse_unknown({"listen", "server", "handshake_timeout", "max_connections", "audit_log", "layer"});
+    if (r.has("listen")) c.listen = endpoint(r, "listen", EndpointRole::listen);
+    c.server = required_endpoint(r, "server", EndpointRole::connect);
+    read_common(r, c);
+    const toml::array* layers = r.tables("layer");
+    r.finish();
+    LayerContext context{.side = Side::client, .server_host = c.server.host, .server_port = c.server.port};
+    install_chain(c, build_chain(r, layers, context));
+    return c;
+}
+
+GateConfig load_gate_config(const std::filesystem::path& file) {
+    return parse_gate_config(read_config(file), file);
+}
+
+TunnelConfig load_tunnel_config(const std::filesystem::path& file) {
+    return parse_tunnel_config(read_config(file), file);
+}
+
+}  // namespace authchain::config

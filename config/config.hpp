@@ -1,0 +1,88 @@
+// Configuration of the authchain command: gate.toml and tunnel.toml.
+//
+// A config file is TOML: top-level settings plus an ordered array of
+// [[layer]] tables that builds the chain (see docs/config.md). Loading is
+// strict: an unknown key, an unknown layer kind, a wrong type, a missing
+// required key or a missing file is a ConfigError naming the file, the
+// line and the key. Nothing is read from environment variables.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "compose/credentials.hpp"
+#include "compose/session.hpp"
+#include "transport/endpoint.hpp"
+
+namespace authchain::config {
+
+// A config that cannot be used. what(): "gate.toml:12: layer[2].authorized_keys:
+// file not found: /x". The command exits with status 2 and prints it.
+struct ConfigError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// Something a layer loaded from files that SIGHUP re-reads (authorized_keys, ...).
+struct Reloadable {
+    virtual ~Reloadable() = default;
+    // Re-reads the files; throws (and keeps the old state) when they are bad.
+    virtual void reload() = 0;
+    // For logs: "layer[2] public_key: /etc/authchain/authorized_keys".
+    virtual std::string name() const = 0;
+};
+
+// One [[allow]] rule of a gate: every field present must match.
+struct AllowRule {
+    std::optional<std::string> key_fingerprint, user, cert_subject;
+    // True when every present field equals the proven fact (an absent fact
+    // never matches a present field).
+    bool matches(const Credentials&) const;
+};
+
+struct CommonConfig {
+    std::filesystem::path file;
+    Endpoint listen;                        // default 127.0.0.1 + a port; "listen" is required
+    std::chrono::milliseconds handshake_timeout{10000};
+    std::size_t max_connections = 1024;     // concurrent sessions
+    std::string audit_log;                  // path, "-" for stdout, empty = none
+    Authenticator chain;                    // built from [[layer]] in order
+    std::vector<std::shared_ptr<Reloadable>> reloadables;  // files re-read on SIGHUP
+    std::vector<std::string> layer_names;   // kinds in order, for logs
+};
+
+struct GateConfig : CommonConfig {
+    Endpoint backend;
+    std::optional<std::string> proxy_protocol;  // "v2"
+    // Authenticated identities allowed through; when non-empty, a session
+    // matching no rule is denied by a final check in `chain`.
+    std::vector<AllowRule> allow;
+    std::optional<std::string> user;
+    std::chrono::milliseconds grace{10000};
+};
+
+struct TunnelConfig : CommonConfig {
+    Endpoint server;
+};
+
+// Loads and validates a gate config; builds the server chain (keys are
+// loaded now). Throws ConfigError.
+GateConfig load_gate_config(const std::filesystem::path&);
+// Loads and validates a tunnel/probe config; builds the client chain.
+// "listen" is optional here (probe does not listen; listen.port stays 0).
+// Throws ConfigError.
+TunnelConfig load_tunnel_config(const std::filesystem::path&);
+
+// The same from text already read; `file` names it in messages and is what
+// relative paths resolve against. Pure but for the files the layers load.
+GateConfig parse_gate_config(std::string_view text, const std::filesystem::path& file);
+TunnelConfig parse_tunnel_config(std::string_view text, const std::filesystem::path& file);
+
+}  // namespace authchain::config

@@ -1,0 +1,89 @@
+// TableReader: strict, typed reading of one TOML table of a config file.
+//
+// Every getter marks its key as consumed; finish() then refuses any key
+// nobody asked for. Every error is a ConfigError naming the file, the line
+// and the key: "gate.toml:12: layer[2].max: expected an integer, got a string".
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <toml++/toml.h>
+
+#include "config/config.hpp"
+
+namespace authchain::config {
+
+class TableReader {
+public:
+    // `file`: the config file as the user named it (for messages);
+    // `prefix`: where the table sits ("" for the top level, "layer[2]");
+    // `base_dir`: what relative paths resolve against.
+    TableReader(const toml::table& table, std::string file, std::string prefix,
+                std::filesystem::path base_dir);
+
+    // A reader for a table nested in this file ("allow[0]").
+    TableReader nested(const toml::table& table, std::string prefix) const;
+
+    bool has(std::string_view key) const;
+    // The raw node (consumed), or nullptr when absent.
+    const toml::node* node(std::string_view key);
+
+    std::optional<std::string> string(std::string_view key);
+    std::string required_string(std::string_view key);
+    std::optional<std::int64_t> integer(std::string_view key, std::int64_t min, std::int64_t max);
+    std::optional<bool> boolean(std::string_view key);
+    std::optional<std::vector<std::string>> strings(std::string_view key);
+    // "500ms", "10s", "5m", "2h", or a TOML integer of seconds; within [min, max].
+    std::optional<std::chrono::milliseconds> duration(std::string_view key,
+                                                      std::chrono::milliseconds min,
+                                                      std::chrono::milliseconds max);
+    // A path, resolved against base_dir; not checked.
+    std::optional<std::filesystem::path> path(std::string_view key);
+    // A path that must name an existing regular file (checked now).
+    std::optional<std::filesystem::path> file(std::string_view key);
+    std::filesystem::path required_file(std::string_view key);
+    // Reads a small secret file (a passphrase): at most 1 KiB, not
+    // accessible to group or others, trailing newline removed.
+    std::optional<std::string> secret_file(std::string_view key);
+    // An array of tables ([[layer]]); nullptr when absent.
+    const toml::array* tables(std::string_view key);
+
+    // Throws when a key was never consumed, naming the first (by line).
+    void finish() const;
+    // Throws, before anything is read, for the first key (by line) not in
+    // `known`, listing the known ones.
+    void refuse_unknown(const std::vector<std::string>& known) const;
+
+    // "gate.toml:12: layer[2].max" for `key`; the table's own line when absent.
+    std::string where(std::string_view key) const;
+    // "gate.toml:12: layer[2]" (the table itself).
+    std::string where() const;
+    [[noreturn]] void fail(std::string_view key, std::string_view message) const;
+    [[noreturn]] void fail(std::string_view message) const;
+
+    const std::string& file_label() const { return file_; }
+    const std::string& prefix() const { return prefix_; }
+    const std::filesystem::path& base_dir() const { return base_dir_; }
+    std::uint32_t line() const;
+
+private:
+    std::filesystem::path resolve(const std::string& text) const;
+
+    const toml::table* table_;
+    std::string file_;
+    std::string prefix_;
+    std::filesystem::path base_dir_;
+    std::set<std::string, std::less<>> consumed_;
+};
+
+// The TOML type of `node` in words: "a string", "an integer", ...
+std::string type_name(const toml::node& node);
+
+}  // namespace authchain::config

@@ -1,0 +1,20 @@
+// Connecting to an Endpoint (a TCP host:port or a Unix socket) within a
+// deadline: the gate to its backend, the tunnel to its gate.
+#pragma once
+
+#include <asio/awaitable.hpp>
+#include <chrono>
+
+#include "compose/stream.hpp"
+#include "transport/endpoint.hpp"
+
+namespace authchain {
+
+// Connects to `endpoint` on the calling coroutine's executor. Throws
+// std::system_error (refused, unreachable, no such socket file; timed_out
+// once `limit` has passed) or std::invalid_argument (a Unix path too long
+// for sockaddr_un).
+asio::awaitable<Stream> connect_to(const Endpoint& endpoint,
+                                        std::chrono::milliseconds limit = std::chrono::seconds(10));
+
+}  // namespace authchain

@@ -1,0 +1,76 @@
+#include "relay/pump.hpp"
+
+#include <asio/experimental/awaitable_operators.hpp>
+#include <vector>
+
+namespace authchain {
+
+namespace {
+
+struct PumpState {
+    Stream& a;
+    Stream& b;
+    PumpSummary summary;
+
+    void ended(PumpSide side) {
+        if (summary.first_closed == PumpSide::none) summary.first_closed = side;
+    }
+    // The first failure wins; the aborted operations it causes on the other
+    // direction are consequences, not news.
+    void failed(PumpSide side, std::string_view stage, std::string_view what) {
+        if (!summary.error) {
+            summary.error = true;
+            summary.error_text = std::string(to_string(side)) + ": " + std::string(stage) + ": " + std::string(what);
+            ended(side);
+        }
+        a.close();
+        b.close();
+    }
+};
+
+PumpSide other(PumpSide s) { return s == PumpSide::a ? PumpSide::b : PumpSide::a; }
+
+// Copies from -> to until end of stream, then half-closes `to`.
+asio::awaitable<void> copy(PumpState& state, Stream& from, Stream& to, PumpSide from_side,
+                           std::uint64_t& count, std::size_t buffer_size) {
+    std::vector<std::uint8_t> buffer(buffer_size);
+    PumpSide failing = from_side;
+    std::string_view stage = "read";
+    try {
+        for (;;) {
+            failing = from_side, stage = "read";
+            std::size_t n = co_await from.read_some(asio::buffer(buffer));
+            if (n == 0) break;
+            failing = other(from_side), stage = "write";
+            co_await write_all(to, asio::buffer(buffer.data(), n));
+            count += n;
+        }
+        state.ended(from_side);
+        failing = other(from_side), stage = "shutdown";
+        co_await to.shutdown_send();
+    } catch (const std::exception& e) {
+        state.failed(failing, stage, e.what());
+    }
+}
+
+}  // namespace
+
+std::string_view to_string(PumpSide side) {
+    switch (side) {
+        case PumpSide::a: return "a";
+        case PumpSide::b: return "b";
+        case PumpSide::none: break;
+    }
+    return "none";
+}
+
+asio::awaitable<PumpSummary> pump(Stream& a, Stream& b, PumpOptions options) {
+    using namespace asio::experimental::awaitable_operators;
+    std::size_t size = options.buffer_size == 0 ? 1 : options.buffer_size;
+    PumpState state{a, b, {}};
+    co_await (copy(state, a, b, PumpSide::a, state.summary.a_to_b, size) &&
+              copy(state, b, a, PumpSide::b, state.summary.b_to_a, size));
+    co_return state.summary;
+}
+
+}  // namespace authchain

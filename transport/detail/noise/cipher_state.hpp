@@ -1,0 +1,68 @@
+// CipherState (Noise revision 34, section 5.1): a key k and a nonce n.
+//
+// Encryption is in place on a caller-owned secure buffer so the record
+// layer can reuse one buffer per direction (no per-record allocation).
+// The Botan AEAD objects are created once and rekeyed with set_key.
+#pragma once
+
+#include <botan/aead.h>
+#include <botan/secmem.h>
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include "compose/bytes.hpp"
+#include "transport/detail/noise/suite.hpp"
+
+namespace authchain::noise {
+
+class CipherState {
+public:
+    // A CipherState for `cipher` with no key (InitializeKey(empty)).
+    explicit CipherState(Cipher cipher);
+    CipherState(CipherState&&) noexcept = default;
+    CipherState& operator=(CipherState&&) noexcept = default;
+
+    // InitializeKey(key): sets k (KEYLEN bytes, or empty for "no key") and n = 0.
+    void initialize_key(const Botan::secure_vector<std::uint8_t>& key);
+    bool has_key() const noexcept { return !key_.empty(); }
+    void set_nonce(std::uint64_t nonce) noexcept { nonce_ = nonce; }
+    std::uint64_t nonce() const noexcept { return nonce_; }
+    Cipher cipher() const noexcept { return cipher_; }
+
+    // EncryptWithAd(ad, plaintext), in place: buffer[offset..] holds the
+    // plaintext and becomes the ciphertext followed by the TAGLEN-byte tag.
+    // Without a key the buffer is left as is. Throws NoiseError when n is
+    // 2^64-1 (reserved by the spec); n is incremented on success.
+    void encrypt_with_ad(ByteView ad, Botan::secure_vector<std::uint8_t>& buffer,
+                         std::size_t offset = 0);
+    // DecryptWithAd(ad, ciphertext), in place: buffer[offset..] holds
+    // ciphertext and tag and becomes the plaintext. On a bad tag, a short
+    // input or the reserved nonce it throws NoiseError, wipes buffer[offset..]
+    // and leaves n unchanged. Without a key the buffer is left as is.
+    void decrypt_with_ad(ByteView ad, Botan::secure_vector<std::uint8_t>& buffer,
+                         std::size_t offset = 0);
+    // DecryptWithAd(ad, ciphertext) in place on a plain byte range: `data`
+    // holds ciphertext and tag; on success its first size-TAGLEN bytes are
+    // the plaintext and that length is returned. Most of the range is
+    // decrypted where it lies (no copy); nothing in it may be used unless
+    // this returns. Failures as above (the range is wiped).
+    std::size_t decrypt_with_ad(ByteView ad, std::span<std::uint8_t> data);
+    // Rekey(): k = the first KEYLEN bytes of ENCRYPT(k, 2^64-1, "", zeros(32)).
+    // The nonce is unchanged. Requires a key.
+    void rekey();
+
+private:
+    Botan::AEAD_Mode& encryptor();
+    Botan::AEAD_Mode& decryptor();
+    void start(Botan::AEAD_Mode& mode, std::uint64_t nonce, ByteView ad) const;
+
+    Cipher cipher_;
+    Botan::secure_vector<std::uint8_t> key_;
+    std::uint64_t nonce_ = 0;
+    std::unique_ptr<Botan::AEAD_Mode> encryptor_;  // created on first use
+    std::unique_ptr<Botan::AEAD_Mode> decryptor_;
+    Botan::secure_vector<std::uint8_t> tail_;  // last partial block and tag of an in-place decryption
+};
+
+}  // namespace authchain::noise

@@ -1,0 +1,33 @@
+#include "transport/detail/secure_channel/read_buffer.hpp"
+
+#include "transport/detail/secure_channel/copy_forward.hpp"
+
+#include <algorithm>
+
+namespace authchain::channel {
+
+void ReadBuffer::consume(std::size_t n) noexcept {
+    begin_ += n;
+    if (begin_ >= end_) begin_ = end_ = 0;
+}
+
+void ReadBuffer::reserve(std::size_t capacity) {
+    maximum_ = std::max(maximum_, capacity);
+    if (data_.size() < capacity) data_.resize(capacity);
+}
+
+asio::awaitable<bool> ReadBuffer::fill(Stream& stream) {
+    // Move unread bytes to the front once the free tail gets small, so reads stay large.
+    if (begin_ > 0 && data_.size() - end_ < data_.size() / 4) {
+        copy_forward(data_.data(), data_.data() + begin_, end_ - begin_);
+        end_ -= begin_;
+        begin_ = 0;
+    }
+    if (end_ == data_.size() && data_.size() < maximum_) data_.resize(std::min(maximum_, data_.size() * 2));
+    if (end_ == data_.size()) deny(DenyReason::protocol_error, "message larger than the input buffer");
+    std::size_t n = co_await stream.read_some(asio::buffer(data_.data() + end_, data_.size() - end_));
+    end_ += n;
+    co_return n > 0;
+}
+
+}  // namespace authchain::channel

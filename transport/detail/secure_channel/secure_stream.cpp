@@ -1,0 +1,135 @@
+#include "transport/detail/secure_channel/secure_stream.hpp"
+
+#include "transport/detail/secure_channel/copy_forward.hpp"
+
+#include <algorithm>
+#include <asio/error.hpp>
+#include <system_error>
+
+namespace authchain::channel {
+
+SecureStream::SecureStream(Stream inner, ChannelState state)
+    : inner_(std::move(inner)), state_(std::move(state)) {
+    state_.input.reserve(2 * max_record);
+}
+
+Protection SecureStream::protection() const {
+    return Protection{.confidential = true,
+                      .peer_authenticated = false,
+                      .channel_id = state_.handshake_hash,
+                      .transport = state_.protocol_name};
+}
+
+void SecureStream::fail(DenyReason reason, std::string detail) {
+    if (!failure_) failure_ = Failure{reason, detail};
+    inner_.close();
+    throw AuthenticationError(reason, std::move(detail));
+}
+
+void SecureStream::check_failed() const {
+    if (failure_) throw AuthenticationError(failure_->reason, failure_->detail);
+}
+
+void SecureStream::check_writable() const {
+    check_failed();
+    if (send_closed_) throw std::system_error(asio::error::shut_down, "secure channel write after shutdown");
+    if (send_broken_) throw std::system_error(asio::error::broken_pipe, "secure channel write after an error");
+}
+
+asio::awaitable<std::size_t> SecureStream::read_some(asio::mutable_buffer buffer) {
+    check_failed();
+    if (buffer.size() == 0) co_return 0;
+    for (;;) {
+        if (!pending_.empty()) {
+            const std::size_t n = std::min(buffer.size(), pending_.size());
+            copy_forward(static_cast<std::uint8_t*>(buffer.data()), pending_.data(), n);
+            pending_ = pending_.subspan(n);
+            co_return n;
+        }
+        if (peer_closed_) co_return 0;
+        std::optional<std::pair<Record, std::size_t>> decoded;
+        try {
+            decoded = state_.decoder.decode(state_.input.mutable_view());
+        } catch (const AuthenticationError& e) {
+            fail(e.reason(), e.detail());
+        }
+        if (!decoded) {
+            if (!co_await state_.input.fill(inner_))
+                fail(DenyReason::protocol_error, "end of stream without a close record (truncated)");
+            continue;
+        }
+        state_.input.consume(decoded->second);
+        const Record& record = decoded->first;
+        switch (record.type) {
+            case RecordType::data: pending_ = record.body; break;
+            case RecordType::close: peer_closed_ = true; break;
+            case RecordType::deny: fail(record.reason, "refused by peer");
+            case RecordType::rekey: state_.decoder.rekey(); break;
+        }
+    }
+}
+
+void SecureStream::encode(RecordType type, ByteView body) {
+    try {
+        state_.encoder.encode(type, body, output_);
+        if (type != RecordType::data) return;
+        ++records_since_rekey_;
+        bytes_since_rekey_ += body.size();
+        if (records_since_rekey_ >= state_.rekey_after_records || bytes_since_rekey_ >= state_.rekey_after_bytes) {
+            state_.encoder.encode(RecordType::rekey, {}, output_);
+            state_.encoder.rekey();
+            records_since_rekey_ = bytes_since_rekey_ = 0;
+        }
+    } catch (const noise::NoiseError& e) {
+        fail(DenyReason::protocol_error, std::string("cannot send: ") + e.what());
+    }
+}
+
+asio::awaitable<void> SecureStream::flush() {
+    try {
+        co_await write_all(inner_, asio::buffer(output_.data(), output_.size()));
+    } catch (...) {
+        // Part of a record may be out: nothing more can be sent after it.
+        send_broken_ = true;
+        throw;
+    }
+    output_.clear();
+}
+
+asio::awaitable<std::size_t> SecureStream::write_some(asio::const_buffer buffer) {
+    check_writable();
+    const auto* data = static_cast<const std::uint8_t*>(buffer.data());
+    std::size_t taken = 0;
+    output_.clear();
+    for (std::size_t i = 0; i < batch_records && taken < buffer.size(); ++i) {
+        const std::size_t n = std::min(max_record_data, buffer.size() - taken);
+        encode(RecordType::data, {data + taken, n});
+        taken += n;
+    }
+    co_await flush();
+    co_return taken;
+}
+
+asio::awaitable<void> SecureStream::shutdown_send() {
+    check_failed();
+    if (send_closed_) co_return;
+    check_writable();
+    output_.clear();
+    encode(RecordType::close, {});
+    send_closed_ = true;
+    co_await flush();
+    co_await inner_.shutdown_send();
+}
+
+asio::awaitable<void> SecureStream::send_deny(DenyReason reason) {
+    // Best effort: a failed or closed channel cannot carry it.
+    if (failure_ || send_closed_ || send_broken_) co_return;
+    output_.clear();
+    const std::uint8_t body = static_cast<std::uint8_t>(reason);
+    encode(RecordType::deny, {&body, 1});
+    send_closed_ = true;
+    co_await flush();
+    co_await inner_.shutdown_send();
+}
+
+}  // namespace authchain::channel

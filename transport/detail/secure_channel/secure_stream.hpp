@@ -1,0 +1,80 @@
+// The Stream a finished secure channel handshake yields: records over the
+// inner stream (see record.hpp and secure_channel.md).
+//
+// Reading verifies every record before returning any of its bytes; a bad
+// record, a raw end of stream without a close record, or a deny record fail
+// the stream for good (the inner stream is closed, every later read throws
+// the same AuthenticationError). Writing cuts the buffer into records of at
+// most max_record_data bytes, up to `batch_records` of them per inner write.
+#pragma once
+
+#include <botan/secmem.h>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "compose/stream.hpp"
+#include "transport/detail/secure_channel/read_buffer.hpp"
+#include "transport/detail/secure_channel/record.hpp"
+
+namespace authchain::channel {
+
+// What the handshake hands over to the stream.
+struct ChannelState {
+    RecordEncoder encoder;
+    RecordDecoder decoder;
+    ReadBuffer input;              // may already hold records read with the handshake
+    Bytes handshake_hash;          // channel id
+    std::string protocol_name;     // "Noise_NN_25519_AESGCM_SHA256"
+    std::uint64_t rekey_after_records;  // sender-side limits (see secure_channel.md)
+    std::uint64_t rekey_after_bytes;
+};
+
+class SecureStream final : public StreamImpl {
+public:
+    static constexpr std::size_t batch_records = 4;
+
+    SecureStream(Stream inner, ChannelState state);
+
+    asio::any_io_executor get_executor() override { return inner_.get_executor(); }
+    // Returns decrypted data; 0 only after the peer's close record.
+    asio::awaitable<std::size_t> read_some(asio::mutable_buffer buffer) override;
+    asio::awaitable<std::size_t> write_some(asio::const_buffer buffer) override;
+    // Sends a close record, then half-closes the inner stream.
+    asio::awaitable<void> shutdown_send() override;
+    // Sends a deny record carrying `reason`, then half-closes the inner stream.
+    asio::awaitable<void> send_deny(DenyReason reason) override;
+    void close() noexcept override { inner_.close(); }
+    asio::ip::tcp::endpoint remote_endpoint() const override { return inner_.remote_endpoint(); }
+    asio::ip::tcp::endpoint local_endpoint() const override { return inner_.local_endpoint(); }
+    // confidential, not peer-authenticated, channel_id = handshake hash.
+    Protection protection() const override;
+
+private:
+    struct Failure {
+        DenyReason reason;
+        std::string detail;
+    };
+    [[noreturn]] void fail(DenyReason reason, std::string detail);
+    void check_failed() const;
+    void check_writable() const;
+    // Encodes one record into output_ and counts it towards the rekey limits;
+    // past a limit, appends a rekey record and switches to the next key.
+    void encode(RecordType type, ByteView body);
+    asio::awaitable<void> flush();
+
+    Stream inner_;
+    ChannelState state_;
+    Botan::secure_vector<std::uint8_t> output_;
+    // Data of the last record not yet returned: it lies in state_.input,
+    // which is only refilled (and compacted) once this is empty.
+    ByteView pending_;
+    bool peer_closed_ = false;
+    bool send_closed_ = false;
+    bool send_broken_ = false;
+    std::optional<Failure> failure_;
+    std::uint64_t records_since_rekey_ = 0;
+    std::uint64_t bytes_since_rekey_ = 0;
+};
+
+}  // namespace authchain::channel
