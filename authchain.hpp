@@ -15,6 +15,7 @@
 #include "compose/server.hpp"
 #include "compose/session.hpp"
 #include "compose/stream.hpp"
+#include "compose/wrapper.hpp"
 #include "transport/endpoint.hpp"
 #include "transport/secure_channel.hpp"
 #include "transport/tcp.hpp"

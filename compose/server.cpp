@@ -49,8 +49,12 @@ asio::awaitable<std::optional<Session>> run_chain(Stream stream, const Authentic
     Authenticator timed = with_timeout(limit, chain);
     if (audit) timed = audited(audit, std::move(timed));
     std::optional<DenyReason> reason;
+    auto started = std::chrono::system_clock::now();
+    auto clock_start = std::chrono::steady_clock::now();
     try {
-        co_return co_await timed(start_session(std::move(stream)));
+        Session session = co_await timed(start_session(std::move(stream)));
+        session.handshake = {started, std::chrono::steady_clock::now() - clock_start};
+        co_return session;
     } catch (const AuthenticationError& e) {
         reason = e.reason();
     } catch (const std::exception&) {
@@ -136,7 +140,12 @@ asio::awaitable<Session> authenticate(Stream stream, Authenticator client_chain,
     Pin pin(trail);
     std::optional<AuthenticationError> failure;
     try {
-        co_return co_await with_timeout(options.handshake_timeout, client_chain)(start_session(std::move(stream)));
+        auto started = std::chrono::system_clock::now();
+        auto clock_start = std::chrono::steady_clock::now();
+        Authenticator timed = with_timeout(options.handshake_timeout, client_chain);
+        Session session = co_await timed(start_session(std::move(stream)));
+        session.handshake = {started, std::chrono::steady_clock::now() - clock_start};
+        co_return session;
     } catch (const AuthenticationError& e) {
         failure = e;
     } catch (const std::system_error& e) {

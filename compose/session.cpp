@@ -30,7 +30,7 @@ Authenticator pass() {
 }
 
 Session start_session(Stream stream) {
-    Session session{std::move(stream), {}};
+    Session session{std::move(stream), {}, {}};
     session.credentials.prove("transport", &Credentials::peer, session.stream.remote_endpoint(), "peer");
     return session;
 }

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <asio/awaitable.hpp>
+#include <chrono>
 #include <functional>
 
 #include "compose/credentials.hpp"
@@ -20,9 +21,18 @@
 
 namespace authchain {
 
+// How the chain ran, filled in by the drivers (Server, authenticate): the
+// handler gets it with the session. The layers passed are
+// credentials.layers(): progress is recorded once, in the proof log.
+struct Handshake {
+    std::chrono::system_clock::time_point started{};  // when the connection arrived
+    std::chrono::steady_clock::duration duration{};   // how long the chain took
+};
+
 struct Session {
     Stream stream;
     Credentials credentials;
+    Handshake handshake;
 };
 
 using Authenticator = std::function<asio::awaitable<Session>(Session)>;
