@@ -10,6 +10,7 @@
 #include "compose/cidr.hpp"
 #include "compose/combinators.hpp"
 #include "compose/credentials.hpp"
+#include "compose/deadline.hpp"
 #include "compose/listener.hpp"
 #include "compose/error.hpp"
 #include "compose/server.hpp"

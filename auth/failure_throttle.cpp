@@ -96,4 +96,12 @@ Authenticator failure_throttle(FailureThrottleOptions options, Authenticator inn
     return failure_throttle(std::make_shared<FailureThrottle>(options), std::move(inner));
 }
 
+Wrapper failure_throttle(std::shared_ptr<FailureThrottle> table) {
+    return Wrapper([table](Authenticator inner) { return failure_throttle(table, std::move(inner)); });
+}
+
+Wrapper failure_throttle(FailureThrottleOptions options) {
+    return failure_throttle(std::make_shared<FailureThrottle>(options));
+}
+
 }  // namespace authchain

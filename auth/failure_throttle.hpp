@@ -23,6 +23,7 @@
 #include <unordered_map>
 
 #include "compose/session.hpp"
+#include "compose/wrapper.hpp"
 
 namespace authchain {
 
@@ -63,5 +64,8 @@ private:
 
 Authenticator failure_throttle(FailureThrottleOptions options, Authenticator inner);
 Authenticator failure_throttle(std::shared_ptr<FailureThrottle> table, Authenticator inner);
+// The same as Wrappers: failure_throttle(options) | inner.
+Wrapper failure_throttle(FailureThrottleOptions options);
+Wrapper failure_throttle(std::shared_ptr<FailureThrottle> table);
 
 }  // namespace authchain

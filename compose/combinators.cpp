@@ -92,4 +92,12 @@ Authenticator audited(AuditSink sink, Authenticator inner) {
     };
 }
 
+Wrapper with_timeout(std::chrono::steady_clock::duration limit) {
+    return Wrapper([limit](Authenticator inner) { return with_timeout(limit, std::move(inner)); });
+}
+
+Wrapper audited(AuditSink sink) {
+    return Wrapper([sink = std::move(sink)](Authenticator inner) { return audited(sink, std::move(inner)); });
+}
+
 }  // namespace authchain

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "compose/session.hpp"
+#include "compose/wrapper.hpp"
 
 namespace authchain {
 
@@ -17,6 +18,8 @@ Authenticator check(std::function<bool(const Credentials&)> predicate,
 // Runs `inner` under a deadline; past it the attempt is refused with
 // DenyReason::timeout and the stream is closed.
 Authenticator with_timeout(std::chrono::steady_clock::duration limit, Authenticator inner);
+// The same as a Wrapper: with_timeout(limit) | inner.
+Wrapper with_timeout(std::chrono::steady_clock::duration limit);
 
 // What audited() records for each attempt.
 struct AuditRecord {
@@ -34,5 +37,7 @@ using AuditSink = std::function<void(const AuditRecord&)>;
 // Records one AuditRecord per attempt through `inner`, then passes the
 // verdict on unchanged.
 Authenticator audited(AuditSink sink, Authenticator inner);
+// The same as a Wrapper: audited(sink) | inner.
+Wrapper audited(AuditSink sink);
 
 }  // namespace authchain
