@@ -4,10 +4,22 @@
 
 namespace authchain {
 
-IpFilter::IpFilter(const IpFilterOptions& options) {
-    for (const auto& text : options.allow) allow_.push_back(Cidr::parse(text));
-    for (const auto& text : options.deny) deny_.push_back(Cidr::parse(text));
+namespace {
+
+std::vector<Cidr> parse_list(const std::vector<std::string>& texts, const char* list) {
+    std::vector<Cidr> out;
+    try {
+        for (const auto& text : texts) out.push_back(Cidr::parse(text));
+    } catch (const std::invalid_argument& e) {
+        throw IpFilterError(list, e);
+    }
+    return out;
 }
+
+}  // namespace
+
+IpFilter::IpFilter(const IpFilterOptions& options)
+    : allow_(parse_list(options.allow, "allow")), deny_(parse_list(options.deny, "deny")) {}
 
 std::string IpFilter::refusal(const asio::ip::address& raw) const {
     auto address = normalize(raw);

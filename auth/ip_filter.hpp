@@ -5,6 +5,7 @@
 // A refused peer gets DenyReason::host_blocked.
 #pragma once
 
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -18,8 +19,15 @@ struct IpFilterOptions {
     std::vector<std::string> deny;
 };
 
-// Parses every block at construction: a malformed CIDR throws
-// std::invalid_argument naming the bad text.
+// What IpFilter throws for a malformed block: Cidr::parse's message (it names
+// the bad text) and the list that holds it, "allow" or "deny".
+struct IpFilterError : std::invalid_argument {
+    IpFilterError(std::string list, const std::invalid_argument& cause)
+        : std::invalid_argument(cause.what()), list(std::move(list)) {}
+    std::string list;
+};
+
+// Parses every block at construction: a malformed CIDR throws IpFilterError.
 class IpFilter {
 public:
     explicit IpFilter(const IpFilterOptions& options);

@@ -99,7 +99,7 @@ std::vector<AllowRule> read_allow(TableReader& top, const toml::array* rules) {
     std::size_t index = 0;
     for (const toml::node& node : *rules) {
         TableReader r = top.nested(*node.as_table(), "allow[" + std::to_string(index++) + "]");
-        r.refuse_unknown({"key_fingerprint", "user", "cert_subject"});
+        r.declare({"key_fingerprint", "user", "cert_subject"});
         AllowRule rule;
         rule.key_fingerprint = nonempty(r, "key_fingerprint");
         rule.user = nonempty(r, "user");
@@ -144,8 +144,8 @@ GateConfig parse_gate_config(std::string_view text, const std::filesystem::path&
     c.file = file;
     toml::table root = parse_toml(text, file.string());
     TableReader r(root, file.string(), "", base_dir_of(file));
-    r.refuse_unknown({"listen", "backend", "handshake_timeout", "max_connections", "audit_log", "proxy_protocol",
-                      "user", "grace", "allow", "layer"});
+    r.declare({"listen", "backend", "handshake_timeout", "max_connections", "audit_log", "proxy_protocol", "user",
+               "grace", "allow", "layer"});
     c.listen = required_endpoint(r, "listen", EndpointRole::listen);
     c.backend = required_endpoint(r, "backend", EndpointRole::backend);
     read_common(r, c);
@@ -165,12 +165,14 @@ GateConfig parse_gate_config(std::string_view text, const std::filesystem::path&
     return c;
 }
 
-TunnelConfig parse_tunnel_config(std::string_view text, const std::filesystem::path& file) {
+TunnelConfig parse_tunnel_config(std::string_view text, const std::filesystem::path& file, TunnelCommand command) {
     TunnelConfig c;
     c.file = file;
     toml::table root = parse_toml(text, file.string());
     TableReader r(root, file.string(), "", base_dir_of(file));
-    r.refuse_unknown({"listen", "server", "handshake_timeout", "max_connections", "audit_log", "layer"});
+    r.declare({"listen", "server", "handshake_timeout", "max_connections", "audit_log", "layer"});
+    if (command == TunnelCommand::tunnel && !r.has("listen"))
+        r.fail("listen", "missing required key (only probe may leave it out)");
     if (r.has("listen")) c.listen = endpoint(r, "listen", EndpointRole::listen);
     c.server = required_endpoint(r, "server", EndpointRole::connect);
     read_common(r, c);
@@ -185,8 +187,8 @@ GateConfig load_gate_config(const std::filesystem::path& file) {
     return parse_gate_config(read_config(file), file);
 }
 
-TunnelConfig load_tunnel_config(const std::filesystem::path& file) {
-    return parse_tunnel_config(read_config(file), file);
+TunnelConfig load_tunnel_config(const std::filesystem::path& file, TunnelCommand command) {
+    return parse_tunnel_config(read_config(file), file, command);
 }
 
 }  // namespace authchain::config

@@ -49,7 +49,9 @@ struct AllowRule {
 
 struct CommonConfig {
     std::filesystem::path file;
-    Endpoint listen;                        // default 127.0.0.1 + a port; "listen" is required
+    // A TCP address (host 127.0.0.1 unless given); required but for probe,
+    // whose listen.host stays empty and listen.port 0 when it is left out.
+    Endpoint listen;
     std::chrono::milliseconds handshake_timeout{10000};
     std::size_t max_connections = 1024;     // concurrent sessions
     std::string audit_log;                  // path, "-" for stdout, empty = none
@@ -72,17 +74,22 @@ struct TunnelConfig : CommonConfig {
     Endpoint server;
 };
 
-// Loads and validates a gate config; builds the server chain (keys are
-// loaded now). Throws ConfigError.
+// What a tunnel config is loaded for: `authchain tunnel` listens, so
+// "listen" is required; `authchain probe` does not listen, so it may be
+// left out (a listen that is given is still checked).
+enum class TunnelCommand { tunnel, probe };
+
+// Loads and validates a gate config ("listen" is required); builds the
+// server chain (keys are loaded now). Throws ConfigError.
 GateConfig load_gate_config(const std::filesystem::path&);
-// Loads and validates a tunnel/probe config; builds the client chain.
-// "listen" is optional here (probe does not listen; listen.port stays 0).
-// Throws ConfigError.
-TunnelConfig load_tunnel_config(const std::filesystem::path&);
+// Loads and validates a tunnel/probe config for `command`; builds the client
+// chain. Throws ConfigError.
+TunnelConfig load_tunnel_config(const std::filesystem::path&, TunnelCommand command = TunnelCommand::probe);
 
 // The same from text already read; `file` names it in messages and is what
 // relative paths resolve against. Pure but for the files the layers load.
 GateConfig parse_gate_config(std::string_view text, const std::filesystem::path& file);
-TunnelConfig parse_tunnel_config(std::string_view text, const std::filesystem::path& file);
+TunnelConfig parse_tunnel_config(std::string_view text, const std::filesystem::path& file,
+                                 TunnelCommand command = TunnelCommand::probe);
 
 }  // namespace authchain::config

@@ -3,136 +3,116 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "auth/connection_limit.hpp"
-#include "auth/failure_throttle.hpp"
-#include "auth/ip_filter.hpp"
-#include "compose/cidr.hpp"
-#include "config/crypto_kinds.hpp"
+#include "config/kinds.hpp"
 
 namespace authchain::config {
-namespace {
 
-using std::chrono::milliseconds;
-constexpr milliseconds one_second{1000};
-constexpr milliseconds one_week{7LL * 24 * 3600 * 1000};
+std::string_view to_string(Side side) { return side == Side::server ? "server" : "client"; }
 
-std::vector<std::string> cidrs(TableReader& r, std::string_view key) {
-    auto list = r.strings(key).value_or(std::vector<std::string>{});
-    for (const auto& block : list) {
-        try {
-            (void)Cidr::parse(block);
-        } catch (const std::invalid_argument& e) {
-            r.fail(key, e.what());
-        }
-    }
-    return list;
+BuiltLayer before_rest(Authenticator a) { return around_rest(std::move(a) | identity()); }
+
+BuiltLayer around_rest(Wrapper w) { return BuiltLayer{.kind = {}, .wrapper = std::move(w), .reloadables = {}}; }
+
+Registry& Registry::add(LayerKind kind) {
+    if (find(kind.side, kind.name))
+        throw std::logic_error("layer kind \"" + kind.name + "\" added twice to the " +
+                               std::string(to_string(kind.side)) + " side");
+    kinds_.push_back(std::move(kind));
+    return *this;
 }
 
-Layer build_ip_filter(TableReader& r, const LayerContext&) {
-    IpFilterOptions options{.allow = cidrs(r, "allow"), .deny = cidrs(r, "deny")};
-    if (options.allow.empty() && options.deny.empty())
-        r.fail("ip_filter needs at least one of allow = [...] or deny = [...]");
-    return sequential(ip_filter(std::move(options)));
+const LayerKind* Registry::find(Side side, std::string_view name) const {
+    auto it = std::find_if(kinds_.begin(), kinds_.end(),
+                           [&](const LayerKind& k) { return k.side == side && k.name == name; });
+    return it == kinds_.end() ? nullptr : &*it;
 }
 
-Layer build_connection_limit(TableReader& r, const LayerContext&) {
-    if (!r.has("max")) r.fail("max", "missing required key");
-    auto max = r.integer("max", 1, 1'000'000);
-    return sequential(connection_limit(static_cast<std::size_t>(*max)));
-}
-
-std::chrono::seconds whole_seconds(TableReader& r, std::string_view key, std::chrono::seconds fallback) {
-    auto d = r.duration(key, one_second, one_week);
-    if (!d) return fallback;
-    if (d->count() % 1000 != 0) r.fail(key, "must be whole seconds");
-    return std::chrono::duration_cast<std::chrono::seconds>(*d);
-}
-
-Layer build_failure_throttle(TableReader& r, const LayerContext&) {
-    FailureThrottleOptions o;
-    if (auto v = r.integer("max_failures", 1, 1'000'000)) o.max_failures = static_cast<std::size_t>(*v);
-    o.window = whole_seconds(r, "window", o.window);
-    o.cooldown = whole_seconds(r, "cooldown", o.cooldown);
-    if (auto v = r.integer("max_sources", 1, 10'000'000)) o.max_sources = static_cast<std::size_t>(*v);
-    auto table = std::make_shared<FailureThrottle>(o);
-    return Layer{.then = [table](Authenticator rest) { return failure_throttle(table, std::move(rest)); },
-                 .reloadables = {}};
-}
-
-std::vector<LayerKind> make_kinds(Side side) {
-    std::vector<LayerKind> kinds;
-    if (side == Side::server) {
-        kinds.push_back({"ip_filter", side, false, {"allow", "deny"}, build_ip_filter});
-        kinds.push_back({"connection_limit", side, false, {"max"}, build_connection_limit});
-        kinds.push_back({"failure_throttle", side, false, {"max_failures", "window", "cooldown", "max_sources"},
-                         build_failure_throttle});
-    }
-    for (auto& k : crypto_layer_kinds(side)) kinds.push_back(std::move(k));
-    return kinds;
-}
-
-}  // namespace
-
-Layer sequential(Authenticator a) {
-    return Layer{.then = [a = std::move(a)](Authenticator rest) { return a | std::move(rest); },
-                 .reloadables = {}};
-}
-
-const std::vector<LayerKind>& layer_kinds(Side side) {
-    static const std::vector<LayerKind> server = make_kinds(Side::server);
-    static const std::vector<LayerKind> client = make_kinds(Side::client);
-    return side == Side::server ? server : client;
-}
-
-std::string known_kinds(Side side) {
-    std::string out;
-    for (const auto& k : layer_kinds(side)) out += (out.empty() ? "" : ", ") + k.name;
+std::vector<const LayerKind*> Registry::kinds(Side side) const {
+    std::vector<const LayerKind*> out;
+    for (const auto& k : kinds_)
+        if (k.side == side) out.push_back(&k);
     return out;
 }
 
-bool authenticates(std::string_view kind) {
-    return kind == "public_key" || kind == "password" || kind == "psk" || kind == "tls";
+std::string Registry::known_kinds(Side side) const {
+    std::string out;
+    for (const LayerKind* k : kinds(side)) out += (out.empty() ? "" : ", ") + k->name;
+    return out;
 }
 
-bool chain_authenticates(const std::vector<std::string>& kinds) {
-    return std::any_of(kinds.begin(), kinds.end(), [](const std::string& k) { return authenticates(k); });
+bool Registry::chain_authenticates(const std::vector<std::string>& kinds, Side side) const {
+    return std::any_of(kinds.begin(), kinds.end(), [&](const std::string& name) {
+        const LayerKind* k = find(side, name);
+        return k && k->authenticates;
+    });
+}
+
+const Registry& built_in_registry() {
+    static const Registry registry = [] {
+        Registry r;
+        add_access_kinds(r);
+        add_crypto_kinds(r);
+        return r;
+    }();
+    return registry;
+}
+
+std::string known_kinds(Side side) { return built_in_registry().known_kinds(side); }
+
+bool chain_authenticates(const std::vector<std::string>& kinds, Side side) {
+    return built_in_registry().chain_authenticates(kinds, side);
+}
+
+const Registry& LayerContext::kinds() const { return registry ? *registry : built_in_registry(); }
+
+BuiltLayer build_layer(TableReader& r, const LayerContext& context) {
+    std::string name = r.required_string("kind");
+    const LayerKind* kind = context.kinds().find(context.side, name);
+    if (!kind)
+        r.fail("kind", "unknown kind \"" + name + "\" (known " + std::string(to_string(context.side)) +
+                           " kinds: " + context.kinds().known_kinds(context.side) + ")");
+    std::vector<std::string> keys{"kind"};
+    keys.insert(keys.end(), kind->keys.begin(), kind->keys.end());
+    r.declare(std::move(keys));
+    BuiltLayer layer;
+    try {
+        layer = kind->build(r, context);
+    } catch (const ConfigError&) {
+        throw;
+    } catch (const UndeclaredKey&) {
+        throw;
+    } catch (const std::exception& e) {
+        r.fail(name + ": " + e.what());
+    }
+    r.finish();
+    layer.kind = std::move(name);
+    return layer;
+}
+
+std::vector<BuiltLayer> LayerContext::nested_layers(TableReader& r, std::string_view key) const {
+    std::vector<BuiltLayer> out;
+    const toml::array* tables = r.tables(key);
+    if (!tables) return out;
+    for (const toml::node& node : *tables) {
+        TableReader nested = r.nested(*node.as_table(), r.prefix() + "." + std::string(key) + "[" +
+                                                            std::to_string(out.size()) + "]");
+        out.push_back(build_layer(nested, *this));
+    }
+    return out;
 }
 
 Chain build_chain(const TableReader& top, const toml::array* layers, const LayerContext& context,
                   Authenticator tail) {
     Chain chain;
-    std::vector<Layer> built;
-    const auto& kinds = layer_kinds(context.side);
-    std::size_t index = 0;
-    if (layers) {
-        for (const toml::node& node : *layers) {
-            TableReader r = top.nested(*node.as_table(), "layer[" + std::to_string(index++) + "]");
-            std::string kind = r.required_string("kind");
-            auto it = std::find_if(kinds.begin(), kinds.end(), [&](const LayerKind& k) { return k.name == kind; });
-            if (it == kinds.end())
-                r.fail("kind", "unknown kind \"" + kind + "\" (known " +
-                                   (context.side == Side::server ? "server" : "client") +
-                                   " kinds: " + known_kinds(context.side) + ")");
-            std::vector<std::string> known{"kind"};
-            known.insert(known.end(), it->keys.begin(), it->keys.end());
-            r.refuse_unknown(known);
-            try {
-                built.push_back(it->build(r, context));
-            } catch (const ConfigError&) {
-                throw;
-            } catch (const std::exception& e) {
-                r.fail(kind + ": " + e.what());
-            }
-            r.finish();
-            chain.names.push_back(kind);
-        }
-    }
-    // Assemble from the end, so a wrapping layer (failure_throttle) gets all that follows.
-    Authenticator rest = tail ? std::move(tail) : pass();
-    for (auto it = built.rbegin(); it != built.rend(); ++it) rest = it->then(std::move(rest));
-    for (const auto& layer : built)
+    Wrapper whole = identity();
+    for (std::size_t i = 0; layers && i < layers->size(); ++i) {
+        TableReader r = top.nested(*layers->get(i)->as_table(), "layer[" + std::to_string(i) + "]");
+        BuiltLayer layer = build_layer(r, context);
+        whole = std::move(whole) | std::move(layer.wrapper);
+        chain.names.push_back(std::move(layer.kind));
         chain.reloadables.insert(chain.reloadables.end(), layer.reloadables.begin(), layer.reloadables.end());
-    chain.authenticator = std::move(rest);
+    }
+    chain.authenticator = std::move(whole) | (tail ? std::move(tail) : pass());
     return chain;
 }
 

@@ -1,10 +1,20 @@
-// The layer registry: [[layer]] kind name -> factory building the server-side
-// or client-side Authenticator from that table.
+// The layer registry: every [[layer]] kind, once. A kind declares its keys,
+// whether it authenticates the peer, and how it builds; build_chain only
+// looks kinds up, so a new kind is a new LayerKind added to the registry:
 //
-// Kinds (docs/config.md has every key):
-//   server: ip_filter, connection_limit, failure_throttle, secure_channel, public_key
-//   client: secure_channel, public_key
-// failure_throttle wraps every layer after it (it must see their verdicts).
+//     void add_password_kinds(Registry& registry) {
+//         registry.add({.name = "password", .side = Side::server, .keys = {"users"},
+//                       .authenticates = true,
+//                       .build = [](TableReader& r, const LayerContext&) {
+//                           return before_rest(password(r.required_file("users")));
+//                       }});
+//     }
+//
+// and one line in built_in_registry() (registry.cpp). Kinds (docs/config.md
+// has every key):
+//   server: ip_filter, connection_limit, failure_throttle (access_kinds.cpp),
+//           secure_channel, public_key (crypto_kinds.cpp)
+//   client: secure_channel, public_key (crypto_kinds.cpp)
 #pragma once
 
 #include <cstdint>
@@ -14,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "compose/wrapper.hpp"
 #include "config/config.hpp"
 #include "config/table_reader.hpp"
 
@@ -21,43 +32,85 @@ namespace authchain::config {
 
 enum class Side { server, client };
 
-// What a factory may need besides its own table.
+// "server" or "client".
+std::string_view to_string(Side side);
+
+class Registry;
+
+// One layer table built: a Wrapper around the rest of the chain.
+struct BuiltLayer {
+    std::string kind;  // filled in by build_layer
+    Wrapper wrapper;
+    std::vector<std::shared_ptr<Reloadable>> reloadables;
+};
+
+// An ordinary authenticator as a layer: `a`, then the rest (a | identity()).
+BuiltLayer before_rest(Authenticator a);
+// A wrapper as a layer: it wraps all the layers after it (failure_throttle).
+BuiltLayer around_rest(Wrapper w);
+
+// What a kind's build may need besides its own table.
 struct LayerContext {
     Side side = Side::server;
     std::string server_host;  // client side: the host part of `server`
     std::uint16_t server_port = 0;
-};
+    const Registry* registry = nullptr;  // where kinds are looked up; null: built_in_registry()
 
-// A built layer and how it joins the layers after it.
-struct Layer {
-    // This layer followed by `rest`: `layer | rest` for most kinds;
-    // failure_throttle returns failure_throttle(options, rest).
-    std::function<Authenticator(Authenticator rest)> then;
-    std::vector<std::shared_ptr<Reloadable>> reloadables;
+    const Registry& kinds() const;
+    // For kinds that hold other layers (any_of's [[layer.method]]): builds
+    // each table of the array `key` of `r` as a layer of its own kind, looked
+    // up in the same registry and side, exactly as a [[layer]] is built;
+    // messages name them "layer[2].method[0]". Empty when `key` is absent.
+    // Throws ConfigError.
+    std::vector<BuiltLayer> nested_layers(TableReader& r, std::string_view key) const;
 };
-
-// The Layer of an ordinary authenticator: `a | rest`.
-Layer sequential(Authenticator a);
 
 struct LayerKind {
     std::string name;
-    Side side;
-    bool authenticates = false;  // proves who the peer is (public_key, ...)
-    std::vector<std::string> keys;  // every key it reads ("kind" aside), for messages
-    // Reads its keys from the reader (unread keys are refused afterwards).
-    // May throw ConfigError, or any std::exception (reported at the table).
-    std::function<Layer(TableReader&, const LayerContext&)> build;
+    Side side = Side::server;
+    // The keys of its table besides "kind", declared once: any other key is
+    // refused before build runs (the message lists these), and build reading
+    // a key not listed, or leaving a present one unread, is an UndeclaredKey.
+    std::vector<std::string> keys;
+    // Proves who the peer is (public_key, password, psk, tls): a gate with
+    // no such layer forwards anyone, and says so.
+    bool authenticates = false;
+    // Builds the layer from its table.
+    // May throw ConfigError, or any std::exception (then reported at the
+    // table: "layer[2]: public_key: <what>").
+    std::function<BuiltLayer(TableReader&, const LayerContext&)> build;
 };
 
-// The built-in kinds for `side`, in documentation order.
-const std::vector<LayerKind>& layer_kinds(Side side);
-// "ip_filter, connection_limit, ..." for messages.
-std::string known_kinds(Side side);
+class Registry {
+public:
+    // Adds `kind`; throws std::logic_error when its side already has that name.
+    Registry& add(LayerKind kind);
+    // The kind `name` of `side`, or nullptr.
+    const LayerKind* find(Side side, std::string_view name) const;
+    // The kinds of `side` in the order they were added (documentation order).
+    std::vector<const LayerKind*> kinds(Side side) const;
+    // "ip_filter, connection_limit, ..." for messages.
+    std::string known_kinds(Side side) const;
+    // True when any of `kinds` (names of `side`) authenticates the peer.
+    bool chain_authenticates(const std::vector<std::string>& kinds, Side side) const;
 
-// True when `kind` proves the peer's identity (public_key, password, psk, tls).
-bool authenticates(std::string_view kind);
-// True when any of `kinds` does: a gate without one forwards anyone.
-bool chain_authenticates(const std::vector<std::string>& kinds);
+private:
+    std::vector<LayerKind> kinds_;
+};
+
+// The kinds authchain ships, both sides.
+const Registry& built_in_registry();
+
+// built_in_registry().known_kinds(side).
+std::string known_kinds(Side side);
+// True when any of the gate's layer `kinds` authenticates the peer: a gate
+// without one forwards anyone.
+bool chain_authenticates(const std::vector<std::string>& kinds, Side side = Side::server);
+
+// Builds the one layer table `r`: reads `kind`, looks it up in
+// context.kinds(), declares its keys on `r`, runs its build and checks that
+// every key was read. Throws ConfigError naming r.prefix() and the key.
+BuiltLayer build_layer(TableReader& r, const LayerContext& context);
 
 struct Chain {
     Authenticator authenticator;  // the tail, or pass(), when there are no layers
@@ -66,9 +119,10 @@ struct Chain {
 };
 
 // Builds the chain from the [[layer]] tables of `layers` (may be null: no
-// layers) in order; `tail` (optional) runs last, inside any failure_throttle.
-// `top` supplies the file name and base directory. Throws ConfigError naming
-// "layer[i]" and the key.
+// layers) in order: each layer's Wrapper folded with `|`, applied to `tail`
+// (optional), so a wrapping layer (failure_throttle) gets all that follows
+// it, tail included. `top` supplies the file name and base directory.
+// Throws ConfigError naming "layer[i]" and the key.
 Chain build_chain(const TableReader& top, const toml::array* layers, const LayerContext& context,
                   Authenticator tail = {});
 

@@ -67,9 +67,21 @@ void TableReader::fail(std::string_view message) const {
     throw ConfigError(where() + ": " + std::string(message));
 }
 
-bool TableReader::has(std::string_view key) const { return table_->contains(key); }
+void TableReader::ask(std::string_view key) const {
+    if (declared_ && std::find(declared_->begin(), declared_->end(), key) == declared_->end())
+        throw UndeclaredKey(where() + ": reads key \"" + std::string(key) + "\" that its table does not declare");
+    asked_.emplace(key);
+}
+
+std::vector<std::string> TableReader::asked() const { return {asked_.begin(), asked_.end()}; }
+
+bool TableReader::has(std::string_view key) const {
+    ask(key);
+    return table_->contains(key);
+}
 
 const toml::node* TableReader::node(std::string_view key) {
+    ask(key);
     const toml::node* n = table_->get(key);
     if (n) consumed_.emplace(key);
     return n;
@@ -217,17 +229,21 @@ const toml::key* first_key(const toml::table& table, Pred unexpected) {
 
 void TableReader::finish() const {
     const toml::key* k = first_key(*table_, [&](std::string_view key) { return !consumed_.contains(key); });
-    if (k) throw ConfigError(where(k->str()) + ": unknown key");
+    if (!k) return;
+    if (declared_) throw UndeclaredKey(where(k->str()) + ": declared key was never read");
+    throw ConfigError(where(k->str()) + ": unknown key");
 }
 
-void TableReader::refuse_unknown(const std::vector<std::string>& known) const {
+void TableReader::declare(std::vector<std::string> known) {
     const toml::key* k = first_key(*table_, [&](std::string_view key) {
         return std::find(known.begin(), known.end(), key) == known.end();
     });
-    if (!k) return;
-    std::string list;
-    for (const auto& name : known) list += (list.empty() ? "" : ", ") + name;
-    throw ConfigError(where(k->str()) + ": unknown key (known here: " + list + ")");
+    if (k) {
+        std::string list;
+        for (const auto& name : known) list += (list.empty() ? "" : ", ") + name;
+        throw ConfigError(where(k->str()) + ": unknown key (known here: " + list + ")");
+    }
+    declared_ = std::move(known);
 }
 
 }  // namespace authchain::config

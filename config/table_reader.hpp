@@ -1,8 +1,11 @@
 // TableReader: strict, typed reading of one TOML table of a config file.
 //
-// Every getter marks its key as consumed; finish() then refuses any key
-// nobody asked for. Every error is a ConfigError naming the file, the line
-// and the key: "gate.toml:12: layer[2].max: expected an integer, got a string".
+// The keys a table may hold are declared once (declare()): any other key is
+// refused before anything is read, listing the declared ones, and reading a
+// key that was not declared is a bug in the caller (UndeclaredKey). Every
+// getter marks its key as consumed; finish() then refuses any key nobody
+// read. Every error is a ConfigError naming the file, the line and the key:
+// "gate.toml:12: layer[2].max: expected an integer, got a string".
 #pragma once
 
 #include <chrono>
@@ -10,6 +13,7 @@
 #include <filesystem>
 #include <optional>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +23,13 @@
 #include "config/config.hpp"
 
 namespace authchain::config {
+
+// A reader was asked for a key its table did not declare, or a declared key
+// that was present was never read: a bug in the code reading the table (a
+// layer kind's build), not in the config file.
+struct UndeclaredKey : std::logic_error {
+    using std::logic_error::logic_error;
+};
 
 class TableReader {
 public:
@@ -55,11 +66,16 @@ public:
     // An array of tables ([[layer]]); nullptr when absent.
     const toml::array* tables(std::string_view key);
 
-    // Throws when a key was never consumed, naming the first (by line).
+    // The keys this table may hold. Throws ConfigError, before anything is
+    // read, for the first key (by line) not in `known`, listing the known
+    // ones; from then on asking for a key not in `known` throws UndeclaredKey.
+    void declare(std::vector<std::string> known);
+    // Throws when a present key was never consumed, naming the first (by
+    // line): ConfigError "unknown key" for an undeclared table, UndeclaredKey
+    // for a declared key nobody read.
     void finish() const;
-    // Throws, before anything is read, for the first key (by line) not in
-    // `known`, listing the known ones.
-    void refuse_unknown(const std::vector<std::string>& known) const;
+    // Every key asked for so far (has() or a getter), present or not, sorted.
+    std::vector<std::string> asked() const;
 
     // "gate.toml:12: layer[2].max" for `key`; the table's own line when absent.
     std::string where(std::string_view key) const;
@@ -75,12 +91,15 @@ public:
 
 private:
     std::filesystem::path resolve(const std::string& text) const;
+    void ask(std::string_view key) const;
 
     const toml::table* table_;
     std::string file_;
     std::string prefix_;
     std::filesystem::path base_dir_;
     std::set<std::string, std::less<>> consumed_;
+    std::optional<std::vector<std::string>> declared_;
+    mutable std::set<std::string, std::less<>> asked_;
 };
 
 // The TOML type of `node` in words: "a string", "an integer", ...

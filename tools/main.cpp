@@ -74,9 +74,7 @@ int keygen(const Keygen& k) {
 }
 
 int tunnel(const std::string& file, bool check_only) {
-    TunnelConfig c = load_tunnel_config(file);
-    if (c.listen.host.empty())
-        throw ConfigError(file + ":1: listen: missing required key (only probe may leave it out)");
+    TunnelConfig c = load_tunnel_config(file, TunnelCommand::tunnel);
     if (check_only) {
         std::cout << file << ": ok: " << c.listen.to_string() << " -> " << c.server.to_string() << " via "
                   << chain_summary(c) << "\n";
@@ -155,7 +153,7 @@ int main(int argc, char** argv) {
         }
         if (*gate_cmd) return gate(config_file, check_only);
         if (*tunnel_cmd) return tunnel(config_file, check_only);
-        if (*probe_cmd) return run_probe(load_tunnel_config(config_file));
+        if (*probe_cmd) return run_probe(load_tunnel_config(config_file, TunnelCommand::probe));
     } catch (const ConfigError& e) {
         std::cerr << "authchain: " << e.what() << "\n";
         return exit_usage;

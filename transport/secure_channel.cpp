@@ -26,13 +26,9 @@ struct Config {
 
 std::shared_ptr<const Config> make_config(const SecureChannelOptions& options) {
     auto config = std::make_shared<Config>();
-    if (options.suites.empty() || options.suites.size() > channel::max_offered_suites)
-        throw std::invalid_argument("secure_channel: give 1 to 16 suites");
-    for (const auto& name : options.suites) {
-        auto suite = noise::parse_suite(name);
-        if (!suite) throw std::invalid_argument("secure_channel: unknown suite '" + name + "'");
-        config->suites.push_back(*suite);
-    }
+    if (auto why = secure_channel_suites_error(options.suites); !why.empty())
+        throw std::invalid_argument("secure_channel: " + why);
+    for (const auto& name : options.suites) config->suites.push_back(*noise::parse_suite(name));
     if (options.rekey_after_records == 0 || options.rekey_after_bytes == 0)
         throw std::invalid_argument("secure_channel: rekey limits must be at least 1");
     config->rekey_after_records = options.rekey_after_records;
@@ -143,6 +139,17 @@ asio::awaitable<Session> initiate(Session session, std::shared_ptr<const Config>
 std::vector<std::string> secure_channel_suites() {
     return {"25519_AESGCM_SHA256",   "25519_ChaChaPoly_SHA256", "25519_AESGCM_SHA512",
             "25519_ChaChaPoly_SHA512", "25519_AESGCM_BLAKE2b",  "25519_ChaChaPoly_BLAKE2b"};
+}
+
+std::string secure_channel_suites_error(const std::vector<std::string>& suites) {
+    if (suites.empty() || suites.size() > channel::max_offered_suites) return "give 1 to 16 suites";
+    for (const auto& name : suites) {
+        if (noise::parse_suite(name)) continue;
+        std::string known;
+        for (const auto& k : secure_channel_suites()) known += (known.empty() ? "" : ", ") + k;
+        return "unknown suite \"" + name + "\" (known: " + known + ")";
+    }
+    return {};
 }
 
 Authenticator secure_channel(SecureChannelOptions options) {

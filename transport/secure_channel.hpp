@@ -26,6 +26,10 @@ namespace authchain {
 // "25519_ChaChaPoly_SHA512", "25519_AESGCM_BLAKE2b", "25519_ChaChaPoly_BLAKE2b".
 std::vector<std::string> secure_channel_suites();
 
+// Why `suites` cannot configure a secure channel ("give 1 to 16 suites",
+// "unknown suite \"x\" (known: ...)"), or empty when it can.
+std::string secure_channel_suites_error(const std::vector<std::string>& suites);
+
 struct SecureChannelOptions {
     // Preference order. The client offers them in this order; the server
     // picks the first of ITS list that the client offered. 1 to 16 names.
@@ -38,8 +42,8 @@ struct SecureChannelOptions {
     std::uint64_t rekey_after_bytes = std::uint64_t{1} << 30;
 };
 
-// Server side (Noise responder). Throws std::invalid_argument naming the
-// text of an unknown suite, or for an empty/oversized list or a zero limit.
+// Server side (Noise responder). Throws std::invalid_argument for a zero
+// limit, or "secure_channel: " + secure_channel_suites_error(options.suites).
 // Denies with protocol_error: a peer that is not an authchain secure
 // channel, no common suite, any failed handshake message. Running it on a
 // session whose channel id is already proven (a second secure layer) is a

@@ -59,6 +59,22 @@ TEST_CASE("errors name file:line:key: missing required key") {
               .find("gate.toml:3: layer[0].max: missing required key") != std::string::npos);
 }
 
+TEST_CASE("listen is required for tunnel, optional for probe") {
+    test::TempDir dir;
+    auto path = config_file(dir, "server = \"h:1\"\n", "tunnel.toml");
+    try {
+        (void)load_tunnel_config(path, TunnelCommand::tunnel);
+        FAIL("loaded");
+    } catch (const ConfigError& e) {
+        CHECK(std::string(e.what()).find("tunnel.toml:1: listen: missing required key (only probe may leave it out)") !=
+              std::string::npos);
+    }
+    CHECK(load_tunnel_config(path, TunnelCommand::probe).listen.port == 0);
+    auto with_listen = config_file(dir, "listen = \":6000\"\nserver = \"h:1\"\n", "t2.toml");
+    CHECK(load_tunnel_config(with_listen, TunnelCommand::tunnel).listen.to_string() == "127.0.0.1:6000");
+    CHECK(tunnel_error("listen = \"h:1\"\nserver = \"h:1\"\n").find("tunnel.toml:1: listen:") != std::string::npos);
+}
+
 TEST_CASE("errors name file:line:key: missing file") {
     test::TempDir dir;
     auto path = config_file(dir, minimal_gate + "audit_log = \"no/such/dir/audit.log\"\n");

@@ -31,9 +31,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         (void)parse_gate_config(text, file);
     } catch (const ConfigError&) {
     }
-    try {
-        (void)parse_tunnel_config(text, file);
-    } catch (const ConfigError&) {
+    for (auto command : {TunnelCommand::tunnel, TunnelCommand::probe}) {
+        try {
+            (void)parse_tunnel_config(text, file, command);
+        } catch (const ConfigError&) {
+        }
     }
     return 0;
 }
