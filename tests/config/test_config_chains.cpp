@@ -184,12 +184,20 @@ TEST_CASE("crypto layer errors name file:line:key") {
               .find("g3.toml:5: layer[0].suites: unknown suite \"25519_ROT13_MD5\" (known: 25519_AESGCM_SHA256") !=
           std::string::npos);
     // A key file that is not a key: the layer's own error, at the layer's table.
+    // (known_hosts itself is 0644 here, refused for its mode before it is read:
+    // each reason is checked on a file that has only that fault.)
+    test::write_file(k.dir / "not_a_key", test::read_file(k.dir / "known_hosts"), 0600);
+    CHECK(error("g4.toml", head + "kind = \"public_key\"\nhost_key = \"not_a_key\"\nauthorized_keys = \"authorized_keys\"\n", true)
+              .find("g4.toml:3: layer[0]: public_key: " + (k.dir / "not_a_key").string() +
+                    ": not a private key file") != std::string::npos);
     CHECK(error("g4.toml", head + "kind = \"public_key\"\nhost_key = \"known_hosts\"\nauthorized_keys = \"authorized_keys\"\n", true)
-              .find("g4.toml:3: layer[0]: public_key: ") != std::string::npos);
+              .find("g4.toml:3: layer[0]: public_key: Permissions 0644 for '" + (k.dir / "known_hosts").string() +
+                    "' are too open") != std::string::npos);
     test::write_file(k.dir / "pass", "secret\n", 0644);
     CHECK(error("g5.toml", head + "kind = \"public_key\"\nhost_key = \"host\"\nauthorized_keys = \"authorized_keys\"\n"
                                   "host_key_passphrase_file = \"pass\"\n", true)
-              .find("g5.toml:7: layer[0].host_key_passphrase_file: ") != std::string::npos);
+              .find("g5.toml:7: layer[0].host_key_passphrase_file: Permissions 0644 for '" +
+                    (k.dir / "pass").string() + "' are too open") != std::string::npos);
     CHECK(error("t1.toml", "server = \"h:7000\"\n[[layer]]\nkind = \"public_key\"\nidentity = \"alice\"\n"
                            "known_hosts = \"absent_known_hosts\"\n", false)
               .find("t1.toml:5: layer[0].known_hosts: file not found") != std::string::npos);

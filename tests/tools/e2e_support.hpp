@@ -1,5 +1,6 @@
 // Helpers for the end-to-end tests of the authchain command: child processes
-// stopped by PID, free loopback ports, bounded waits, a real redis-server.
+// stopped by PID, ports read back from what bound them (never guessed),
+// bounded waits, a real redis-server on a Unix socket.
 #pragma once
 
 #include <fcntl.h>
@@ -9,6 +10,7 @@
 
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/local/stream_protocol.hpp>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -18,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/prerequisites.hpp"
 #include "tests/support/run.hpp"
 
 namespace authchain::test::e2e {
@@ -25,13 +28,6 @@ namespace authchain::test::e2e {
 inline std::string authchain_binary() {
     const char* root = std::getenv("AUTHCHAIN_BUILD_ROOT");
     return std::string(root ? root : ".") + "/tools/authchain";
-}
-
-// A port nobody listens on right now (127.0.0.1).
-inline std::uint16_t free_port() {
-    asio::io_context io;
-    asio::ip::tcp::acceptor a(io, {asio::ip::make_address("127.0.0.1"), 0});
-    return a.local_endpoint().port();
 }
 
 inline bool accepts(std::uint16_t port) {
@@ -72,6 +68,7 @@ public:
     std::optional<int> wait(std::chrono::milliseconds limit) {
         if (status_) return status_;
         auto until = std::chrono::steady_clock::now() + limit;
+        auto polls = limit / std::chrono::milliseconds(10) + 1;  // bounded in count too
         do {
             int st = 0;
             if (::waitpid(pid_, &st, WNOHANG) == pid_) {
@@ -79,7 +76,7 @@ public:
                 return status_;
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        } while (std::chrono::steady_clock::now() < until);
+        } while (--polls > 0 && std::chrono::steady_clock::now() < until);
         return std::nullopt;
     }
     void stop() {
@@ -95,43 +92,100 @@ private:
     std::optional<int> status_;
 };
 
-// Waits (bounded) until something accepts on `port`, or the process died.
-inline bool wait_listening(std::uint16_t port, Process& p, std::chrono::seconds limit = std::chrono::seconds(10)) {
-    auto until = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < until) {
-        if (accepts(port)) return true;
-        if (p.wait(std::chrono::milliseconds(0))) return false;
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return false;
+// The port in the first "PREFIX<digits><non-digit>" of `text` (the line a
+// command prints once it listens, e.g. "authchain gate: listening on
+// 127.0.0.1:" ...), or nothing while the line is not complete.
+inline std::optional<std::uint16_t> port_after(const std::string& text, const std::string& prefix) {
+    auto at = text.find(prefix);
+    if (at == std::string::npos) return std::nullopt;
+    std::size_t begin = at + prefix.size(), end = begin;
+    while (end < text.size() && end - begin <= 5 && text[end] >= '0' && text[end] <= '9') ++end;
+    if (end == begin || end == text.size() || end - begin > 5) return std::nullopt;  // not all written yet
+    unsigned long port = std::stoul(text.substr(begin, end - begin));
+    if (port == 0 || port > 65535) throw std::runtime_error("bad port in: " + text.substr(at, end - at));
+    return static_cast<std::uint16_t>(port);
 }
 
-// A real redis-server on 127.0.0.1, no persistence, in `dir`.
+// Waits (bounded: 500 polls, 10 s) until `log` has the line `prefix` + port;
+// returns the port. Throws with the log if the process exits first or time runs out.
+inline std::uint16_t wait_port(Process& p, const std::filesystem::path& log, const std::string& prefix,
+                               std::chrono::seconds limit = std::chrono::seconds(10)) {
+    auto until = std::chrono::steady_clock::now() + limit;
+    for (int i = 0; i < 500 && std::chrono::steady_clock::now() < until; ++i) {
+        std::string text = std::filesystem::exists(log) ? read_file(log) : std::string();
+        if (auto port = port_after(text, prefix)) return *port;
+        if (auto status = p.wait(std::chrono::milliseconds(0)))
+            throw std::runtime_error("exited (" + std::to_string(*status) + ") before \"" + prefix + "\": " + text);
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    throw std::runtime_error("no \"" + prefix + "\" within the bound: " +
+                             (std::filesystem::exists(log) ? read_file(log) : std::string()));
+}
+
+inline bool unix_accepts(const std::filesystem::path& socket) {
+    asio::io_context io;
+    asio::local::stream_protocol::socket s(io);
+    std::error_code ec;
+    s.connect(asio::local::stream_protocol::endpoint(socket.string()), ec);
+    return !ec;
+}
+
+// A real redis-server listening only on the Unix socket DIR/redis.sock (no
+// TCP port: nothing to guess), no persistence. Stopped by PID. `socket_perm`
+// is the socket's mode (redis --unixsocketperm).
 class Redis {
 public:
-    explicit Redis(const std::filesystem::path& dir)
-        : port_(free_port()),
-          process_({"redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1", "--save", "",
-                    "--appendonly", "no", "--daemonize", "no", "--dir", dir.string(), "--protected-mode",
-                    "no"},
+    explicit Redis(const std::filesystem::path& dir, const std::string& socket_perm = "700")
+        : socket_(dir / "redis.sock"),
+          process_({"redis-server", "--port", "0", "--unixsocket", socket_.string(), "--unixsocketperm", socket_perm,
+                    "--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", dir.string()},
                    dir / "redis.log") {
-        if (!wait_listening(port_, process_)) throw std::runtime_error("redis-server did not start");
+        // Bounded: 500 polls, 10 s.
+        auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        for (int i = 0; i < 500 && std::chrono::steady_clock::now() < until; ++i) {
+            if (unix_accepts(socket_)) return;
+            if (process_.wait(std::chrono::milliseconds(0))) break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        throw std::runtime_error("redis-server did not start: " + read_file(dir / "redis.log"));
     }
-    std::uint16_t port() const { return port_; }
+    const std::filesystem::path& socket() const { return socket_; }
+    // The gate's backend setting for this server.
+    std::string backend() const { return "unix:" + socket_.string(); }
+    // `redis-cli -s SOCKET args` straight to the server: output; *status gets the exit code.
+    std::string cli(const std::string& args, int* status = nullptr) const {
+        std::string out;
+        int rc = shell("timeout 20 redis-cli -s '" + socket_.string() + "' " + args, &out);
+        if (status) *status = rc;
+        return out;
+    }
     // A numeric field of INFO (e.g. total_connections_received).
     long info(const std::string& field) const {
-        std::string out;
-        shell("redis-cli -p " + std::to_string(port_) + " INFO stats", &out);
+        std::string out = cli("INFO stats");
         auto at = out.find(field + ":");
-        if (at == std::string::npos) throw std::runtime_error("no " + field + " in INFO");
+        if (at == std::string::npos) throw std::runtime_error("no " + field + " in INFO: " + out);
         return std::stol(out.substr(at + field.size() + 1));
     }
 
 private:
-    std::uint16_t port_;
+    std::filesystem::path socket_;
     Process process_;
 };
 
-inline bool have(const std::string& tool) { return shell("command -v " + tool + " >/dev/null") == 0; }
+// A TCP port on 127.0.0.1 where nothing listens, held for the object's
+// life: a socket bound to port 0 and never put in listen state, so a
+// connection to it is refused and nobody else can take the port meanwhile.
+class RefusingPort {
+public:
+    RefusingPort() {
+        socket_.open(asio::ip::tcp::v4());
+        socket_.bind({asio::ip::make_address("127.0.0.1"), 0});
+    }
+    std::uint16_t port() const { return socket_.local_endpoint().port(); }
+
+private:
+    asio::io_context io_;
+    asio::ip::tcp::socket socket_{io_};
+};
 
 }  // namespace authchain::test::e2e

@@ -50,10 +50,11 @@ std::vector<json> audit_lines(const std::filesystem::path& file, const std::stri
     return out;
 }
 
-// Polls (bounded) until `file` has at least `n` lines of `event`.
+// Polls (bounded: 500 polls, 10 s) until `file` has at least `n` lines of `event`.
 std::vector<json> wait_audit(const std::filesystem::path& file, std::size_t n,
                              const std::string& event = "connection") {
-    for (int i = 0; i < 500; ++i) {
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    for (int i = 0; i < 500 && std::chrono::steady_clock::now() < until; ++i) {
         if (std::filesystem::exists(file)) {
             auto lines = audit_lines(file, event);
             if (lines.size() >= n) return lines;
@@ -63,22 +64,26 @@ std::vector<json> wait_audit(const std::filesystem::path& file, std::size_t n,
     return std::filesystem::exists(file) ? audit_lines(file, event) : std::vector<json>{};
 }
 
-// Keys, configs and processes of one setup in a private directory.
+// A started gate or tunnel: the process and the port it printed.
+struct Daemon {
+    std::unique_ptr<Process> process;
+    std::uint16_t port = 0;
+    Process* operator->() const { return process.get(); }
+};
+
+// Keys, configs and processes of one setup in a private directory. Gates and
+// tunnels listen on 127.0.0.1:0; the port is read back from the line they
+// print at start ("authchain gate: listening on 127.0.0.1:PORT, ...").
 struct Setup {
     TempDir dir;
     std::string bin = authchain_binary();
-    std::uint16_t gate_port = free_port();
+    std::uint16_t gate_port = 0;  // known once gate() has started it
 
     Setup() {
         keygen("host", "gate-host");
         keygen("client", "client@e2e");
         keygen("stranger", "stranger@e2e");
         write_file(dir / "authorized_keys", read_file(dir / "client.pub"), 0600);
-        std::istringstream pub(read_file(dir / "host.pub"));
-        std::string type, blob;
-        pub >> type >> blob;
-        write_file(dir / "known_hosts", "[127.0.0.1]:" + std::to_string(gate_port) + " " + type + " " + blob + "\n",
-                   0600);
     }
     void keygen(const std::string& name, const std::string& comment) {
         std::string out;
@@ -87,16 +92,18 @@ struct Setup {
     }
     std::string fingerprint(const std::string& name) {
         std::string out;
-        shell(bin + " fingerprint " + q(dir / (name + ".pub")), &out);
+        REQUIRE(shell(bin + " fingerprint " + q(dir / (name + ".pub")), &out) == 0);
         std::istringstream in(out);
         std::string bits, fp;
         in >> bits >> fp;
+        REQUIRE(fp.rfind("SHA256:", 0) == 0);
         return fp;
     }
     // A gate config: `backend` and extra top-level lines; the standard chain.
+    // Lines: 1 listen, 2 backend, 3 audit_log, 4 handshake_timeout, then `extra`.
     std::filesystem::path gate_config(const std::string& backend, const std::string& extra = "",
                                       const std::string& layers = "") {
-        std::string text = "listen = \"127.0.0.1:" + std::to_string(gate_port) + "\"\n" +
+        std::string text = "listen = \"127.0.0.1:0\"\n"
                            "backend = \"" + backend + "\"\n" +
                            "audit_log = \"gate-audit.log\"\n"
                            "handshake_timeout = \"5s\"\n" +
@@ -109,8 +116,10 @@ struct Setup {
         write_file(dir / "gate.toml", text);
         return dir / "gate.toml";
     }
-    std::filesystem::path tunnel_config(const std::string& name, std::uint16_t port, const std::string& identity) {
-        std::string text = "listen = \"127.0.0.1:" + std::to_string(port) + "\"\n" +
+    // A tunnel config for the running gate (start the gate first).
+    std::filesystem::path tunnel_config(const std::string& name, const std::string& identity) {
+        REQUIRE_MESSAGE(gate_port != 0, "start the gate before writing a tunnel config");
+        std::string text = "listen = \"127.0.0.1:0\"\n"
                            "server = \"127.0.0.1:" + std::to_string(gate_port) + "\"\n" +
                            "audit_log = \"" + name + "-audit.log\"\n"
                            "handshake_timeout = \"5s\"\n"
@@ -120,35 +129,41 @@ struct Setup {
         write_file(dir / (name + ".toml"), text);
         return dir / (name + ".toml");
     }
-    std::unique_ptr<Process> start(const std::string& command, const std::filesystem::path& config,
-                                   std::uint16_t port, const std::string& log) {
-        auto p = std::make_unique<Process>(std::vector<std::string>{bin, command, "--config", config.string()},
-                                           dir / log);
-        // Not by connecting: a test connection would be a connection to count.
-        std::string ready = "listening on 127.0.0.1:" + std::to_string(port);
-        for (int i = 0; i < 500; ++i) {
-            if (std::filesystem::exists(dir / log) && read_file(dir / log).find(ready) != std::string::npos)
-                return p;
-            if (p->wait(std::chrono::milliseconds(0))) break;
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
-        throw std::runtime_error(command + " did not start: " + read_file(dir / log));
+    // Starts `authchain COMMAND --config CONFIG` and waits (bounded) for its
+    // "listening on" line; not by connecting: a test connection would be a
+    // connection to count.
+    Daemon start(const std::string& command, const std::filesystem::path& config, const std::string& log) {
+        Daemon d;
+        d.process = std::make_unique<Process>(std::vector<std::string>{bin, command, "--config", config.string()},
+                                              dir / log);
+        d.port = wait_port(*d.process, dir / log, "authchain " + command + ": listening on 127.0.0.1:");
+        return d;
     }
-    std::unique_ptr<Process> gate(const std::filesystem::path& config) {
-        return start("gate", config, gate_port, "gate.out");
+    // Starts the gate; records its port and writes known_hosts for it.
+    Daemon gate(const std::filesystem::path& config) {
+        Daemon d = start("gate", config, "gate.out");
+        gate_port = d.port;
+        std::istringstream pub(read_file(dir / "host.pub"));
+        std::string type, blob;
+        pub >> type >> blob;
+        write_file(dir / "known_hosts", "[127.0.0.1]:" + std::to_string(gate_port) + " " + type + " " + blob + "\n",
+                   0600);
+        return d;
     }
-    std::unique_ptr<Process> tunnel(const std::filesystem::path& config, std::uint16_t port) {
-        return start("tunnel", config, port, config.stem().string() + ".out");
+    Daemon tunnel(const std::filesystem::path& config) {
+        return start("tunnel", config, config.stem().string() + ".out");
     }
 };
 
-bool prerequisites() {
-    if (!have("redis-server") || !have("redis-cli")) {
-        MESSAGE("redis-server / redis-cli not installed: skipped");
-        return false;
-    }
-    return true;
+// The end-to-end tests that run redis: skipped (and counted) only when
+// AUTHCHAIN_TEST_SKIP_MISSING=1 and a tool is missing; otherwise a missing
+// tool fails them (require_redis()).
+inline const std::vector<std::string>& redis_tools() {
+    static const std::vector<std::string> tools{"redis-server", "redis-cli"};
+    return tools;
 }
+bool skip_without_redis() { return skip_missing(redis_tools()); }
+void require_redis() { require_tools(redis_tools()); }
 
 // A raw client through the tunnel speaking RESP, for connections that must
 // stay open across a signal.

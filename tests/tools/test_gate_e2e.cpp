@@ -5,13 +5,14 @@
 //             -> gate (ip_filter | secure_channel | public_key) -> redis-server
 #include "tests/tools/gate_fixture.hpp"
 
-TEST_CASE("gate e2e: redis through tunnel and gate: PING, SET/GET, a 10 MB value") {
-    if (!prerequisites()) return;
+TEST_CASE("gate e2e: redis through tunnel and gate: PING, SET/GET, a 10 MB value" *
+          doctest::skip(skip_without_redis())) {
+    require_redis();
     Setup s;
     Redis redis(s.dir.path());
-    auto gate = s.gate(s.gate_config("127.0.0.1:" + std::to_string(redis.port())));
-    std::uint16_t tport = free_port();
-    auto tunnel = s.tunnel(s.tunnel_config("tunnel", tport, "client"), tport);
+    auto gate = s.gate(s.gate_config(redis.backend()));
+    auto tunnel = s.tunnel(s.tunnel_config("tunnel", "client"));
+    std::uint16_t tport = tunnel.port;
 
     CHECK(cli(tport, "ping") == "PONG");
     CHECK(cli(tport, "set greeting hello") == "OK");
@@ -24,7 +25,7 @@ TEST_CASE("gate e2e: redis through tunnel and gate: PING, SET/GET, a 10 MB value
     CHECK(cli(tport, "-x set big < " + q(big)) == "OK");
     CHECK(cli(tport, "strlen big") == "10000000");
     std::string direct, through;
-    shell("redis-cli -p " + std::to_string(redis.port()) + " get big | sha256sum", &direct);
+    shell("redis-cli -s " + q(redis.socket()) + " get big | sha256sum", &direct);
     shell("redis-cli -p " + std::to_string(tport) + " get big | sha256sum", &through);
     std::string expected;
     shell("(cat " + q(big) + "; echo) | sha256sum", &expected);
@@ -62,14 +63,14 @@ TEST_CASE("gate e2e: redis through tunnel and gate: PING, SET/GET, a 10 MB value
     CHECK(gate->wait(std::chrono::seconds(15)) == std::optional<int>(0));
 }
 
-TEST_CASE("gate e2e: an unknown key is denied and never reaches redis") {
-    if (!prerequisites()) return;
+TEST_CASE("gate e2e: an unknown key is denied and never reaches redis" * doctest::skip(skip_without_redis())) {
+    require_redis();
     Setup s;
     Redis redis(s.dir.path());
-    auto gate = s.gate(s.gate_config("127.0.0.1:" + std::to_string(redis.port())));
-    std::uint16_t good_port = free_port(), bad_port = free_port();
-    auto good = s.tunnel(s.tunnel_config("good", good_port, "client"), good_port);
-    auto bad = s.tunnel(s.tunnel_config("bad", bad_port, "stranger"), bad_port);
+    auto gate = s.gate(s.gate_config(redis.backend()));
+    auto good = s.tunnel(s.tunnel_config("good", "client"));
+    auto bad = s.tunnel(s.tunnel_config("bad", "stranger"));
+    std::uint16_t good_port = good.port, bad_port = bad.port;
 
     long before = redis.info("total_connections_received");
     int rc = 0;
@@ -94,19 +95,24 @@ TEST_CASE("gate e2e: an unknown key is denied and never reaches redis") {
     // probe: 0 for the known key, 3 for the stranger, 4 with nothing to reach.
     std::string probe_out;
     CHECK(shell(s.bin + " probe --config " + q(s.dir / "good.toml"), &probe_out) == 0);
-    CHECK(probe_out.find("[127.0.0.1]:" + std::to_string(s.gate_port)) != std::string::npos);
-    CHECK(probe_out.find("ok") != std::string::npos);
+    // What the gate proved (the config only names 127.0.0.1:PORT, unbracketed),
+    // and the closing verdict line.
+    CHECK(probe_out.find("host     [127.0.0.1]:" + std::to_string(s.gate_port) + "\n") != std::string::npos);
+    CHECK(probe_out.find(" " + s.fingerprint("host") + "\n") != std::string::npos);
+    CHECK(probe_out.ends_with("\nok\n"));
     CHECK(shell(s.bin + " probe --config " + q(s.dir / "bad.toml"), &probe_out) == 3);
-    CHECK(probe_out.find("denied") != std::string::npos);
+    CHECK(probe_out.find("denied: denied\n") != std::string::npos);  // the coarse reason the gate sent
+    CHECK(probe_out.find("\nok\n") == std::string::npos);
     gate->stop();
     CHECK(shell(s.bin + " probe --config " + q(s.dir / "good.toml"), &probe_out) == 4);
 }
 
-TEST_CASE("gate e2e: a blocked address is refused before any backend connection") {
-    if (!prerequisites()) return;
+TEST_CASE("gate e2e: a blocked address is refused before any backend connection" *
+          doctest::skip(skip_without_redis())) {
+    require_redis();
     Setup s;
     Redis redis(s.dir.path());
-    auto gate = s.gate(s.gate_config("127.0.0.1:" + std::to_string(redis.port()), "",
+    auto gate = s.gate(s.gate_config(redis.backend(), "",
                                      "[[layer]]\nkind = \"ip_filter\"\ndeny = [\"127.0.0.0/8\"]\n"));
     long before = redis.info("total_connections_received");
     int rc = 0;
@@ -118,13 +124,14 @@ TEST_CASE("gate e2e: a blocked address is refused before any backend connection"
     CHECK(lines[0].at("reason") == "host blocked");
 }
 
-TEST_CASE("gate e2e: backend down: the client is closed and the audit log says why") {
-    if (!prerequisites()) return;
+TEST_CASE("gate e2e: backend down: the client is closed and the audit log says why" *
+          doctest::skip(skip_without_redis())) {
+    require_redis();
     Setup s;
-    std::uint16_t nothing = free_port();
-    auto gate = s.gate(s.gate_config("127.0.0.1:" + std::to_string(nothing)));
-    std::uint16_t tport = free_port();
-    auto tunnel = s.tunnel(s.tunnel_config("tunnel", tport, "client"), tport);
+    RefusingPort nothing;  // bound, never listening: refused, and nobody else's meanwhile
+    auto gate = s.gate(s.gate_config("127.0.0.1:" + std::to_string(nothing.port())));
+    auto tunnel = s.tunnel(s.tunnel_config("tunnel", "client"));
+    std::uint16_t tport = tunnel.port;
     int rc = 0;
     CHECK(cli(tport, "ping", &rc) != "PONG");
     CHECK(rc != 0);
@@ -136,20 +143,14 @@ TEST_CASE("gate e2e: backend down: the client is closed and the audit log says w
     CHECK(lines[0].at("identity").at("key_fingerprint") == s.fingerprint("client"));
 }
 
-TEST_CASE("gate e2e: a Unix-socket backend") {
-    if (!prerequisites()) return;
+TEST_CASE("gate e2e: a Unix-socket backend" * doctest::skip(skip_without_redis())) {
+    require_redis();
     Setup s;
-    auto sock = s.dir / "redis.sock";
-    std::uint16_t rport = free_port();
-    Process redis({"redis-server", "--port", std::to_string(rport), "--bind", "127.0.0.1", "--save", "",
-                   "--appendonly", "no", "--unixsocket", sock.string(), "--unixsocketperm", "700"},
-                  s.dir / "redis.log");
-    REQUIRE(wait_listening(rport, redis));
-    auto gate = s.gate(s.gate_config("unix:" + sock.string()));
-    std::uint16_t tport = free_port();
-    auto tunnel = s.tunnel(s.tunnel_config("tunnel", tport, "client"), tport);
-    CHECK(cli(tport, "set via unix") == "OK");
-    CHECK(cli(rport, "get via") == "unix");
+    Redis redis(s.dir.path());  // listens on DIR/redis.sock only
+    auto gate = s.gate(s.gate_config("unix:" + redis.socket().string()));
+    auto tunnel = s.tunnel(s.tunnel_config("tunnel", "client"));
+    CHECK(cli(tunnel.port, "set via unix") == "OK");
+    CHECK(trim(redis.cli("get via")) == "unix");
 }
 
 TEST_CASE("gate e2e: config errors exit 2 and name the key") {
@@ -157,14 +158,17 @@ TEST_CASE("gate e2e: config errors exit 2 and name the key") {
     std::string out;
     auto config = s.gate_config("127.0.0.1:1", "bogus_key = 1\n");
     CHECK(shell(s.bin + " gate --config " + q(config), &out) == 2);
-    CHECK(out.find("bogus_key") != std::string::npos);
+    // file:line: key: reason, where only the reason is not in the input.
+    CHECK(out.find("gate.toml:5: bogus_key: unknown key") != std::string::npos);
 
+    // The file name holds "backend": the check is on the whole diagnosis.
     write_file(s.dir / "nobackend.toml", "listen = \"127.0.0.1:1\"\n");
     CHECK(shell(s.bin + " gate --config " + q(s.dir / "nobackend.toml"), &out) == 2);
-    CHECK(out.find("backend") != std::string::npos);
+    CHECK(out.find("nobackend.toml:1: backend: missing required key") != std::string::npos);
 
     config = s.gate_config("127.0.0.1:1", "", "[[layer]]\nkind = \"public_key\"\nhost_key = \"missing\"\n"
                                               "authorized_keys = \"authorized_keys\"\n");
     CHECK(shell(s.bin + " gate --config " + q(config), &out) == 2);
-    CHECK(out.find("host_key") != std::string::npos);
+    CHECK(out.find("gate.toml:7: layer[0].host_key: file not found: " + (s.dir / "missing").string()) !=
+          std::string::npos);
 }
