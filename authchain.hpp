@@ -25,5 +25,7 @@
 #include "auth/ip_filter.hpp"
 #include "auth/public_key.hpp"
 #include "relay/connect.hpp"
+#include "relay/forward.hpp"
+#include "relay/live_forwards.hpp"
 #include "relay/proxy_v2.hpp"
 #include "relay/pump.hpp"

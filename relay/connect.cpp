@@ -1,12 +1,13 @@
 #include "relay/connect.hpp"
 
-#include <asio/co_spawn.hpp>
-#include <asio/experimental/deferred.hpp>
-#include <asio/experimental/parallel_group.hpp>
-#include <asio/steady_timer.hpp>
+#include <sys/un.h>
+
+#include <asio/experimental/as_tuple.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
+#include <stdexcept>
 
+#include "compose/deadline.hpp"
 #include "transport/tcp.hpp"
 #include "transport/unix_socket.hpp"
 
@@ -14,26 +15,69 @@ namespace authchain {
 
 namespace {
 
-asio::awaitable<Stream> connect_now(Endpoint endpoint) {
-    if (endpoint.is_unix()) co_return co_await unix_connect(endpoint.unix_path);
-    co_return co_await tcp_connect(endpoint.host, endpoint.port);
+constexpr auto as_tuple_awaitable = asio::experimental::as_tuple(asio::use_awaitable);
+
+[[noreturn]] void timed_out(const Endpoint& endpoint) {
+    throw std::system_error(asio::error::timed_out, "connect to " + endpoint.to_string());
+}
+
+// The sockets and the resolver are ours, so the deadline can close what is
+// being awaited: a refusal is reported at once, a silent peer at the deadline.
+asio::awaitable<Stream> connect_unix(const Endpoint& endpoint, std::chrono::milliseconds limit) {
+    const auto& path = endpoint.unix_path;
+    if (path.native().size() >= sizeof(sockaddr_un{}.sun_path))
+        throw std::invalid_argument("unix socket path too long: " + path.string());
+    auto executor = co_await asio::this_coro::executor;
+    asio::local::stream_protocol::socket socket(executor);
+    Deadline deadline(executor, limit, [&socket] {
+        std::error_code ignored;
+        socket.close(ignored);
+    });
+    const asio::local::stream_protocol::endpoint target(path.string());
+    auto [ec] = co_await socket.async_connect(target, as_tuple_awaitable);
+    if (deadline.expired()) timed_out(endpoint);
+    if (ec) throw std::system_error(ec, "connect to unix:" + path.string());
+    deadline.cancel();
+    co_return unix_stream(std::move(socket));
+}
+
+asio::awaitable<Stream> connect_tcp(const Endpoint& endpoint, std::chrono::milliseconds limit) {
+    auto executor = co_await asio::this_coro::executor;
+    asio::ip::tcp::resolver resolver(executor);
+    asio::ip::tcp::socket socket(executor);
+    Deadline deadline(executor, limit, [&resolver, &socket] {
+        std::error_code ignored;
+        resolver.cancel();
+        socket.close(ignored);
+    });
+    const std::string service = std::to_string(endpoint.port);
+    auto [resolve_ec, results] = co_await resolver.async_resolve(
+        endpoint.host, service, asio::ip::resolver_base::numeric_service, as_tuple_awaitable);
+    if (deadline.expired()) timed_out(endpoint);
+    if (resolve_ec) throw std::system_error(resolve_ec);
+    // Each resolved address in turn, as asio::async_connect would, but
+    // stopping at the deadline instead of moving on to the next address.
+    std::error_code ec = asio::error::host_not_found;
+    for (const auto& entry : results) {
+        std::error_code ignored;
+        socket.close(ignored);
+        socket.open(entry.endpoint().protocol(), ec);
+        if (ec) continue;
+        const auto target = entry.endpoint();
+        std::tie(ec) = co_await socket.async_connect(target, as_tuple_awaitable);
+        if (deadline.expired()) timed_out(endpoint);
+        if (!ec) break;
+    }
+    if (ec) throw std::system_error(ec);
+    deadline.cancel();
+    co_return tcp_stream(std::move(socket));
 }
 
 }  // namespace
 
 asio::awaitable<Stream> connect_to(const Endpoint& endpoint, std::chrono::milliseconds limit) {
-    auto executor = co_await asio::this_coro::executor;
-    asio::steady_timer timer(executor, limit);
-    // Whichever ends first wins: a refusal is reported at once, not at the deadline.
-    auto [order, failure, stream, timer_ec] =
-        co_await asio::experimental::make_parallel_group(
-            asio::co_spawn(executor, connect_now(endpoint), asio::experimental::deferred),
-            timer.async_wait(asio::experimental::deferred))
-            .async_wait(asio::experimental::wait_for_one(), asio::use_awaitable);
-    (void)timer_ec;
-    if (order[0] == 1) throw std::system_error(asio::error::timed_out, "connect to " + endpoint.to_string());
-    if (failure) std::rethrow_exception(failure);
-    co_return std::move(stream);
+    if (endpoint.is_unix()) co_return co_await connect_unix(endpoint, limit);
+    co_return co_await connect_tcp(endpoint, limit);
 }
 
 }  // namespace authchain

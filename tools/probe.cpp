@@ -2,13 +2,13 @@
 // the server proved to be. Exit 0 ok, 3 denied, 4 network error.
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
-#include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_future.hpp>
 #include <array>
 #include <csignal>
 #include <cstdio>
 
+#include "compose/deadline.hpp"
 #include "compose/server.hpp"
 #include "relay/connect.hpp"
 #include "tools/commands.hpp"
@@ -51,10 +51,8 @@ std::string describe(const Endpoint& server, const Session& s) {
 // Ends the session cleanly (half-close, then wait for the gate's end of
 // stream, bounded), so the gate logs a normal close, not a truncation.
 asio::awaitable<void> say_goodbye(Stream& stream, std::chrono::milliseconds limit) {
-    asio::steady_timer timer(co_await asio::this_coro::executor, limit);
-    timer.async_wait([&stream](std::error_code ec) {
-        if (!ec) stream.close();
-    });
+    auto executor = co_await asio::this_coro::executor;
+    Deadline deadline(executor, limit, [&stream] { stream.close(); });
     try {
         co_await stream.shutdown_send();
         std::array<std::uint8_t, 4096> sink{};
@@ -63,7 +61,7 @@ asio::awaitable<void> say_goodbye(Stream& stream, std::chrono::milliseconds limi
     } catch (const std::exception&) {
         // Whatever the gate does now, the probe has its answer.
     }
-    timer.cancel();
+    deadline.cancel();
     stream.close();
 }
 

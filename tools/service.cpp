@@ -6,6 +6,7 @@
 
 #include <asio/co_spawn.hpp>
 #include <asio/experimental/as_tuple.hpp>
+#include <asio/io_context.hpp>
 #include <asio/post.hpp>
 #include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
@@ -17,98 +18,38 @@
 #include <fmt/format.h>
 #include <thread>
 
+#include "auth/connection_limit.hpp"
+#include "transport/tcp.hpp"
+
 namespace authchain::tools {
-
-// ---- LiveSessions -----------------------------------------------------
-
-LiveSessions::Guard::~Guard() {
-    if (!owner_) return;
-    std::lock_guard lock(owner_->mutex_);
-    owner_->entries_.erase(id_);
-}
-
-LiveSessions::Guard LiveSessions::add(asio::any_io_executor executor, std::function<void()> close) {
-    std::lock_guard lock(mutex_);
-    auto id = next_++;
-    entries_.emplace(id, Entry{std::move(executor), std::move(close)});
-    return Guard(this, id);
-}
-
-std::size_t LiveSessions::size() const {
-    std::lock_guard lock(mutex_);
-    return entries_.size();
-}
-
-void LiveSessions::close_all() {
-    std::lock_guard lock(mutex_);
-    for (auto& [id, entry] : entries_) {
-        // Runs on the session's strand; the session may be gone by then.
-        asio::post(entry.executor, [this, id = id] {
-            std::function<void()> close;
-            {
-                std::lock_guard inner(mutex_);
-                auto it = entries_.find(id);
-                if (it == entries_.end()) return;
-                close = it->second.close;
-            }
-            close();
-        });
-    }
-}
-
-bool LiveSessions::stopping() const {
-    std::lock_guard lock(mutex_);
-    return stopping_;
-}
-
-void LiveSessions::set_stopping() {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-}
-
-// ---- HandshakeAudit ---------------------------------------------------
-
-void HandshakeAudit::operator()(const AuditRecord& record) {
-    if (record.accepted) {
-        std::lock_guard lock(mutex_);
-        accepted_.insert_or_assign(record.peer, record);
-        return;
-    }
-    if (audit_) audit_->write(to_json(record));
-}
-
-std::optional<AuditRecord> HandshakeAudit::take_accepted(const asio::ip::tcp::endpoint& peer) {
-    std::lock_guard lock(mutex_);
-    auto it = accepted_.find(peer);
-    if (it == accepted_.end()) return std::nullopt;
-    AuditRecord record = std::move(it->second);
-    accepted_.erase(it);
-    return record;
-}
-
-// ---- signals and shutdown ---------------------------------------------
 
 namespace {
 
 constexpr auto as_tuple_awaitable = asio::experimental::as_tuple(asio::use_awaitable);
 
-void log_event(const ServiceOptions& options, std::string_view event, nlohmann::json fields) {
-    if (options.audit) options.audit->write(event_json(event, std::move(fields)));
-}
+// What the running service needs after setup.
+struct Running {
+    const ServiceSpec& spec;
+    AuditLog& audit;
+    Server& server;
+    LiveForwards& live;
+};
 
-void reload_all(const ServiceOptions& options) {
-    for (const auto& r : options.reloadables) {
+void reload_all(const Running& r) {
+    const char* name = r.spec.name.c_str();
+    for (const auto& file : r.spec.config.reloadables) {
         try {
-            r->reload();
-            std::fprintf(stderr, "authchain %s: reloaded %s\n", options.name.c_str(), r->name().c_str());
-            log_event(options, "reload", {{"name", r->name()}, {"ok", true}});
+            file->reload();
+            std::fprintf(stderr, "authchain %s: reloaded %s\n", name, file->name().c_str());
+            r.audit.write(event_json("reload", {{"name", file->name()}, {"ok", true}}));
         } catch (const std::exception& e) {
-            std::fprintf(stderr, "authchain %s: reload of %s failed, keeping the old one: %s\n",
-                         options.name.c_str(), r->name().c_str(), e.what());
-            log_event(options, "reload", {{"name", r->name()}, {"ok", false}, {"detail", e.what()}});
+            std::fprintf(stderr, "authchain %s: reload of %s failed, keeping the old one: %s\n", name,
+                         file->name().c_str(), e.what());
+            r.audit.write(event_json("reload", {{"name", file->name()}, {"ok", false}, {"detail", e.what()}}));
         }
     }
-    if (options.reloadables.empty()) log_event(options, "reload", {{"ok", true}, {"detail", "nothing to reload"}});
+    if (r.spec.config.reloadables.empty())
+        r.audit.write(event_json("reload", {{"ok", true}, {"detail", "nothing to reload"}}));
 }
 
 asio::awaitable<void> pause(std::chrono::milliseconds d) {
@@ -117,62 +58,157 @@ asio::awaitable<void> pause(std::chrono::milliseconds d) {
 }
 
 // Waits for a stop signal (reloading on SIGHUP), then stops gracefully.
-asio::awaitable<void> supervise(asio::io_context& io, asio::signal_set& signals, Server& server,
-                                LiveSessions& live, const ServiceOptions& options) {
+asio::awaitable<void> supervise(asio::io_context& io, asio::signal_set& signals, const Running& r) {
     std::string why = "accept loop ended";
     for (;;) {
         auto [ec, signo] = co_await signals.async_wait(as_tuple_awaitable);
         if (ec) break;  // cancelled: the accept loop failed
         if (signo == SIGHUP) {
-            reload_all(options);
+            reload_all(r);
             continue;
         }
         why = signo == SIGTERM ? "SIGTERM" : "SIGINT";
         break;
     }
-    live.set_stopping();
-    server.stop();
-    log_event(options, "stop", {{"signal", why}, {"live", live.size()}});
+    r.live.stop();
+    r.server.stop();
+    r.audit.write(event_json("stop", {{"signal", why}, {"live", r.live.size()}}));
 
     using clock = std::chrono::steady_clock;
-    auto deadline = clock::now() + options.grace;
-    while ((live.size() > 0 || server.in_handshake() > 0) && clock::now() < deadline)
-        co_await pause(std::chrono::milliseconds(20));
-    std::size_t left = live.size();
-    if (left > 0) {
-        std::fprintf(stderr, "authchain %s: grace over, closing %zu connection(s)\n", options.name.c_str(), left);
-        live.close_all();
-        // Let the sessions unwind and write their audit lines (bounded).
-        auto until = clock::now() + std::chrono::seconds(2);
-        while (live.size() > 0 && clock::now() < until) co_await pause(std::chrono::milliseconds(10));
-    }
+    auto deadline = clock::now() + r.spec.grace;
+    // A session still in its handshake reaches the handler, which turns it
+    // away (stopping) and audits it: wait for those too, within the grace.
+    while (r.server.in_handshake() > 0 && clock::now() < deadline) co_await pause(std::chrono::milliseconds(20));
+    std::size_t closed = co_await r.live.shutdown(deadline - clock::now());
+    if (closed > 0)
+        std::fprintf(stderr, "authchain %s: grace over, closed %zu connection(s)\n", r.spec.name.c_str(), closed);
     io.stop();
 }
 
-}  // namespace
-
-int serve_until_signalled(asio::io_context& io, Server& server, LiveSessions& live,
-                          const ServiceOptions& options) {
+// Runs the server with two threads until the graceful stop; 0, or 4 if
+// accepting failed.
+int serve_until_signalled(asio::io_context& io, const Running& r) {
     auto strand = asio::make_strand(io);
     asio::signal_set signals(strand, SIGHUP, SIGTERM, SIGINT);
     int status = 0;
-    asio::co_spawn(io, server.run(), [&](std::exception_ptr e) {
-        if (!e || live.stopping()) return;
+    asio::co_spawn(io, r.server.run(), [&](std::exception_ptr e) {
+        if (!e || r.live.stopping()) return;
         try {
             std::rethrow_exception(e);
         } catch (const std::exception& x) {
-            std::fprintf(stderr, "authchain %s: accepting failed: %s\n", options.name.c_str(), x.what());
+            std::fprintf(stderr, "authchain %s: accepting failed: %s\n", r.spec.name.c_str(), x.what());
         }
         status = 4;
         asio::post(strand, [&signals] { signals.cancel(); });
     });
-    asio::co_spawn(strand, supervise(io, signals, server, live, options), [](std::exception_ptr) {});
+    asio::co_spawn(strand, supervise(io, signals, r), [](std::exception_ptr) {});
 
-    std::vector<std::thread> others;
-    for (unsigned i = 1; i < options.threads; ++i) others.emplace_back([&io] { io.run(); });
+    std::thread other([&io] { io.run(); });
     io.run();
-    for (auto& t : others) t.join();
+    other.join();
     return status;
+}
+
+}  // namespace
+
+int run_service(const ServiceSpec& spec, const std::function<Served(const ServiceContext&)>& serve) {
+    const char* name = spec.name.c_str();
+    const CommonConfig& config = spec.config;
+    std::signal(SIGPIPE, SIG_IGN);
+    std::unique_ptr<AuditLog> audit;
+    try {
+        audit = std::make_unique<AuditLog>(config.audit_log);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "authchain %s: %s: %s\n", name, config.file.c_str(), e.what());
+        return 2;
+    }
+    auto live = std::make_shared<LiveForwards>();
+    asio::io_context io(2);  // after what the coroutine frames it may still hold touch
+    if (config.listen.is_unix() || config.listen.host.empty()) {
+        std::fprintf(stderr, "authchain %s: %s: listen must be a TCP \"host:port\"\n", name, config.file.c_str());
+        return 2;
+    }
+    std::unique_ptr<TcpListener> listener;
+    try {
+        listener = std::make_unique<TcpListener>(io.get_executor(), config.listen.host, config.listen.port);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "authchain %s: cannot listen on %s: %s\n", name, config.listen.to_string().c_str(),
+                     e.what());
+        return 4;
+    }
+    if (spec.user) {
+        try {
+            drop_privileges(*spec.user);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "authchain %s: refusing to start: %s\n", name, e.what());
+            return 2;
+        }
+    }
+
+    const std::string listening = endpoint_text(listener->local_endpoint());
+    Served served = serve(ServiceContext{*audit, live, listener->local_endpoint()});
+    ServerOptions options;
+    options.handshake_timeout = config.handshake_timeout;
+    options.max_handshakes = std::min<std::size_t>(options.max_handshakes, config.max_connections);
+    // Refused attempts; the handler writes the line of an accepted one when it closes.
+    options.audit = [log = audit.get()](const AuditRecord& r) {
+        if (!r.accepted) log->write(to_json(r));
+    };
+    Authenticator chain = connection_limit(config.max_connections) | served.chain;
+    Server server(*listener, chain, served.handler, options);
+
+    std::fprintf(stderr, "authchain %s: listening on %s, %s %s\n", name, listening.c_str(), spec.far_label.c_str(),
+                 spec.far.to_string().c_str());
+    audit->write(event_json("start", {{"command", spec.name},
+                                      {"listen", listening},
+                                      {spec.far_label, spec.far.to_string()},
+                                      {"layers", config.layer_names}}));
+    int status = serve_until_signalled(io, Running{spec, *audit, server, *live});
+    audit->write(event_json("exit", {{"status", status}}));
+    return status;
+}
+
+ConnectionAudit forward_audit(const Session& client, const ForwardSummary& s, std::string_view self,
+                              std::string_view far) {
+    ConnectionAudit a;
+    a.time = client.handshake.started;
+    a.peer = client.credentials.peer.value_or({});
+    a.layers = client.credentials.layers();
+    a.credentials = &client.credentials;
+    a.handshake = client.handshake.duration;
+    auto set = [&a](std::string verdict, std::string reason, std::string detail) {
+        a.verdict = std::move(verdict);
+        a.reason = std::move(reason);
+        a.detail = std::move(detail);
+    };
+    auto closed_by = [&] {
+        if (s.outcome == ForwardOutcome::closed) return std::string(self);
+        if (s.closed_first == ForwardSide::client) return std::string("client");
+        if (s.closed_first == ForwardSide::backend) return std::string(far);
+        return std::string();
+    };
+    bool far_side = s.closed_first == ForwardSide::backend;
+    switch (s.outcome) {
+        case ForwardOutcome::forwarded: set("accepted", "", ""); break;
+        case ForwardOutcome::error:
+            set("error", far_side ? std::string(far) + " error" : "client error", s.error_text);
+            break;
+        case ForwardOutcome::closed:
+            set("accepted", "shutdown", "closed after the grace period: " + s.error_text);
+            break;
+        case ForwardOutcome::backend_unavailable: set("error", std::string(far) + " unavailable", s.error_text); break;
+        case ForwardOutcome::refused:
+            set("denied", std::string(to_string(s.refusal.value_or(DenyReason::denied))), s.error_text);
+            break;
+        case ForwardOutcome::proxy_header_failed:
+            set("error", far_side ? std::string(far) + " closed" : "proxy header too long", s.error_text);
+            break;
+        case ForwardOutcome::stopping: set("error", "shutting down", std::string(self) + " is stopping"); break;
+    }
+    bool pumped = s.outcome == ForwardOutcome::forwarded || s.outcome == ForwardOutcome::error ||
+                  s.outcome == ForwardOutcome::closed;
+    if (pumped) a.close = ConnectionAudit::Close{s.client_to_backend, s.backend_to_client, s.duration, closed_by()};
+    return a;
 }
 
 void drop_privileges(const std::string& user) {

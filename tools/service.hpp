@@ -1,105 +1,78 @@
-// The process life of `authchain gate` and `authchain tunnel`: two threads
-// on one io_context, the live sessions, and the signals.
+// The process life of `authchain gate` and `authchain tunnel`, written once:
+// audit log, listener, privilege drop, start and exit events, two threads on
+// one io_context, and the signals.
 //
 //   SIGHUP          reload() every Reloadable; established connections stay.
 //                   A failed reload keeps the old files; both are logged.
 //   SIGTERM/SIGINT  stop accepting; live connections get `grace` to finish,
 //                   then they are closed; the process exits 0.
+//
+// A command only says what it serves (tools/gate.cpp, tools/tunnel.cpp):
+//
+//     return run_service(spec, [&](const ServiceContext& c) {
+//         return Served{config.chain, forward_to(config.backend, options, report)};
+//     });
 #pragma once
 
-#include <asio/any_io_executor.hpp>
-#include <asio/io_context.hpp>
 #include <chrono>
-#include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
-#include <mutex>
+#include <optional>
 #include <string>
-#include <vector>
+#include <string_view>
 
 #include "compose/server.hpp"
-#include "tools/audit_log.hpp"
 #include "config/config.hpp"
+#include "relay/forward.hpp"
+#include "tools/audit_log.hpp"
 
 namespace authchain::tools {
 
 // The command is built on the config wing: its types are the command's vocabulary.
 using namespace authchain::config;
 
-// The sessions past their handshake, so shutdown can wait for them and
-// then close them. Thread-safe.
-class LiveSessions {
-public:
-    // Registers a session running on `executor` (its strand); `close` is
-    // called on that executor. The returned guard unregisters on
-    // destruction; destroy it on the same executor, before what `close`
-    // touches.
-    class Guard {
-    public:
-        Guard(LiveSessions* owner, std::uint64_t id) : owner_(owner), id_(id) {}
-        Guard(Guard&& o) noexcept : owner_(o.owner_), id_(o.id_) { o.owner_ = nullptr; }
-        Guard(const Guard&) = delete;
-        Guard& operator=(const Guard&) = delete;
-        Guard& operator=(Guard&&) = delete;
-        ~Guard();
-
-    private:
-        LiveSessions* owner_;
-        std::uint64_t id_;
-    };
-    Guard add(asio::any_io_executor executor, std::function<void()> close);
-
-    std::size_t size() const;
-    // Asks every live session to close (posted to its executor).
-    void close_all();
-    // Once set, handlers refuse new work (they close at once).
-    bool stopping() const;
-    void set_stopping();
-
-private:
-    struct Entry {
-        asio::any_io_executor executor;
-        std::function<void()> close;
-    };
-    mutable std::mutex mutex_;
-    std::map<std::uint64_t, Entry> entries_;
-    std::uint64_t next_ = 0;
-    bool stopping_ = false;
-};
-
-struct ServiceOptions {
-    std::string name;  // "gate", "tunnel": for messages
+// What differs between the long-running commands.
+struct ServiceSpec {
+    std::string name;              // "gate", "tunnel": messages, the start event's "command"
+    const CommonConfig& config;    // listen, audit_log, handshake_timeout, max_connections, reloadables
+    std::string far_label;         // "backend", "server": the start line and the start event
+    Endpoint far;                  // where connections are forwarded
+    std::optional<std::string> user;  // drop to this user once bound
     std::chrono::milliseconds grace{10000};
-    std::vector<std::shared_ptr<Reloadable>> reloadables;
-    AuditLog* audit = nullptr;
-    unsigned threads = 2;  // threads running the io_context
 };
 
-// Runs `server` on `io` with two threads until SIGTERM or SIGINT, handling
-// SIGHUP meanwhile; then the graceful stop described above. Returns 0, or 4
-// if the accept loop failed.
-int serve_until_signalled(asio::io_context& io, Server& server, LiveSessions& live,
-                          const ServiceOptions& options);
+// What the service gives the command to build its handler with.
+struct ServiceContext {
+    AuditLog& audit;
+    std::shared_ptr<LiveForwards> live;  // closed after the grace period at shutdown
+    asio::ip::tcp::endpoint listening;   // the bound address (the real port of "127.0.0.1:0")
+};
+
+// What the command serves. The server chain runs after
+// connection_limit(max_connections) and under handshake_timeout; refused
+// attempts are audited by the service, the handler audits the rest.
+struct Served {
+    Authenticator chain;
+    Handler handler;
+};
+
+// Ignores SIGPIPE; opens the audit log (exit 2); binds config.listen (exit 2
+// unless TCP host:port, 4 if it cannot); drops privileges (exit 2); prints
+// "authchain NAME: listening on ADDR, LABEL FAR" and logs the start; serves
+// until SIGTERM/SIGINT; logs the exit. Returns the exit code: 0, or 4 if
+// accepting failed.
+int run_service(const ServiceSpec& spec, const std::function<Served(const ServiceContext&)>& serve);
+
+// The audit line of one forwarded connection in the service's words: `self`
+// is who closes at shutdown ("gate"), `far` the other side ("backend",
+// "server"). Identity, layers and handshake are the client session's; the
+// tunnel replaces them with what its client chain proved.
+ConnectionAudit forward_audit(const Session& client, const ForwardSummary& summary, std::string_view self,
+                              std::string_view far);
 
 // Drops root to `user` (initgroups, setgid, setuid) and checks it cannot be
 // regained. Throws std::runtime_error naming what failed. A process already
 // running as that user is left as is.
 void drop_privileges(const std::string& user);
-
-// The ServerOptions::audit sink that writes refused attempts to `audit` and
-// keeps accepted ones (their time and handshake duration) for take_accepted.
-class HandshakeAudit {
-public:
-    explicit HandshakeAudit(AuditLog* audit) : audit_(audit) {}
-    void operator()(const AuditRecord& record);
-    // The record of the accepted session from `peer` (removed), if any.
-    std::optional<AuditRecord> take_accepted(const asio::ip::tcp::endpoint& peer);
-
-private:
-    AuditLog* audit_;
-    std::mutex mutex_;
-    std::map<asio::ip::tcp::endpoint, AuditRecord> accepted_;
-};
 
 }  // namespace authchain::tools
