@@ -15,8 +15,14 @@ namespace authchain::openssh {
 inline bool is_blank(char c) { return c == ' ' || c == '\t'; }
 // Without leading/trailing blanks (and a trailing '\r').
 std::string_view trim_line(std::string_view line);
+// Without leading blanks.
+std::string_view skip_blanks(std::string_view s);
 // Splits off the first run of non-blank characters and the blanks after it.
 std::string_view take_word(std::string_view& s);
+// OpenSSH sshkey_advance_past_options: the length of the options field at
+// the start of `s`, which ends at the first blank outside double quotes (\"
+// does not end a quote); nullopt when a quote is left open.
+std::optional<std::size_t> options_length(std::string_view s);
 
 // Calls `parse(line, where)` for each non-blank, non-comment line, trimmed;
 // `where` is "file:line". `parse` adds its entry and returns nullopt, or

@@ -1,7 +1,9 @@
 #include "auth/openssh/keyfile.hpp"
 
 #include "auth/openssh/key.hpp"
+#include "auth/openssh/key_lines.hpp"
 #include "auth/openssh/private_key_file.hpp"
+#include "compose/text.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -87,29 +89,16 @@ std::vector<std::string_view> lines_of(std::string_view text) {
     return lines;
 }
 
-bool is_blank(char c) { return c == ' ' || c == '\t'; }
-
-std::string_view skip_blanks(std::string_view s) {
-    while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
-    return s;
-}
-
-std::string_view token(std::string_view s) {
-    std::size_t n = 0;
-    while (n < s.size() && !is_blank(s[n])) ++n;
-    return s.substr(0, n);
-}
-
 // As OpenSSH sshkey_read: "type <blanks> base64 <blanks>"; on success `s` is left at the comment.
 std::optional<PublicKey> read_key(std::string_view& s) {
-    std::string_view type = token(s);
+    std::string_view rest = s;
+    std::string_view type = take_word(rest);
     if (type.size() == s.size()) return std::nullopt;  // the type must be followed by a blank
-    std::string_view rest = skip_blanks(s.substr(type.size()));
-    std::string_view b64 = token(rest);
+    std::string_view b64 = take_word(rest);
     if (b64.empty()) return std::nullopt;
     try {
         PublicKey key = PublicKey::from_base64(type, b64);
-        s = skip_blanks(rest.substr(b64.size()));
+        s = rest;
         return key;
     } catch (const FormatError&) {
         return std::nullopt;
@@ -136,17 +125,10 @@ std::vector<std::string> fingerprint_public_lines(std::string_view text) {
             const bool ssh1 = digits > 0 && digits < cp.size() && is_blank(cp[digits]) &&
                               cp.substr(0, digits).find_first_not_of('0') != std::string_view::npos;
             if (!ssh1) {
-                bool quoted = false;
-                std::size_t i = 0;
-                for (; i < cp.size() && (quoted || !is_blank(cp[i])); ++i) {
-                    if (cp[i] == '\\' && i + 1 < cp.size() && cp[i + 1] == '"')
-                        ++i;
-                    else if (cp[i] == '"')
-                        quoted = !quoted;
-                }
-                if (i >= cp.size()) continue;
-                comment = std::string(cp.substr(0, i));  // ssh-keygen prints the options when there is no comment
-                cp = cp.substr(i + 1);
+                std::optional<std::size_t> length = options_length(cp);
+                if (!length || *length >= cp.size()) continue;
+                comment = std::string(cp.substr(0, *length));  // ssh-keygen prints the options when there is no comment
+                cp = cp.substr(*length + 1);
             }
             key = read_key(cp);
             if (!key) continue;
@@ -237,9 +219,7 @@ std::string fingerprint_line(const std::filesystem::path& path, std::optional<st
     }
     std::vector<std::string> out = fingerprint_public_lines(*text);
     if (out.empty()) throw std::runtime_error(path.string() + " is not a public key file.");
-    std::string joined;
-    for (const auto& l : out) joined += (joined.empty() ? "" : "\n") + l;
-    return joined;
+    return join(out, "\n");
 }
 
 }  // namespace authchain::openssh
