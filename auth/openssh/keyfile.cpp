@@ -3,16 +3,11 @@
 #include "auth/openssh/key.hpp"
 #include "auth/openssh/key_lines.hpp"
 #include "auth/openssh/private_key_file.hpp"
+#include "auth/openssh/whole_file.hpp"
 #include "compose/text.hpp"
-
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <stdexcept>
 #include <system_error>
 #include <vector>
@@ -23,60 +18,24 @@ namespace {
 
 constexpr std::size_t max_key_file = 1024 * 1024;
 
-std::system_error os_error(const std::string& what) { return {errno, std::generic_category(), what}; }
-
-// Writes `text` to a temp file next to `path`, fsyncs it and renames it over `path`.
-void write_atomically(const std::filesystem::path& path, std::string_view text, mode_t mode) {
-    std::string tmp = path.string() + ".tmpXXXXXX";
-    int fd = ::mkstemp(tmp.data());  // created 0600
-    if (fd < 0) throw os_error("cannot create a temporary file for '" + path.string() + "'");
-    auto fail = [&](const std::string& what) {
-        auto err = os_error(what + " '" + tmp + "'");
-        ::close(fd);
-        ::unlink(tmp.c_str());
-        throw err;
-    };
-    if (::fchmod(fd, mode) != 0) fail("cannot chmod");
-    for (std::size_t done = 0; done < text.size();) {
-        ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) fail("cannot write");
-        done += static_cast<std::size_t>(n);
-    }
-    if (::fsync(fd) != 0) fail("cannot fsync");
-    if (::close(fd) != 0) {
-        auto err = os_error("cannot close '" + tmp + "'");
-        ::unlink(tmp.c_str());
-        throw err;
-    }
-    if (::rename(tmp.c_str(), path.c_str()) != 0) {
-        auto err = os_error("cannot rename '" + tmp + "' to '" + path.string() + "'");
-        ::unlink(tmp.c_str());
-        throw err;
-    }
-    std::filesystem::path dir = path.parent_path().empty() ? "." : path.parent_path();
-    int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-    if (dfd >= 0) {
-        ::fsync(dfd);  // make the rename durable; best effort
-        ::close(dfd);
-    }
-}
-
 bool path_exists(const std::filesystem::path& p) {
     std::error_code ec;
     return std::filesystem::symlink_status(p, ec).type() != std::filesystem::file_type::not_found;
 }
 
+// The file's text; nullopt when it cannot be opened or read (errno tells why).
 std::optional<std::string> read_bounded(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return std::nullopt;
     std::string text;
-    char buf[4096];
-    while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-        text.append(buf, static_cast<std::size_t>(in.gcount()));
-        if (text.size() > max_key_file) throw std::runtime_error("'" + path.string() + "' is too large");
+    switch (read_file_bounded(path, max_key_file, text)) {
+        case ReadStatus::ok:
+            return text;
+        case ReadStatus::too_large:
+            throw std::runtime_error("'" + path.string() + "' is too large");
+        case ReadStatus::cannot_open:
+        case ReadStatus::cannot_read:
+            break;
     }
-    return text;
+    return std::nullopt;
 }
 
 std::vector<std::string_view> lines_of(std::string_view text) {
@@ -204,8 +163,8 @@ void write_keypair(const std::filesystem::path& path, std::string_view comment,
                      : type == "rsa"   ? PrivateKey::generate_rsa(3072)
                                        : throw std::invalid_argument("unknown key type '" + std::string(type) +
                                                                      "' (use ed25519, ecdsa or rsa)");
-    write_atomically(path, key.to_openssh(comment, passphrase), 0600);
-    write_atomically(pub_path, key.public_key().to_line(comment) + "\n", 0644);
+    write_file_atomically(path, key.to_openssh(comment, passphrase), 0600);
+    write_file_atomically(pub_path, key.public_key().to_line(comment) + "\n", 0644);
 }
 
 std::string fingerprint_line(const std::filesystem::path& path, std::optional<std::string_view> passphrase) {

@@ -1,0 +1,125 @@
+// Whole files: the bounded read and the atomic replace every file reader
+// and writer of auth/openssh/ goes through.
+#include "auth/openssh/key.hpp"
+#include "auth/openssh/keyfile.hpp"
+#include "auth/openssh/private_key_file.hpp"
+#include "auth/openssh/text_file.hpp"
+#include "auth/openssh/whole_file.hpp"
+#include "tests/support/run.hpp"
+
+#include <doctest/doctest.h>
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <functional>
+#include <system_error>
+
+using namespace authchain;
+using namespace authchain::openssh;
+
+namespace {
+
+std::string error_of(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const std::exception& e) {
+        return e.what();
+    }
+    return "";
+}
+
+int entries_in(const std::filesystem::path& dir) {
+    int n = 0;
+    for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir)) ++n;
+    return n;
+}
+
+unsigned mode_of(const std::filesystem::path& p) {
+    struct stat st {};
+    REQUIRE(::stat(p.c_str(), &st) == 0);
+    return st.st_mode & 07777;
+}
+
+}  // namespace
+
+TEST_CASE("read_file_bounded reads up to the bound and refuses one byte more") {
+    test::TempDir dir;
+    auto file = dir / "f";
+    test::write_file(file, std::string(100, 'x'));
+    std::string text = "old content";
+    CHECK(read_file_bounded(file, 100, text) == ReadStatus::ok);
+    CHECK(text == std::string(100, 'x'));
+    CHECK(read_file_bounded(file, 99, text) == ReadStatus::too_large);
+    CHECK(text.empty());  // nothing of a refused file is kept
+    Botan::secure_vector<char> secret;
+    CHECK(read_file_bounded(file, 100, secret) == ReadStatus::ok);
+    CHECK(std::string(secret.begin(), secret.end()) == std::string(100, 'x'));
+    CHECK(read_file_bounded(file, 10, secret) == ReadStatus::too_large);
+    CHECK(secret.empty());
+}
+
+TEST_CASE("read_file_bounded says why a file cannot be read, errno kept") {
+    test::TempDir dir;
+    std::string text;
+    CHECK(read_file_bounded(dir / "missing", 10, text) == ReadStatus::cannot_open);
+    CHECK(errno == ENOENT);
+    CHECK(read_file_bounded(dir.path(), 10, text) == ReadStatus::cannot_read);
+    CHECK(errno == EISDIR);
+    test::write_file(dir / "empty", "");
+    CHECK(read_file_bounded(dir / "empty", 0, text) == ReadStatus::ok);
+    CHECK(text.empty());
+}
+
+TEST_CASE("each bounded reader keeps its bound and its message") {
+    test::TempDir dir;
+    auto big = dir / "big";
+    test::write_file(big, std::string(max_private_key_text + 1, 'a'), 0600);
+    CHECK(error_of([&] { PrivateKey::load(big); }).find("private key file '" + big.string() + "' is too large") !=
+          std::string::npos);
+    CHECK_THROWS_AS(PrivateKey::load(big), FormatError);
+    CHECK(error_of([&] { read_trusted_file(big, 1000); }) == big.string() + " is larger than 1000 bytes");
+    auto huge = dir / "huge";
+    test::write_file(huge, std::string(1024 * 1024 + 1, '#'));
+    CHECK(error_of([&] { fingerprint_line(huge); }) == "'" + huge.string() + "' is too large");
+}
+
+TEST_CASE("write_file_atomically gives the mode, replaces the content and leaves no temp file") {
+    test::TempDir dir;
+    auto file = dir / "out";
+    write_file_atomically(file, "one\n", 0640);
+    CHECK(test::read_file(file) == "one\n");
+    CHECK(mode_of(file) == 0640);
+    write_file_atomically(file, "two\n", 0600);
+    CHECK(test::read_file(file) == "two\n");
+    CHECK(mode_of(file) == 0600);
+    CHECK(entries_in(dir.path()) == 1);
+    write_file_atomically(file, "", 0644);
+    CHECK(test::read_file(file).empty());
+    CHECK(mode_of(file) == 0644);
+}
+
+TEST_CASE("write_file_atomically that fails leaves the old file and no temp file") {
+    test::TempDir dir;
+    // The rename fails: the target is a directory that is not empty.
+    auto target = dir / "target";
+    std::filesystem::create_directory(target);
+    test::write_file(target / "inside", "x");
+    CHECK_THROWS_AS(write_file_atomically(target, "new", 0600), std::system_error);
+    CHECK(std::filesystem::is_directory(target));
+    CHECK(entries_in(dir.path()) == 1);
+    // The temp file cannot be created: the directory is missing.
+    CHECK(error_of([&] { write_file_atomically(dir / "no" / "file", "x", 0600); })
+              .find("cannot create a temporary file for") != std::string::npos);
+    // Not writable (root may write anyway: then the write simply succeeds).
+    auto file = dir / "kept";
+    write_file_atomically(file, "old", 0600);
+    ::chmod(dir.path().c_str(), 0500);
+    try {
+        write_file_atomically(file, "new", 0600);
+    } catch (const std::system_error&) {
+        CHECK(test::read_file(file) == "old");
+    }
+    ::chmod(dir.path().c_str(), 0700);
+    CHECK(entries_in(dir.path()) == 2);
+}
