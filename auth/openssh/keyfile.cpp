@@ -2,6 +2,7 @@
 
 #include "auth/openssh/key.hpp"
 #include "auth/openssh/key_lines.hpp"
+#include "auth/openssh/passphrase.hpp"
 #include "auth/openssh/private_key_file.hpp"
 #include "auth/openssh/whole_file.hpp"
 #include "compose/text.hpp"
@@ -163,7 +164,14 @@ void write_keypair(const std::filesystem::path& path, std::string_view comment,
                      : type == "rsa"   ? PrivateKey::generate_rsa(3072)
                                        : throw std::invalid_argument("unknown key type '" + std::string(type) +
                                                                      "' (use ed25519, ecdsa or rsa)");
-    write_file_atomically(path, key.to_openssh(comment, passphrase), 0600);
+    std::string private_text = key.to_openssh(comment, passphrase);
+    try {
+        write_file_atomically(path, private_text, 0600);
+    } catch (...) {
+        wipe(private_text);
+        throw;
+    }
+    wipe(private_text);
     write_file_atomically(pub_path, key.public_key().to_line(comment) + "\n", 0644);
 }
 

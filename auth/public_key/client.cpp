@@ -103,7 +103,8 @@ asio::awaitable<Session> authenticate(std::shared_ptr<const ClientState> state, 
 Authenticator public_key(PublicKeyClientOptions options) {
     if (options.host_name.empty()) throw std::invalid_argument("public_key: host_name is required");
     if (options.known_hosts.empty()) throw std::invalid_argument("public_key: known_hosts path is required");
-    auto identity = openssh::PrivateKey::load(options.identity, options.passphrase);
+    auto identity = openssh::load_private_key(options.identity, options.passphrase);
+    options.passphrase = {};  // decrypted: the layer keeps no passphrase
     (void)read_known_hosts(options.known_hosts);  // fail now on a bad mode or unreadable file
     auto state = std::make_shared<const ClientState>(ClientState{std::move(options), std::move(identity)});
     return [state](Session session) { return authenticate(state, std::move(session)); };

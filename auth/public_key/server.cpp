@@ -76,7 +76,7 @@ PublicKeyFiles::PublicKeyFiles(PublicKeyServerOptions options)
     : options_(std::move(options)), current_(load()) {}
 
 std::shared_ptr<const PublicKeyFiles::Snapshot> PublicKeyFiles::load() const {
-    auto host_key = openssh::PrivateKey::load(options_.host_key, options_.host_key_passphrase);
+    auto host_key = openssh::load_private_key(options_.host_key, options_.host_key_passphrase);
     auto host_public = host_key.public_key();
     std::string text = openssh::read_trusted_file(options_.authorized_keys);
     auto authorized = openssh::parse_authorized_keys(text, options_.authorized_keys.string());
