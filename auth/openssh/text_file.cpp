@@ -18,16 +18,6 @@ namespace {
     throw std::runtime_error(std::string(what) + " " + path.string() + ": " + std::strerror(errno));
 }
 
-// For a file about to be created: StrictModes on its directory.
-void check_directory(const std::filesystem::path& path) {
-    std::filesystem::path dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
-    struct stat st {};
-    if (::stat(dir.c_str(), &st) != 0) fail(dir, "cannot stat");
-    if ((st.st_mode & 022) != 0 && (st.st_mode & S_ISVTX) == 0)
-        throw std::runtime_error("bad permissions on directory " + dir.string() +
-                                 ": writable by group or others; chmod go-w it");
-}
-
 std::mutex& append_mutex() {
     static std::mutex m;
     return m;
@@ -62,7 +52,7 @@ void append_atomically(const std::filesystem::path& path, std::string_view text)
     } else if (errno != ENOENT) {
         fail(path, "cannot stat");
     } else {
-        check_directory(path);
+        check_directory_of(path);
     }
     if (!content.empty() && content.back() != '\n') content += '\n';
     content += text;

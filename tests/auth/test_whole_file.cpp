@@ -1,5 +1,6 @@
 // Whole files: the bounded read and the atomic replace every file reader
 // and writer of auth/openssh/ goes through.
+#include "auth/openssh/file_mode.hpp"
 #include "auth/openssh/key.hpp"
 #include "auth/openssh/keyfile.hpp"
 #include "auth/openssh/private_key_file.hpp"
@@ -122,4 +123,16 @@ TEST_CASE("write_file_atomically that fails leaves the old file and no temp file
     }
     ::chmod(dir.path().c_str(), 0700);
     CHECK(entries_in(dir.path()) == 2);
+}
+
+TEST_CASE("check_directory_of: a file about to be created needs a directory others cannot write") {
+    test::TempDir dir;
+    CHECK_NOTHROW(check_directory_of(dir / "new"));
+    ::chmod(dir.path().c_str(), 0770);
+    CHECK(error_of([&] { check_directory_of(dir / "new"); }).find("Bad permissions 0770 on directory") !=
+          std::string::npos);
+    ::chmod(dir.path().c_str(), 01777);  // sticky, as /tmp: others cannot replace the file
+    CHECK_NOTHROW(check_directory_of(dir / "new"));
+    ::chmod(dir.path().c_str(), 0700);
+    CHECK_THROWS_AS(check_directory_of(dir / "missing" / "new"), std::runtime_error);
 }
