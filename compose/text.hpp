@@ -1,6 +1,7 @@
 // Small text helpers shared by every folder (header-only).
 #pragma once
 
+#include <cstddef>
 #include <ranges>
 #include <string>
 #include <string_view>
@@ -22,6 +23,24 @@ std::string join(const Range& items, std::string_view separator) {
         first = false;
     }
     return out;
+}
+
+// ASCII lower case, whatever the locale ('A'..'Z' only, as OpenSSH's
+// lowercase() for host names and option names).
+constexpr char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+inline std::string ascii_lowered(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) c = ascii_lower(c);
+    return out;
+}
+
+// True if `s` starts with `prefix`, ASCII case ignored.
+constexpr bool starts_with_nocase(std::string_view s, std::string_view prefix) {
+    if (s.size() < prefix.size()) return false;
+    for (std::size_t i = 0; i < prefix.size(); ++i)
+        if (ascii_lower(s[i]) != ascii_lower(prefix[i])) return false;
+    return true;
 }
 
 }  // namespace authchain

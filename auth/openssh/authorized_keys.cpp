@@ -6,21 +6,11 @@
 #include "auth/openssh/key_lines.hpp"
 #include "auth/openssh/patterns.hpp"
 #include "compose/cidr.hpp"
+#include "compose/text.hpp"
 
 namespace authchain::openssh {
 
 namespace {
-
-bool starts_with_nocase(std::string_view s, std::string_view prefix) {
-    if (s.size() < prefix.size()) return false;
-    for (std::size_t i = 0; i < prefix.size(); ++i) {
-        char a = s[i], b = prefix[i];
-        if (a >= 'A' && a <= 'Z') a = static_cast<char>(a - 'A' + 'a');
-        if (b >= 'A' && b <= 'Z') b = static_cast<char>(b - 'A' + 'a');
-        if (a != b) return false;
-    }
-    return true;
-}
 
 // The feature flags of OpenSSH's key options, in KeyRestrictions::no order.
 constexpr std::array<std::string_view, 5> features = {"port-forwarding", "agent-forwarding",

@@ -34,3 +34,12 @@ TEST_CASE("join puts the separator between elements, not around them") {
     CHECK(join(std::vector<std::string_view>{"x", "y"}, " | ") == "x | y");
     CHECK(join(std::vector<const char*>{"1", "2"}, "\n") == "1\n2");
 }
+
+TEST_CASE("ASCII case folding ignores the locale and non-letters") {
+    CHECK(ascii_lowered("Host.EXAMPLE-1") == "host.example-1");
+    CHECK(ascii_lower('\xC4') == '\xC4');
+    CHECK(starts_with_nocase("No-PTY", "no-pty"));
+    CHECK(starts_with_nocase("RESTRICT,pty", "restrict"));
+    CHECK_FALSE(starts_with_nocase("res", "restrict"));
+    CHECK_FALSE(starts_with_nocase("from=", "fron"));
+}
