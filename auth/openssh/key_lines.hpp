@@ -11,6 +11,9 @@
 
 namespace authchain::openssh {
 
+// The lines of `text`, split at '\n' (a final '\n' starts no empty line).
+std::vector<std::string_view> lines_of(std::string_view text);
+
 // Blank is space or tab, as OpenSSH's files use them.
 inline bool is_blank(char c) { return c == ' ' || c == '\t'; }
 // Without leading/trailing blanks (and a trailing '\r').
@@ -33,10 +36,7 @@ std::vector<std::string> parse_key_lines(std::string_view text, std::string_view
                                          std::size_t max_line, std::size_t max_entries, Parse parse) {
     std::vector<std::string> warnings;
     std::size_t line_no = 0, entries = 0;
-    while (!text.empty()) {
-        auto nl = text.find('\n');
-        std::string_view line = text.substr(0, nl);
-        text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    for (std::string_view line : lines_of(text)) {
         ++line_no;
         std::string where = std::string(file_name) + ":" + std::to_string(line_no);
         if (line.size() > max_line) {

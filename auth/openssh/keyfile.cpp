@@ -39,16 +39,6 @@ std::optional<std::string> read_bounded(const std::filesystem::path& path) {
     return std::nullopt;
 }
 
-std::vector<std::string_view> lines_of(std::string_view text) {
-    std::vector<std::string_view> lines;
-    while (!text.empty()) {
-        std::size_t nl = text.find('\n');
-        lines.push_back(text.substr(0, nl));
-        text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
-    }
-    return lines;
-}
-
 // As OpenSSH sshkey_read: "type <blanks> base64 <blanks>"; on success `s` is left at the comment.
 std::optional<PublicKey> read_key(std::string_view& s) {
     std::string_view rest = s;

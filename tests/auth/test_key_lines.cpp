@@ -19,6 +19,12 @@ TEST_CASE("options_length: the options end at the first blank outside quotes") {
     CHECK_FALSE(options_length("from=\"open quote key"));
 }
 
+TEST_CASE("lines_of splits at newlines; a final newline starts no line") {
+    CHECK(lines_of("").empty());
+    CHECK(lines_of("a\nb") == std::vector<std::string_view>{"a", "b"});
+    CHECK(lines_of("a\n\nb\n") == std::vector<std::string_view>{"a", "", "b"});
+}
+
 TEST_CASE("skip_blanks and take_word split on spaces and tabs") {
     CHECK(skip_blanks(" \t x ") == "x ");
     std::string_view s = "type \t b64  comment";
