@@ -13,22 +13,12 @@
 #include <sys/stat.h>
 
 #include <cerrno>
-#include <functional>
 #include <system_error>
 
 using namespace authchain;
 using namespace authchain::openssh;
 
 namespace {
-
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const std::exception& e) {
-        return e.what();
-    }
-    return "";
-}
 
 int entries_in(const std::filesystem::path& dir) {
     int n = 0;
@@ -76,13 +66,15 @@ TEST_CASE("each bounded reader keeps its bound and its message") {
     test::TempDir dir;
     auto big = dir / "big";
     test::write_file(big, std::string(max_private_key_text + 1, 'a'), 0600);
-    CHECK(error_of([&] { PrivateKey::load(big); }).find("private key file '" + big.string() + "' is too large") !=
-          std::string::npos);
+    const std::string key_too_large = "private key file '" + big.string() + "' is too large";
+    CHECK_THROWS_WITH(PrivateKey::load(big), doctest::Contains(key_too_large.c_str()));
     CHECK_THROWS_AS(PrivateKey::load(big), FormatError);
-    CHECK(error_of([&] { read_trusted_file(big, 1000); }) == big.string() + " is larger than 1000 bytes");
+    const std::string trusted_too_large = big.string() + " is larger than 1000 bytes";
+    CHECK_THROWS_WITH(read_trusted_file(big, 1000), trusted_too_large.c_str());
     auto huge = dir / "huge";
     test::write_file(huge, std::string(1024 * 1024 + 1, '#'));
-    CHECK(error_of([&] { fingerprint_line(huge); }) == "'" + huge.string() + "' is too large");
+    const std::string key_file_too_large = "'" + huge.string() + "' is too large";
+    CHECK_THROWS_WITH(fingerprint_line(huge), key_file_too_large.c_str());
 }
 
 TEST_CASE("write_file_atomically gives the mode, replaces the content and leaves no temp file") {
@@ -110,8 +102,8 @@ TEST_CASE("write_file_atomically that fails leaves the old file and no temp file
     CHECK(std::filesystem::is_directory(target));
     CHECK(entries_in(dir.path()) == 1);
     // The temp file cannot be created: the directory is missing.
-    CHECK(error_of([&] { write_file_atomically(dir / "no" / "file", "x", 0600); })
-              .find("cannot create a temporary file for") != std::string::npos);
+    CHECK_THROWS_WITH(write_file_atomically(dir / "no" / "file", "x", 0600),
+                      doctest::Contains("cannot create a temporary file for"));
     // Not writable (root may write anyway: then the write simply succeeds).
     auto file = dir / "kept";
     write_file_atomically(file, "old", 0600);
@@ -129,8 +121,7 @@ TEST_CASE("check_directory_of: a file about to be created needs a directory othe
     test::TempDir dir;
     CHECK_NOTHROW(check_directory_of(dir / "new"));
     ::chmod(dir.path().c_str(), 0770);
-    CHECK(error_of([&] { check_directory_of(dir / "new"); }).find("Bad permissions 0770 on directory") !=
-          std::string::npos);
+    CHECK_THROWS_WITH(check_directory_of(dir / "new"), doctest::Contains("Bad permissions 0770 on directory"));
     ::chmod(dir.path().c_str(), 01777);  // sticky, as /tmp: others cannot replace the file
     CHECK_NOTHROW(check_directory_of(dir / "new"));
     ::chmod(dir.path().c_str(), 0700);
