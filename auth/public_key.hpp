@@ -53,10 +53,11 @@ namespace authchain {
 
 struct PublicKeyServerOptions {
     std::filesystem::path host_key;  // private key file (openssh-key-v1 or PEM), mode 0600
-    // Asked for at each (re)load of host_key and wiped once it is decrypted.
-    // Assignable from a std::string or std::optional<std::string> (then kept,
-    // wiped, in a secure_vector for reload()), or Passphrase::from_file /
-    // from_source (then nothing is kept between loads).
+    // Asked for at each (re)load of host_key; each copy asked for is wiped
+    // once the key is decrypted. Assignable from a std::string or
+    // std::optional<std::string> (then held in a secure_vector, since
+    // reload() needs it again), or Passphrase::from_file / from_source (then
+    // nothing secret is kept between loads).
     openssh::Passphrase host_key_passphrase;
     std::filesystem::path authorized_keys;  // not writable by group/others
 };
