@@ -46,13 +46,19 @@
 
 #include "auth/openssh/authorized_keys.hpp"
 #include "auth/openssh/key.hpp"
+#include "auth/openssh/passphrase.hpp"
 #include "compose/session.hpp"
 
 namespace authchain {
 
 struct PublicKeyServerOptions {
     std::filesystem::path host_key;  // private key file (openssh-key-v1 or PEM), mode 0600
-    std::optional<std::string> host_key_passphrase;
+    // Asked for at each (re)load of host_key; each copy asked for is wiped
+    // once the key is decrypted. Assignable from a std::string or
+    // std::optional<std::string> (then held in a secure_vector, since
+    // reload() needs it again), or Passphrase::from_file / from_source (then
+    // nothing secret is kept between loads).
+    openssh::Passphrase host_key_passphrase;
     std::filesystem::path authorized_keys;  // not writable by group/others
 };
 
@@ -97,7 +103,8 @@ namespace client {
 
 struct PublicKeyClientOptions {
     std::filesystem::path identity;  // private key file, mode 0600
-    std::optional<std::string> passphrase;
+    // Asked for once, when the layer is built; the layer keeps neither it nor its source.
+    openssh::Passphrase passphrase;
     std::filesystem::path known_hosts;  // may be missing (then every host is unknown)
     std::string host_name;              // the name dialled, looked up in known_hosts
     std::uint16_t port = 0;             // 0 or 22: plain name, else "[name]:port"

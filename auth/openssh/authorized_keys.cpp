@@ -6,44 +6,11 @@
 #include "auth/openssh/key_lines.hpp"
 #include "auth/openssh/patterns.hpp"
 #include "compose/cidr.hpp"
+#include "compose/text.hpp"
 
 namespace authchain::openssh {
 
 namespace {
-
-std::string_view skip_space(std::string_view s) {
-    while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
-    return s;
-}
-
-// OpenSSH sshkey_advance_past_options: the options field ends at the first
-// blank outside double quotes (\" does not end a quote). nullopt when a
-// quote is left open.
-std::optional<std::string_view> take_options(std::string_view& s) {
-    bool quoted = false;
-    std::size_t i = 0;
-    for (; i < s.size() && (quoted || !is_blank(s[i])); ++i) {
-        if (s[i] == '\\' && i + 1 < s.size() && s[i + 1] == '"')
-            ++i;
-        else if (s[i] == '"')
-            quoted = !quoted;
-    }
-    if (quoted) return std::nullopt;
-    std::string_view options = s.substr(0, i);
-    s = skip_space(s.substr(i));
-    return options;
-}
-
-bool starts_with_nocase(std::string_view s, std::string_view prefix) {
-    if (s.size() < prefix.size()) return false;
-    for (std::size_t i = 0; i < prefix.size(); ++i) {
-        char a = s[i], b = prefix[i];
-        if (a >= 'A' && a <= 'Z') a = static_cast<char>(a - 'A' + 'a');
-        if (b >= 'A' && b <= 'Z') b = static_cast<char>(b - 'A' + 'a');
-        if (a != b) return false;
-    }
-    return true;
-}
 
 // The feature flags of OpenSSH's key options, in KeyRestrictions::no order.
 constexpr std::array<std::string_view, 5> features = {"port-forwarding", "agent-forwarding",
@@ -258,9 +225,10 @@ AuthorizedKeys parse_authorized_keys(std::string_view text, std::string_view fil
         {
             std::string_view probe = rest;
             if (!is_key_type_name(take_word(probe))) {
-                auto o = take_options(rest);
-                if (!o) return "unterminated quote in options";
-                options = *o;
+                auto length = options_length(rest);
+                if (!length) return "unterminated quote in options";
+                options = rest.substr(0, *length);
+                rest = skip_blanks(rest.substr(*length));
             }
         }
         std::string_view type = take_word(rest);

@@ -46,9 +46,11 @@ void check_file_mode(const std::filesystem::path& path, bool is_private) {
         throw std::runtime_error("Permissions " + octal(st.st_mode) + " for '" + path.string() +
                                  "' are too open: it must not be writable by group or others. Fix: chmod go-w '" +
                                  path.string() + "'");
+    check_directory_of(path);
+}
 
-    std::filesystem::path dir = path.parent_path();
-    if (dir.empty()) dir = ".";
+void check_directory_of(const std::filesystem::path& path) {
+    const std::filesystem::path dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
     const struct stat dst = stat_or_throw(dir);
     check_owner(dst, dir);
     if ((dst.st_mode & 022) != 0 && (dst.st_mode & S_ISVTX) == 0)

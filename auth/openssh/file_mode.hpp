@@ -14,4 +14,9 @@ namespace authchain::openssh {
 // or others. Symbolic links are followed.
 void check_file_mode(const std::filesystem::path& path, bool is_private);
 
+// The directory half of check_file_mode, for a file about to be created at
+// `path`: its directory ("." when none is given) must be owned by the user or
+// root and not writable by group or others (unless sticky).
+void check_directory_of(const std::filesystem::path& path);
+
 }  // namespace authchain::openssh

@@ -11,12 +11,21 @@
 
 namespace authchain::openssh {
 
+// The lines of `text`, split at '\n' (a final '\n' starts no empty line).
+std::vector<std::string_view> lines_of(std::string_view text);
+
 // Blank is space or tab, as OpenSSH's files use them.
 inline bool is_blank(char c) { return c == ' ' || c == '\t'; }
 // Without leading/trailing blanks (and a trailing '\r').
 std::string_view trim_line(std::string_view line);
+// Without leading blanks.
+std::string_view skip_blanks(std::string_view s);
 // Splits off the first run of non-blank characters and the blanks after it.
 std::string_view take_word(std::string_view& s);
+// OpenSSH sshkey_advance_past_options: the length of the options field at
+// the start of `s`, which ends at the first blank outside double quotes (\"
+// does not end a quote); nullopt when a quote is left open.
+std::optional<std::size_t> options_length(std::string_view s);
 
 // Calls `parse(line, where)` for each non-blank, non-comment line, trimmed;
 // `where` is "file:line". `parse` adds its entry and returns nullopt, or
@@ -27,10 +36,7 @@ std::vector<std::string> parse_key_lines(std::string_view text, std::string_view
                                          std::size_t max_line, std::size_t max_entries, Parse parse) {
     std::vector<std::string> warnings;
     std::size_t line_no = 0, entries = 0;
-    while (!text.empty()) {
-        auto nl = text.find('\n');
-        std::string_view line = text.substr(0, nl);
-        text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    for (std::string_view line : lines_of(text)) {
         ++line_no;
         std::string where = std::string(file_name) + ":" + std::to_string(line_no);
         if (line.size() > max_line) {

@@ -1,16 +1,14 @@
 #include "auth/openssh/keyfile.hpp"
 
 #include "auth/openssh/key.hpp"
+#include "auth/openssh/key_lines.hpp"
+#include "auth/openssh/passphrase.hpp"
 #include "auth/openssh/private_key_file.hpp"
-
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include "auth/openssh/whole_file.hpp"
+#include "compose/text.hpp"
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <stdexcept>
 #include <system_error>
 #include <vector>
@@ -21,95 +19,36 @@ namespace {
 
 constexpr std::size_t max_key_file = 1024 * 1024;
 
-std::system_error os_error(const std::string& what) { return {errno, std::generic_category(), what}; }
-
-// Writes `text` to a temp file next to `path`, fsyncs it and renames it over `path`.
-void write_atomically(const std::filesystem::path& path, std::string_view text, mode_t mode) {
-    std::string tmp = path.string() + ".tmpXXXXXX";
-    int fd = ::mkstemp(tmp.data());  // created 0600
-    if (fd < 0) throw os_error("cannot create a temporary file for '" + path.string() + "'");
-    auto fail = [&](const std::string& what) {
-        auto err = os_error(what + " '" + tmp + "'");
-        ::close(fd);
-        ::unlink(tmp.c_str());
-        throw err;
-    };
-    if (::fchmod(fd, mode) != 0) fail("cannot chmod");
-    for (std::size_t done = 0; done < text.size();) {
-        ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) fail("cannot write");
-        done += static_cast<std::size_t>(n);
-    }
-    if (::fsync(fd) != 0) fail("cannot fsync");
-    if (::close(fd) != 0) {
-        auto err = os_error("cannot close '" + tmp + "'");
-        ::unlink(tmp.c_str());
-        throw err;
-    }
-    if (::rename(tmp.c_str(), path.c_str()) != 0) {
-        auto err = os_error("cannot rename '" + tmp + "' to '" + path.string() + "'");
-        ::unlink(tmp.c_str());
-        throw err;
-    }
-    std::filesystem::path dir = path.parent_path().empty() ? "." : path.parent_path();
-    int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-    if (dfd >= 0) {
-        ::fsync(dfd);  // make the rename durable; best effort
-        ::close(dfd);
-    }
-}
-
 bool path_exists(const std::filesystem::path& p) {
     std::error_code ec;
     return std::filesystem::symlink_status(p, ec).type() != std::filesystem::file_type::not_found;
 }
 
+// The file's text; nullopt when it cannot be opened or read (errno tells why).
 std::optional<std::string> read_bounded(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return std::nullopt;
     std::string text;
-    char buf[4096];
-    while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-        text.append(buf, static_cast<std::size_t>(in.gcount()));
-        if (text.size() > max_key_file) throw std::runtime_error("'" + path.string() + "' is too large");
+    switch (read_file_bounded(path, max_key_file, text)) {
+        case ReadStatus::ok:
+            return text;
+        case ReadStatus::too_large:
+            throw std::runtime_error("'" + path.string() + "' is too large");
+        case ReadStatus::cannot_open:
+        case ReadStatus::cannot_read:
+            break;
     }
-    return text;
-}
-
-std::vector<std::string_view> lines_of(std::string_view text) {
-    std::vector<std::string_view> lines;
-    while (!text.empty()) {
-        std::size_t nl = text.find('\n');
-        lines.push_back(text.substr(0, nl));
-        text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
-    }
-    return lines;
-}
-
-bool is_blank(char c) { return c == ' ' || c == '\t'; }
-
-std::string_view skip_blanks(std::string_view s) {
-    while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
-    return s;
-}
-
-std::string_view token(std::string_view s) {
-    std::size_t n = 0;
-    while (n < s.size() && !is_blank(s[n])) ++n;
-    return s.substr(0, n);
+    return std::nullopt;
 }
 
 // As OpenSSH sshkey_read: "type <blanks> base64 <blanks>"; on success `s` is left at the comment.
 std::optional<PublicKey> read_key(std::string_view& s) {
-    std::string_view type = token(s);
+    std::string_view rest = s;
+    std::string_view type = take_word(rest);
     if (type.size() == s.size()) return std::nullopt;  // the type must be followed by a blank
-    std::string_view rest = skip_blanks(s.substr(type.size()));
-    std::string_view b64 = token(rest);
+    std::string_view b64 = take_word(rest);
     if (b64.empty()) return std::nullopt;
     try {
         PublicKey key = PublicKey::from_base64(type, b64);
-        s = skip_blanks(rest.substr(b64.size()));
+        s = rest;
         return key;
     } catch (const FormatError&) {
         return std::nullopt;
@@ -136,17 +75,10 @@ std::vector<std::string> fingerprint_public_lines(std::string_view text) {
             const bool ssh1 = digits > 0 && digits < cp.size() && is_blank(cp[digits]) &&
                               cp.substr(0, digits).find_first_not_of('0') != std::string_view::npos;
             if (!ssh1) {
-                bool quoted = false;
-                std::size_t i = 0;
-                for (; i < cp.size() && (quoted || !is_blank(cp[i])); ++i) {
-                    if (cp[i] == '\\' && i + 1 < cp.size() && cp[i + 1] == '"')
-                        ++i;
-                    else if (cp[i] == '"')
-                        quoted = !quoted;
-                }
-                if (i >= cp.size()) continue;
-                comment = std::string(cp.substr(0, i));  // ssh-keygen prints the options when there is no comment
-                cp = cp.substr(i + 1);
+                std::optional<std::size_t> length = options_length(cp);
+                if (!length || *length >= cp.size()) continue;
+                comment = std::string(cp.substr(0, *length));  // ssh-keygen prints the options when there is no comment
+                cp = cp.substr(*length + 1);
             }
             key = read_key(cp);
             if (!key) continue;
@@ -222,8 +154,15 @@ void write_keypair(const std::filesystem::path& path, std::string_view comment,
                      : type == "rsa"   ? PrivateKey::generate_rsa(3072)
                                        : throw std::invalid_argument("unknown key type '" + std::string(type) +
                                                                      "' (use ed25519, ecdsa or rsa)");
-    write_atomically(path, key.to_openssh(comment, passphrase), 0600);
-    write_atomically(pub_path, key.public_key().to_line(comment) + "\n", 0644);
+    std::string private_text = key.to_openssh(comment, passphrase);
+    try {
+        write_file_atomically(path, private_text, 0600);
+    } catch (...) {
+        wipe(private_text);
+        throw;
+    }
+    wipe(private_text);
+    write_file_atomically(pub_path, key.public_key().to_line(comment) + "\n", 0644);
 }
 
 std::string fingerprint_line(const std::filesystem::path& path, std::optional<std::string_view> passphrase) {
@@ -237,9 +176,7 @@ std::string fingerprint_line(const std::filesystem::path& path, std::optional<st
     }
     std::vector<std::string> out = fingerprint_public_lines(*text);
     if (out.empty()) throw std::runtime_error(path.string() + " is not a public key file.");
-    std::string joined;
-    for (const auto& l : out) joined += (joined.empty() ? "" : "\n") + l;
-    return joined;
+    return join(out, "\n");
 }
 
 }  // namespace authchain::openssh

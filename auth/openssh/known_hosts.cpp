@@ -7,6 +7,7 @@
 #include "auth/openssh/authorized_keys.hpp"
 #include "auth/openssh/key_lines.hpp"
 #include "auth/openssh/patterns.hpp"
+#include "compose/text.hpp"
 
 namespace authchain::openssh {
 
@@ -14,14 +15,6 @@ namespace {
 
 constexpr std::string_view hash_magic = "|1|";
 constexpr std::size_t salt_size = 20;  // SHA-1 output size, as OpenSSH requires
-
-
-std::string lowered(std::string_view s) {
-    std::string out(s);
-    for (char& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
-}
 
 // The salt of a hashed hostnames field, or nullopt if malformed.
 std::optional<Botan::secure_vector<std::uint8_t>> hashed_salt(std::string_view hosts) {
@@ -51,7 +44,7 @@ std::string hash_name(std::span<const std::uint8_t> salt, std::string_view name)
 }  // namespace
 
 std::string known_host_name(std::string_view host, std::uint16_t port) {
-    std::string name = lowered(host);
+    std::string name = ascii_lowered(host);
     if (port == 0 || port == 22) return name;
     return "[" + name + "]:" + std::to_string(port);
 }

@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "compose/cidr.hpp"
+#include "compose/text.hpp"
 
 namespace authchain::openssh {
 
@@ -10,14 +11,6 @@ namespace {
 
 // OpenSSH copies each sub-pattern into a 1024-byte buffer.
 constexpr std::size_t max_subpattern = 1023;
-
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-std::string lowered(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = lower(c);
-    return out;
-}
 
 // Calls f(entry, negated) for each comma-separated entry; stops when f
 // returns false. As OpenSSH: match_pattern_list ignores a trailing empty
@@ -135,7 +128,7 @@ ListMatch match_pattern_list(std::string_view text, std::string_view list, bool 
             too_long = true;
             return false;
         }
-        bool hit = lowercase ? match_pattern(text, lowered(entry)) : match_pattern(text, entry);
+        bool hit = lowercase ? match_pattern(text, ascii_lowered(entry)) : match_pattern(text, entry);
         if (!hit) return true;
         if (negated) {
             negative = true;
@@ -150,7 +143,7 @@ ListMatch match_pattern_list(std::string_view text, std::string_view list, bool 
 }
 
 ListMatch match_hostname(std::string_view host, std::string_view list) {
-    return match_pattern_list(lowered(host), list, true);
+    return match_pattern_list(ascii_lowered(host), list, true);
 }
 
 AddressListMatch match_address_list(const asio::ip::address& address, std::string_view list) {

@@ -1,6 +1,7 @@
 #include "auth/openssh/pem_key.hpp"
 
 #include "auth/openssh/key.hpp"
+#include "auth/openssh/passphrase.hpp"
 #include "auth/openssh/private_key_file.hpp"
 
 #include <botan/asn1_obj.h>
@@ -31,8 +32,13 @@ std::unique_ptr<Botan::Private_Key> parse_pkcs8(std::string_view text, std::opti
     const bool encrypted = contains(text, pkcs8_encrypted);
     if (encrypted && (!passphrase || passphrase->empty())) throw FormatError("passphrase required");
     auto source = source_of(text);
+    std::string copy = encrypted ? std::string(*passphrase) : std::string();  // Botan 2 takes a std::string
+    struct Wiper {
+        std::string& secret;
+        ~Wiper() { wipe(secret); }
+    } wiper{copy};
     try {
-        if (encrypted) return Botan::PKCS8::load_key(source, std::string(*passphrase));
+        if (encrypted) return Botan::PKCS8::load_key(source, copy);
         return Botan::PKCS8::load_key(source);
     } catch (const Botan::Exception& e) {
         if (encrypted) throw FormatError("wrong passphrase (or corrupt PKCS#8 key)");

@@ -5,6 +5,7 @@
 #include "auth/openssh/pem_key.hpp"
 #include "auth/openssh/private_key_file.hpp"
 #include "auth/openssh/detail/wire.hpp"
+#include "auth/openssh/whole_file.hpp"
 
 #include <botan/ecdsa.h>
 #include <botan/ed25519.h>
@@ -12,8 +13,7 @@
 #include <botan/rsa.h>
 #include <botan/system_rng.h>
 
-#include <fstream>
-#include <iterator>
+#include <stdexcept>
 
 namespace authchain::openssh {
 
@@ -59,16 +59,16 @@ PrivateKey PrivateKey::parse(std::string_view file_text, std::optional<std::stri
 
 PrivateKey PrivateKey::load(const std::filesystem::path& path, std::optional<std::string_view> passphrase) {
     check_file_mode(path, true);
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw std::runtime_error("cannot read private key '" + path.string() + "'");
     Botan::secure_vector<char> text;
-    char buf[4096];
-    while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-        text.insert(text.end(), buf, buf + in.gcount());
-        if (text.size() > max_private_key_text)
+    switch (read_file_bounded(path, max_private_key_text, text)) {
+        case ReadStatus::ok:
+            break;
+        case ReadStatus::too_large:
             throw FormatError("private key file '" + path.string() + "' is too large");
+        case ReadStatus::cannot_open:
+        case ReadStatus::cannot_read:
+            throw std::runtime_error("cannot read private key '" + path.string() + "'");
     }
-    Botan::secure_scrub_memory(buf, sizeof buf);
     try {
         return parse(std::string_view(text.data(), text.size()), passphrase);
     } catch (const FormatError& e) {

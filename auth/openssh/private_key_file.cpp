@@ -1,6 +1,7 @@
 #include "auth/openssh/private_key_file.hpp"
 
 #include "auth/openssh/key.hpp"
+#include "auth/openssh/passphrase.hpp"
 #include "auth/openssh/detail/key_codec.hpp"
 #include "auth/openssh/detail/wire.hpp"
 
@@ -230,10 +231,16 @@ std::string write_openssh_private(const Botan::Private_Key& key, std::string_vie
         .u32(1)
         .string(codec::public_blob(key))
         .string(section.data());
-    const std::string b64 = Botan::base64_encode(file.data());
+    std::string b64 = Botan::base64_encode(file.data());  // unencrypted keys: a secret, wiped below
     std::string text = std::string(begin_mark) + "\n";
-    for (std::size_t i = 0; i < b64.size(); i += base64_columns) text += b64.substr(i, base64_columns) + "\n";
-    text += std::string(end_mark) + "\n";
+    text.reserve(text.size() + b64.size() + b64.size() / base64_columns + end_mark.size() + 3);
+    for (std::size_t i = 0; i < b64.size(); i += base64_columns) {
+        text.append(b64, i, base64_columns);
+        text += '\n';
+    }
+    text += end_mark;
+    text += '\n';
+    wipe(b64);
     return text;
 }
 

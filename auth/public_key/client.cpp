@@ -65,26 +65,19 @@ std::string check_host_key(const PublicKeyClientOptions& o, const openssh::Publi
 }
 
 asio::awaitable<Session> authenticate(std::shared_ptr<const ClientState> state, Session session) {
-    Bytes channel_id = session.stream.protection().channel_id;
-    if (channel_id.empty())
-        deny(DenyReason::protocol_error, "public_key needs a channel id: put secure_channel before it");
+    Bytes channel_id = require_channel_id(session.stream);
 
     // S1: the host key and its proof over this channel.
     KeyProof s1 = decode_s1(co_await read_public_key_message(session.stream, "S1"));
-    std::optional<openssh::PublicKey> host;
-    try {
-        host = openssh::PublicKey::from_blob(s1.key_blob);
-    } catch (const openssh::FormatError& e) {
-        deny(DenyReason::protocol_error, std::string("S1: unusable host key: ") + e.what());
-    }
-    if (!host->verify(host_signed_data(channel_id), s1.signature))
-        deny(DenyReason::denied, "host key " + host->fingerprint() +
+    const openssh::PublicKey host = key_of(s1, "S1", "host");
+    if (!host.verify(host_signed_data(channel_id), s1.signature))
+        deny(DenyReason::denied, "host key " + host.fingerprint() +
                                      ": signature does not verify for this channel (forged or relayed)");
-    std::string name = check_host_key(state->options, *host);
+    std::string name = check_host_key(state->options, host);
 
     // C1: our key and its proof over this channel and the host key.
     Bytes c1 = encode_c1({state->identity.public_key().blob(),
-                          state->identity.sign(user_signed_data(channel_id, host->blob()))});
+                          state->identity.sign(user_signed_data(channel_id, host.blob()))});
     co_await write_all(session.stream, asio::buffer(c1));
 
     // S2: the verdict.
@@ -93,8 +86,8 @@ asio::awaitable<Session> authenticate(std::shared_ptr<const ClientState> state, 
 
     Credentials& c = session.credentials;
     c.prove(layer, &Credentials::host_name, name, "host_name");
-    c.prove(layer, &Credentials::key_type, host->type(), "key_type");
-    c.prove(layer, &Credentials::key_fingerprint, host->fingerprint(), "key_fingerprint");
+    c.prove(layer, &Credentials::key_type, host.type(), "key_type");
+    c.prove(layer, &Credentials::key_fingerprint, host.fingerprint(), "key_fingerprint");
     co_return session;
 }
 
@@ -103,7 +96,8 @@ asio::awaitable<Session> authenticate(std::shared_ptr<const ClientState> state, 
 Authenticator public_key(PublicKeyClientOptions options) {
     if (options.host_name.empty()) throw std::invalid_argument("public_key: host_name is required");
     if (options.known_hosts.empty()) throw std::invalid_argument("public_key: known_hosts path is required");
-    auto identity = openssh::PrivateKey::load(options.identity, options.passphrase);
+    auto identity = openssh::load_private_key(options.identity, options.passphrase);
+    options.passphrase = {};  // decrypted: the layer keeps no passphrase
     (void)read_known_hosts(options.known_hosts);  // fail now on a bad mode or unreadable file
     auto state = std::make_shared<const ClientState>(ClientState{std::move(options), std::move(identity)});
     return [state](Session session) { return authenticate(state, std::move(session)); };

@@ -26,9 +26,7 @@ asio::awaitable<void> refuse(Stream& stream, std::string detail) {
 }
 
 asio::awaitable<Session> serve(std::shared_ptr<PublicKeyFiles> files, Session session) {
-    Bytes channel_id = session.stream.protection().channel_id;
-    if (channel_id.empty())
-        deny(DenyReason::protocol_error, "public_key needs a channel id: put secure_channel before it");
+    Bytes channel_id = require_channel_id(session.stream);
     // One snapshot for the whole handshake, even if reload() runs meanwhile.
     std::shared_ptr<const PublicKeyFiles::Snapshot> files_now = files->current();
     const openssh::PublicKey& host = files_now->host_public;
@@ -39,14 +37,9 @@ asio::awaitable<Session> serve(std::shared_ptr<PublicKeyFiles> files, Session se
 
     // C1: the user key and its proof over this channel and our host key.
     KeyProof c1 = decode_c1(co_await read_public_key_message(session.stream, "C1"));
-    std::optional<openssh::PublicKey> user;
-    try {
-        user = openssh::PublicKey::from_blob(c1.key_blob);
-    } catch (const openssh::FormatError& e) {
-        deny(DenyReason::protocol_error, std::string("C1: unusable user key: ") + e.what());
-    }
-    std::string fingerprint = user->fingerprint();
-    if (!user->verify(user_signed_data(channel_id, host.blob()), c1.signature))
+    const openssh::PublicKey user = key_of(c1, "C1", "user");
+    std::string fingerprint = user.fingerprint();
+    if (!user.verify(user_signed_data(channel_id, host.blob()), c1.signature))
         co_await refuse(session.stream, "user key " + fingerprint +
                                             ": signature does not verify for this channel and host key "
                                             "(forged, or relayed from another connection)");
@@ -54,15 +47,15 @@ asio::awaitable<Session> serve(std::shared_ptr<PublicKeyFiles> files, Session se
     asio::ip::address peer = session.credentials.peer ? session.credentials.peer->address()
                                                       : session.stream.remote_endpoint().address();
     openssh::KeyAuthorization found =
-        openssh::find_authorized_key(files_now->authorized_keys, *user, peer, std::chrono::system_clock::now());
-    if (!found) co_await refuse(session.stream, found.reason + ": " + user->type() + " " + fingerprint);
+        openssh::find_authorized_key(files_now->authorized_keys, user, peer, std::chrono::system_clock::now());
+    if (!found) co_await refuse(session.stream, found.reason + ": " + user.type() + " " + fingerprint);
 
     // S2: accepted.
     Bytes s2 = encode_s2(true);
     co_await write_all(session.stream, asio::buffer(s2));
 
     Credentials& c = session.credentials;
-    c.prove(layer, &Credentials::key_type, user->type(), "key_type");
+    c.prove(layer, &Credentials::key_type, user.type(), "key_type");
     c.prove(layer, &Credentials::key_fingerprint, fingerprint, "key_fingerprint");
     if (!found.entry->comment.empty())
         c.prove(layer, &Credentials::key_comment, found.entry->comment, "key_comment");
@@ -76,7 +69,7 @@ PublicKeyFiles::PublicKeyFiles(PublicKeyServerOptions options)
     : options_(std::move(options)), current_(load()) {}
 
 std::shared_ptr<const PublicKeyFiles::Snapshot> PublicKeyFiles::load() const {
-    auto host_key = openssh::PrivateKey::load(options_.host_key, options_.host_key_passphrase);
+    auto host_key = openssh::load_private_key(options_.host_key, options_.host_key_passphrase);
     auto host_public = host_key.public_key();
     std::string text = openssh::read_trusted_file(options_.authorized_keys);
     auto authorized = openssh::parse_authorized_keys(text, options_.authorized_keys.string());

@@ -4,6 +4,7 @@
 #include <asio/buffer.hpp>
 
 #include "auth/public_key/detail/messages.hpp"
+#include "compose/error.hpp"
 
 namespace authchain {
 
@@ -13,6 +14,22 @@ asio::awaitable<Bytes> read_public_key_message(Stream& stream, std::string_view 
     Bytes body(decode_frame_length(header, what));
     co_await read_exact(stream, asio::buffer(body), what);
     co_return body;
+}
+
+Bytes require_channel_id(const Stream& stream) {
+    Bytes channel_id = stream.protection().channel_id;
+    if (channel_id.empty())
+        deny(DenyReason::protocol_error, "public_key needs a channel id: put secure_channel before it");
+    return channel_id;
+}
+
+openssh::PublicKey key_of(const KeyProof& proof, std::string_view what, std::string_view whose) {
+    try {
+        return openssh::PublicKey::from_blob(proof.key_blob);
+    } catch (const openssh::FormatError& e) {
+        deny(DenyReason::protocol_error,
+             std::string(what) + ": unusable " + std::string(whose) + " key: " + e.what());
+    }
 }
 
 }  // namespace authchain

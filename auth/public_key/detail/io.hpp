@@ -1,10 +1,13 @@
-// Reading one public_key protocol frame from a Stream (the encoding is in
-// auth/public_key/detail/messages.hpp).
+// The steps both sides of public_key share: reading one protocol frame from
+// a Stream (the encoding is in auth/public_key/detail/messages.hpp), the
+// channel id the proofs sign, the key a proof carries.
 #pragma once
 
 #include <asio/awaitable.hpp>
 #include <string_view>
 
+#include "auth/openssh/key.hpp"
+#include "auth/public_key/detail/messages.hpp"
 #include "compose/bytes.hpp"
 #include "compose/stream.hpp"
 
@@ -14,5 +17,13 @@ namespace authchain {
 // is checked against max_public_key_message before any allocation. A
 // premature end of stream is a protocol_error denial naming `what`.
 asio::awaitable<Bytes> read_public_key_message(Stream& stream, std::string_view what);
+
+// Step 0: the stream's channel id; denies protocol_error ("public_key needs
+// a channel id: put secure_channel before it") when it has none.
+Bytes require_channel_id(const Stream& stream);
+
+// The public key of an S1 or C1 proof; a blob that is no usable key is a
+// protocol_error denial "<what>: unusable <whose> key: ..." ("S1", "host").
+openssh::PublicKey key_of(const KeyProof& proof, std::string_view what, std::string_view whose);
 
 }  // namespace authchain
