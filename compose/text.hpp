@@ -12,9 +12,10 @@ namespace authchain {
 // std::string, std::string_view, const char*) with `separator` between
 // them: join(std::vector<std::string>{"a", "b"}, ", ") == "a, b"; an empty
 // range gives "". Every element is followed by a separator except the last,
-// empty ones included.
+// empty ones included. A member is joined through a view:
+//     join(kinds | std::views::transform(&LayerKind::name), ", ")
 template <std::ranges::input_range Range>
-std::string join(const Range& items, std::string_view separator) {
+std::string join(Range&& items, std::string_view separator) {
     std::string out;
     bool first = true;
     for (const auto& item : items) {

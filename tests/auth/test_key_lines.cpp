@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include <ranges>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -39,6 +41,12 @@ TEST_CASE("join puts the separator between elements, not around them") {
     CHECK(join(std::vector<std::string>{"a", "b", "c"}, ", ") == "a, b, c");
     CHECK(join(std::vector<std::string_view>{"x", "y"}, " | ") == "x | y");
     CHECK(join(std::vector<const char*>{"1", "2"}, "\n") == "1\n2");
+    struct Kind {
+        std::string name;
+    };
+    const std::vector<Kind> kinds{{"ip_filter"}, {"public_key"}};
+    CHECK(join(kinds | std::views::transform(&Kind::name), ", ") == "ip_filter, public_key");
+    CHECK(join(std::vector<std::string>{"a", "", "b"}, ",") == "a,,b");
 }
 
 TEST_CASE("ASCII case folding ignores the locale and non-letters") {
