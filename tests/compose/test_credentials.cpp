@@ -56,7 +56,8 @@ TEST_CASE("deny reasons have stable wire values and names") {
     CHECK(static_cast<int>(DenyReason::timeout) == 5);
     CHECK(deny_reason_from_byte(3) == DenyReason::denied);
     CHECK_FALSE(deny_reason_from_byte(0));
-    CHECK_FALSE(deny_reason_from_byte(6));
+    CHECK(deny_reason_from_byte(6) == DenyReason::internal_error);
+    CHECK_FALSE(deny_reason_from_byte(7));
     CHECK(to_string(DenyReason::host_blocked) == "host blocked");
     AuthenticationError e(DenyReason::denied, "key not listed");
     CHECK(e.reason() == DenyReason::denied);
