@@ -9,9 +9,10 @@
 //
 // It is a Wrapper around the layers it protects, because it must see their
 // verdicts. Placed mid-chain it wraps only what follows it:
-//     ip_filter(allow) | failure_throttle(options) | secure_channel() | public_key(keys)
+//     ip_filter(allow) | failure_throttle(options) | (secure_channel() | public_key(keys))
 // throttles failures of secure_channel and public_key; a refusal by
-// ip_filter never reaches it.
+// ip_filter never reaches it. (`|` groups from the left: without the
+// parentheses public_key would run after the throttle's verdict, outside it.)
 //
 // Memory is bounded: at most `max_sources` addresses are tracked; past
 // that the least recently seen one is forgotten.

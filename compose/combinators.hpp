@@ -18,7 +18,7 @@ Authenticator check(std::function<bool(const Credentials&)> predicate,
 // Runs what it wraps under a deadline (a Deadline): at `limit` it closes the
 // connection's top stream, which aborts whatever the layers wait for, and
 // the attempt is refused with DenyReason::timeout.
-//     with_timeout(10s) | secure_channel() | public_key(k)
+//     with_timeout(10s) | (secure_channel() | public_key(k))
 Wrapper with_timeout(std::chrono::steady_clock::duration limit);
 // Convenience: with_timeout(limit)(inner).
 Authenticator with_timeout(std::chrono::steady_clock::duration limit, Authenticator inner);

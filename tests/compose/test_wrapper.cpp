@@ -159,3 +159,12 @@ TEST_CASE("with_timeout as a wrapper and as the two-argument convenience agree")
     Authenticator as_function = with_timeout(5s, layer("a", t2));
     CHECK(run_chain(as_wrapper) == run_chain(as_function));
 }
+
+TEST_CASE("a wrapper wraps the one operand after it: w | a | b is w(a) | b, w | (a | b) wraps both") {
+    auto t1 = new_trace(), t2 = new_trace();
+    Authenticator left = tracing("w", t1) | layer("a", t1) | layer("b", t1);
+    Authenticator both = tracing("w", t2) | (layer("a", t2) | layer("b", t2));
+    CHECK(run_chain(left) == run_chain(both));
+    CHECK(*t1 == std::vector<std::string>{"w>", "a", "<w", "b"});
+    CHECK(*t2 == std::vector<std::string>{"w>", "a", "b", "<w"});
+}
