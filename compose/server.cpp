@@ -191,7 +191,8 @@ asio::awaitable<Session> authenticate(Stream stream, Authenticator client_chain,
         co_return session;
     } catch (const AuthenticationError& e) {
         failure = e;
-    } catch (const std::system_error& e) {
+    } catch (...) {
+        // I/O failed (or a layer has a bug): nothing to tell the server; close.
         trail->close_top();
         throw;
     }

@@ -87,7 +87,9 @@ struct ClientOptions {
 };
 
 // The client driver: runs the client-side chain on a connected stream.
-// Throws AuthenticationError when the chain (or the server) refuses.
+// Throws AuthenticationError when the chain (or the server) refuses, after
+// sending the server the coarse reason; any other exception (I/O) closes
+// the stream and propagates as is.
 asio::awaitable<Session> authenticate(Stream stream, Authenticator client_chain,
                                       ClientOptions options = {});
 
