@@ -63,15 +63,15 @@ std::size_t FailureThrottle::tracked() const {
 
 namespace {
 
-asio::awaitable<Session> run_throttle(std::shared_ptr<FailureThrottle> table, Authenticator inner,
-                                      Session session) {
+asio::awaitable<Session> run_throttle(std::shared_ptr<FailureThrottle> table,
+                                      std::shared_ptr<const Authenticator> inner, Session session) {
     auto address = session.stream.remote_endpoint().address();
     if (table->blocked(address))
         deny(DenyReason::host_blocked, fmt::format("{} is cooling down after repeated failures",
                                                    normalize(address).to_string()));
     session.credentials.note("failure_throttle", "not blocked");
     try {
-        Session result = co_await inner(std::move(session));
+        Session result = co_await (*inner)(std::move(session));
         table->record_success(address);
         co_return result;
     } catch (const AuthenticationError& e) {
@@ -86,22 +86,23 @@ asio::awaitable<Session> run_throttle(std::shared_ptr<FailureThrottle> table, Au
 
 }  // namespace
 
-Authenticator failure_throttle(std::shared_ptr<FailureThrottle> table, Authenticator inner) {
-    return [table, inner = std::move(inner)](Session session) {
-        return run_throttle(table, inner, std::move(session));
-    };
-}
-
-Authenticator failure_throttle(FailureThrottleOptions options, Authenticator inner) {
-    return failure_throttle(std::make_shared<FailureThrottle>(options), std::move(inner));
-}
-
 Wrapper failure_throttle(std::shared_ptr<FailureThrottle> table) {
-    return Wrapper([table](Authenticator inner) { return failure_throttle(table, std::move(inner)); });
+    return Wrapper([table](Authenticator inner) -> Authenticator {
+        auto wrapped = std::make_shared<const Authenticator>(std::move(inner));
+        return [table, wrapped](Session session) { return run_throttle(table, wrapped, std::move(session)); };
+    });
 }
 
 Wrapper failure_throttle(FailureThrottleOptions options) {
     return failure_throttle(std::make_shared<FailureThrottle>(options));
+}
+
+Authenticator failure_throttle(std::shared_ptr<FailureThrottle> table, Authenticator inner) {
+    return failure_throttle(std::move(table))(std::move(inner));
+}
+
+Authenticator failure_throttle(FailureThrottleOptions options, Authenticator inner) {
+    return failure_throttle(options)(std::move(inner));
 }
 
 }  // namespace authchain

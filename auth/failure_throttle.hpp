@@ -7,8 +7,12 @@
 // by the wrapped layers except busy and host_blocked, including timeouts
 // and broken handshakes. A success clears the source's count.
 //
-// It wraps the layers it protects, because it must see their verdicts:
-//     ip_filter(allow) | failure_throttle({}, secure_channel() | public_key(keys))
+// It is a Wrapper around the layers it protects, because it must see their
+// verdicts. Placed mid-chain it wraps only what follows it:
+//     ip_filter(allow) | failure_throttle(options) | (secure_channel() | public_key(keys))
+// throttles failures of secure_channel and public_key; a refusal by
+// ip_filter never reaches it. (`|` groups from the left: without the
+// parentheses public_key would run after the throttle's verdict, outside it.)
 //
 // Memory is bounded: at most `max_sources` addresses are tracked; past
 // that the least recently seen one is forgotten.
@@ -62,10 +66,11 @@ private:
     std::unordered_map<std::string, Entry> table_;
 };
 
-Authenticator failure_throttle(FailureThrottleOptions options, Authenticator inner);
-Authenticator failure_throttle(std::shared_ptr<FailureThrottle> table, Authenticator inner);
-// The same as Wrappers: failure_throttle(options) | inner.
+// A table of its own, or a shared one.
 Wrapper failure_throttle(FailureThrottleOptions options);
 Wrapper failure_throttle(std::shared_ptr<FailureThrottle> table);
+// Conveniences: failure_throttle(options_or_table)(inner).
+Authenticator failure_throttle(FailureThrottleOptions options, Authenticator inner);
+Authenticator failure_throttle(std::shared_ptr<FailureThrottle> table, Authenticator inner);
 
 }  // namespace authchain

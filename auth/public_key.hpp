@@ -23,9 +23,10 @@
 //      authorized_keys (first line whose from= admits the peer address and
 //      whose expiry-time has not passed).
 //   S2 server -> client: verdict byte, 0 = accepted. On refusal the server
-//      sends verdict 3 (denied) and stream.send_deny(denied), then throws
-//      AuthenticationError(denied); the client throws
-//      AuthenticationError(denied) when it reads a refusal.
+//      sends verdict 3 (denied), then throws AuthenticationError(denied);
+//      the driver (Server) then sends the transport's deny, as for any
+//      refusal. The client throws AuthenticationError(denied) when it reads
+//      a refusal.
 // Every length is bounded (16 KiB per message) before allocation; a
 // truncated or malformed message is protocol_error.
 //

@@ -15,11 +15,13 @@ namespace authchain {
 Authenticator check(std::function<bool(const Credentials&)> predicate,
                     std::string name = "check");
 
-// Runs `inner` under a deadline; past it the attempt is refused with
-// DenyReason::timeout and the stream is closed.
-Authenticator with_timeout(std::chrono::steady_clock::duration limit, Authenticator inner);
-// The same as a Wrapper: with_timeout(limit) | inner.
+// Runs what it wraps under a deadline (a Deadline): at `limit` it closes the
+// connection's top stream, which aborts whatever the layers wait for, and
+// the attempt is refused with DenyReason::timeout.
+//     with_timeout(10s) | (secure_channel() | public_key(k))
 Wrapper with_timeout(std::chrono::steady_clock::duration limit);
+// Convenience: with_timeout(limit)(inner).
+Authenticator with_timeout(std::chrono::steady_clock::duration limit, Authenticator inner);
 
 // What audited() records for each attempt.
 struct AuditRecord {
@@ -34,10 +36,12 @@ struct AuditRecord {
 };
 using AuditSink = std::function<void(const AuditRecord&)>;
 
-// Records one AuditRecord per attempt through `inner`, then passes the
-// verdict on unchanged.
-Authenticator audited(AuditSink sink, Authenticator inner);
-// The same as a Wrapper: audited(sink) | inner.
+// Records one AuditRecord per attempt through what it wraps, then passes
+// the verdict on unchanged (the session, or the very exception). A refusal
+// is recorded as refusal_for() classifies it; its layers_passed come from
+// the connection's trail (the layers that passed before the refusal).
 Wrapper audited(AuditSink sink);
+// Convenience: audited(sink)(inner).
+Authenticator audited(AuditSink sink, Authenticator inner);
 
 }  // namespace authchain

@@ -4,6 +4,36 @@
 
 namespace authchain {
 
+std::vector<std::string> ProofLog::layers() const {
+    std::vector<std::string> out;
+    for (const auto& p : entries_)
+        if (std::find(out.begin(), out.end(), p.layer) == out.end()) out.push_back(p.layer);
+    return out;
+}
+
+namespace detail {
+
+ProofLogHandle::ProofLogHandle() : log_(std::make_shared<ProofLog>()) {}
+
+ProofLogHandle::ProofLogHandle(const ProofLogHandle& other) : log_(std::make_shared<ProofLog>(other.get())) {}
+
+ProofLogHandle& ProofLogHandle::operator=(const ProofLogHandle& other) {
+    if (this != &other) mutate() = other.get();
+    return *this;
+}
+
+const ProofLog& ProofLogHandle::get() const noexcept {
+    static const ProofLog empty;
+    return log_ ? *log_ : empty;
+}
+
+ProofLog& ProofLogHandle::mutate() {
+    if (!log_) log_ = std::make_shared<ProofLog>();
+    return *log_;
+}
+
+}  // namespace detail
+
 void Credentials::conflict(std::string_view layer, std::string_view name) {
     throw CredentialConflict("layer " + std::string(layer) + " tried to overwrite proven fact " +
                              std::string(name));
@@ -11,19 +41,14 @@ void Credentials::conflict(std::string_view layer, std::string_view name) {
 
 void Credentials::prove_extra(std::string_view layer, std::string key, std::string value) {
     if (extra_.contains(key)) conflict(layer, key);
-    log_.push_back({std::string(layer), key});
+    append(layer, key);
     extra_.emplace(std::move(key), std::move(value));
 }
 
-void Credentials::note(std::string_view layer, std::string what) {
-    log_.push_back({std::string(layer), std::move(what)});
-}
+void Credentials::note(std::string_view layer, std::string what) { append(layer, std::move(what)); }
 
-std::vector<std::string> Credentials::layers() const {
-    std::vector<std::string> out;
-    for (const auto& p : log_)
-        if (std::find(out.begin(), out.end(), p.layer) == out.end()) out.push_back(p.layer);
-    return out;
+void Credentials::append(std::string_view layer, std::string fact) {
+    log_.mutate().entries_.push_back({std::string(layer), std::move(fact)});
 }
 
 std::string Credentials::identity() const {

@@ -7,6 +7,7 @@
 
 #include <asio/ip/tcp.hpp>
 #include <map>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -61,6 +62,42 @@ struct Proof {
     bool operator==(const Proof&) const = default;
 };
 
+// The ordered log of which layer proved what: append-only, through
+// Credentials. The one record of a handshake's progress: the connection's
+// trail reads this same object (ConnectionTrail::track) to name the layers
+// that passed when a later layer refuses.
+class ProofLog {
+public:
+    const std::vector<Proof>& entries() const noexcept { return entries_; }
+    // The layers that appear, in order, without repetition.
+    std::vector<std::string> layers() const;
+
+private:
+    friend class Credentials;
+    std::vector<Proof> entries_;
+};
+
+namespace detail {
+// Credentials' handle on its ProofLog. A copy gets a log of its own (value
+// semantics: proofs added to a copy never show in the original); a move
+// hands the one log on, so the log follows the Session down the chain.
+class ProofLogHandle {
+public:
+    ProofLogHandle();
+    ProofLogHandle(const ProofLogHandle& other);
+    ProofLogHandle& operator=(const ProofLogHandle& other);  // copies the entries in place
+    ProofLogHandle(ProofLogHandle&&) noexcept = default;
+    ProofLogHandle& operator=(ProofLogHandle&&) noexcept = default;
+
+    const ProofLog& get() const noexcept;  // an empty log once moved from
+    ProofLog& mutate();                    // a fresh log once moved from
+    const std::shared_ptr<ProofLog>& shared() const noexcept { return log_; }
+
+private:
+    std::shared_ptr<ProofLog> log_;
+};
+}  // namespace detail
+
 class CredentialConflict : public std::logic_error {
 public:
     using std::logic_error::logic_error;
@@ -88,7 +125,7 @@ public:
         Fact<T>& f = this->*field;
         if (f.known()) conflict(layer, name);
         f.value_ = std::move(value);
-        log_.push_back({std::string(layer), std::string(name)});
+        append(layer, std::string(name));
     }
     // Application-defined facts (for lambda authenticators); same rules.
     void prove_extra(std::string_view layer, std::string key, std::string value);
@@ -96,17 +133,22 @@ public:
     // Logs that `layer` passed without proving a named fact (e.g. ip_filter).
     void note(std::string_view layer, std::string what);
 
-    const std::vector<Proof>& log() const noexcept { return log_; }
+    const std::vector<Proof>& log() const noexcept { return log_.get().entries(); }
     // The layers that passed, in order, without repetition.
-    std::vector<std::string> layers() const;
+    std::vector<std::string> layers() const { return log_.get().layers(); }
+    // The proof log itself, shared and read-only: later proofs made through
+    // this Credentials, or the one it is moved into, show in it; proofs made
+    // through a copy do not. Null once moved from.
+    std::shared_ptr<const ProofLog> shared_log() const noexcept { return log_.shared(); }
     // The identity in one short line for logs: "key SHA256:.. user alice ...".
     std::string identity() const;
 
 private:
     [[noreturn]] static void conflict(std::string_view layer, std::string_view name);
+    void append(std::string_view layer, std::string fact);
 
     std::map<std::string, std::string> extra_;
-    std::vector<Proof> log_;
+    detail::ProofLogHandle log_;
 };
 
 }  // namespace authchain

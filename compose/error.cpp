@@ -1,6 +1,7 @@
 #include "compose/error.hpp"
 
 #include <fmt/format.h>
+#include <system_error>
 
 namespace authchain {
 
@@ -11,12 +12,13 @@ std::string_view to_string(DenyReason reason) {
         case DenyReason::denied: return "denied";
         case DenyReason::protocol_error: return "protocol error";
         case DenyReason::timeout: return "timeout";
+        case DenyReason::internal_error: return "internal error";
     }
     return "denied";
 }
 
 std::optional<DenyReason> deny_reason_from_byte(std::uint8_t value) {
-    if (value < 1 || value > 5) return std::nullopt;
+    if (value < 1 || value > 6) return std::nullopt;
     return static_cast<DenyReason>(value);
 }
 
@@ -27,6 +29,20 @@ AuthenticationError::AuthenticationError(DenyReason reason, std::string detail)
 
 void deny(DenyReason reason, std::string detail) {
     throw AuthenticationError(reason, std::move(detail));
+}
+
+AuthenticationError refusal_for(std::exception_ptr error) {
+    try {
+        std::rethrow_exception(error);
+    } catch (const AuthenticationError& e) {
+        return e;
+    } catch (const std::system_error& e) {
+        return AuthenticationError(DenyReason::protocol_error, e.what());
+    } catch (const std::exception& e) {
+        return AuthenticationError(DenyReason::internal_error, std::string("internal error: ") + e.what());
+    } catch (...) {
+        return AuthenticationError(DenyReason::internal_error, "internal error: unknown exception");
+    }
 }
 
 }  // namespace authchain

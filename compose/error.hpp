@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -17,6 +18,7 @@ enum class DenyReason : std::uint8_t {
     denied = 3,          // an authenticator said no
     protocol_error = 4,  // malformed, tampered or unexpected bytes
     timeout = 5,         // a handshake step missed its deadline
+    internal_error = 6,  // a bug on the refusing side, not the peer's fault
 };
 
 std::string_view to_string(DenyReason reason);
@@ -37,5 +39,16 @@ private:
 };
 
 [[noreturn]] void deny(DenyReason reason, std::string detail);
+
+// Any exception that ended a handshake, as the refusal the drivers send and
+// audited() records:
+//   AuthenticationError                    itself
+//   std::system_error (I/O: peer reset,    protocol_error, detail what()
+//     end of stream, aborted operation)
+//   anything else (CredentialConflict,     internal_error, detail
+//     std::out_of_range, bad_alloc, ...)     "internal error: <what()>"
+// The last is a bug in a layer, never the peer's fault.
+// Precondition: `error` is not null.
+AuthenticationError refusal_for(std::exception_ptr error);
 
 }  // namespace authchain

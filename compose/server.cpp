@@ -6,6 +6,10 @@
 #include <asio/strand.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
+#include <cstdio>
+#include <fmt/format.h>
+
+#include "compose/deadline.hpp"
 
 namespace authchain {
 
@@ -16,19 +20,17 @@ constexpr auto deny_grace = std::chrono::seconds(1);
 
 // Sends the coarse reason (where the transport can carry it), then closes.
 asio::awaitable<void> refuse(const std::shared_ptr<ConnectionTrail>& trail, DenyReason reason) {
-    auto top = trail->top.lock();
+    auto top = trail->top();
     trail->unpin();
     if (!top) co_return;
-    asio::steady_timer timer(co_await asio::this_coro::executor, deny_grace);
-    timer.async_wait([top](std::error_code ec) {
-        if (!ec) top->close();
-    });
+    auto executor = co_await asio::this_coro::executor;
+    Deadline grace(executor, deny_grace, [top] { top->close(); });
     try {
         co_await top->send_deny(reason);
     } catch (const std::exception&) {
         // The peer is gone or not reading: nothing more to tell it.
     }
-    timer.cancel();
+    grace.cancel();
     top->close();
 }
 
@@ -40,31 +42,66 @@ struct Pin {
     Pin& operator=(const Pin&) = delete;
 };
 
+std::string what_of(const std::exception_ptr& error) {
+    try {
+        std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+        return e.what();
+    } catch (...) {
+        return "unknown exception";
+    }
+}
+
+void report(const ServerOptions& options, ServerError error) noexcept {
+    if (options.on_error) {
+        try {
+            options.on_error(error);
+            return;
+        } catch (...) {
+            error.what += " (and on_error threw)";
+        }
+    }
+    print_server_error(error);
+}
+
 // Runs the chain under the deadline; returns the session or the refusal.
 asio::awaitable<std::optional<Session>> run_chain(Stream stream, const Authenticator& chain,
-                                                  std::chrono::steady_clock::duration limit,
-                                                  const AuditSink& audit) {
+                                                  const ServerOptions& options) {
     auto trail = stream.trail();
     Pin pin(trail);
-    Authenticator timed = with_timeout(limit, chain);
-    if (audit) timed = audited(audit, std::move(timed));
-    std::optional<DenyReason> reason;
+    auto peer = stream.remote_endpoint();
+    // The audit is outermost, so it records the timeout's verdict too.
+    Wrapper around = with_timeout(options.handshake_timeout);
+    if (options.audit) around = audited(options.audit) | around;
+    Authenticator timed = around | chain;
     auto started = std::chrono::system_clock::now();
     auto clock_start = std::chrono::steady_clock::now();
+    std::exception_ptr failure;
     try {
-        Session session = co_await timed(start_session(std::move(stream)));
+        Session start = start_session(std::move(stream));
+        Session session = co_await timed(std::move(start));
         session.handshake = {started, std::chrono::steady_clock::now() - clock_start};
         co_return session;
-    } catch (const AuthenticationError& e) {
-        reason = e.reason();
-    } catch (const std::exception&) {
-        reason = DenyReason::protocol_error;
+    } catch (...) {
+        failure = std::current_exception();
     }
-    co_await refuse(trail, *reason);
+    AuthenticationError refusal = refusal_for(failure);
+    if (refusal.reason() == DenyReason::internal_error) report(options, {peer, "handshake", refusal.detail()});
+    co_await refuse(trail, refusal.reason());
     co_return std::nullopt;
 }
 
 }  // namespace
+
+void print_server_error(const ServerError& error) noexcept {
+    try {
+        std::string line = fmt::format("authchain: {} error (peer {}:{}): {}\n", error.where,
+                                       error.peer.address().to_string(), error.peer.port(), error.what);
+        std::fputs(line.c_str(), stderr);
+    } catch (...) {
+        std::fputs("authchain: server error (could not format it)\n", stderr);
+    }
+}
 
 Server::Server(Listener& listener, Authenticator chain, Handler handler, ServerOptions options)
     : listener_(listener),
@@ -121,17 +158,22 @@ asio::awaitable<void> Server::run() {
 
 asio::awaitable<void> Server::serve_one(Stream stream, Authenticator chain, Handler handler,
                                         ServerOptions options, std::shared_ptr<State> state) {
+    // A detached coroutine: nothing may escape it, and nothing is dropped
+    // silently either; what no one else can take goes to on_error.
+    asio::ip::tcp::endpoint peer;
     std::optional<Session> session;
     try {
-        session = co_await run_chain(std::move(stream), chain, options.handshake_timeout, options.audit);
+        peer = stream.remote_endpoint();
+        session = co_await run_chain(std::move(stream), chain, options);
     } catch (...) {
+        report(options, {peer, "driver", what_of(std::current_exception())});
     }
     --state->in_handshake;
     if (!session) co_return;
     try {
         co_await handler(std::move(*session));
-    } catch (const std::exception&) {
-        // The handler owns its errors; the connection ends either way.
+    } catch (...) {
+        report(options, {peer, "handler", what_of(std::current_exception())});
     }
 }
 
@@ -142,14 +184,16 @@ asio::awaitable<Session> authenticate(Stream stream, Authenticator client_chain,
     try {
         auto started = std::chrono::system_clock::now();
         auto clock_start = std::chrono::steady_clock::now();
-        Authenticator timed = with_timeout(options.handshake_timeout, client_chain);
-        Session session = co_await timed(start_session(std::move(stream)));
+        Authenticator timed = with_timeout(options.handshake_timeout)(std::move(client_chain));
+        Session start = start_session(std::move(stream));
+        Session session = co_await timed(std::move(start));
         session.handshake = {started, std::chrono::steady_clock::now() - clock_start};
         co_return session;
     } catch (const AuthenticationError& e) {
         failure = e;
-    } catch (const std::system_error& e) {
-        if (auto top = trail->top.lock()) top->close();
+    } catch (...) {
+        // I/O failed (or a layer has a bug): nothing to tell the server; close.
+        trail->close_top();
         throw;
     }
     // Tell the server we gave up (it logs why), then close.

@@ -5,7 +5,14 @@
 //
 // Only sessions that pass the whole chain reach the handler. A refused
 // connection gets the coarse reason (where its transport can carry it) and
-// is closed; it never reaches the handler.
+// is closed; it never reaches the handler. The driver is the one place that
+// sends a deny: layers only throw.
+//
+// What ended a refused handshake is classified by refusal_for(): an
+// AuthenticationError as thrown; std::system_error (peer reset, end of
+// stream) as protocol_error; any other exception is a bug in a layer, not
+// the peer's fault: the peer is told internal_error, the audit detail reads
+// "internal error: <what()>", and it is also reported to on_error.
 #pragma once
 
 #include <atomic>
@@ -13,6 +20,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <string>
 
 #include "compose/combinators.hpp"
 #include "compose/listener.hpp"
@@ -20,11 +28,28 @@
 
 namespace authchain {
 
+// What the server can hand to no one else: an exception from the handler, a
+// bug in a layer (a handshake ended by internal_error), or a failure of the
+// driver itself. Never rethrown out of the connection's coroutine.
+struct ServerError {
+    asio::ip::tcp::endpoint peer;
+    std::string where;  // "handler", "handshake" or "driver"
+    std::string what;   // the exception's what(), or the internal_error detail
+};
+using ErrorSink = std::function<void(const ServerError&)>;
+
+// The default ErrorSink: one line on stderr,
+// "authchain: handler error (peer 127.0.0.1:40000): <what>".
+void print_server_error(const ServerError& error) noexcept;
+
 struct ServerOptions {
     std::chrono::steady_clock::duration handshake_timeout = std::chrono::seconds(10);
     // Connections still in their handshake; more are closed at once (busy).
     std::size_t max_handshakes = 256;
     AuditSink audit;  // optional: one record per attempt
+    // Where ServerErrors go; empty: print_server_error. If it throws, the
+    // error goes to print_server_error too.
+    ErrorSink on_error;
 };
 
 using Handler = std::function<asio::awaitable<void>(Session)>;
@@ -62,7 +87,9 @@ struct ClientOptions {
 };
 
 // The client driver: runs the client-side chain on a connected stream.
-// Throws AuthenticationError when the chain (or the server) refuses.
+// Throws AuthenticationError when the chain (or the server) refuses, after
+// sending the server the coarse reason; any other exception (I/O) closes
+// the stream and propagates as is.
 asio::awaitable<Session> authenticate(Stream stream, Authenticator client_chain,
                                       ClientOptions options = {});
 

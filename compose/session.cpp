@@ -11,10 +11,17 @@ struct Pair {
     Authenticator then;
 };
 
+// Progress is recorded once, in the proof log that Credentials appends to;
+// start_session gives the connection's trail that same log to follow
+// (ConnectionTrail::track), so a pair records nothing itself. When a later
+// layer refuses, its Session (and its Credentials) are gone, but the log
+// lives on in the trail, and audited() names the layers that passed from
+// it. The alternative, a denial that carries the layers passed as it
+// propagates through `|`, would need every pair to snapshot the log before
+// handing the session on (a second record again), and could not annotate
+// the exceptions that are not AuthenticationError (I/O, bugs in a layer).
 asio::awaitable<Session> run_pair(std::shared_ptr<const Pair> pair, Session session) {
     Session middle = co_await pair->first(std::move(session));
-    // Record progress so the audit of a later denial names what passed.
-    if (const auto& trail = middle.stream.trail()) trail->layers_passed = middle.credentials.layers();
     co_return co_await pair->then(std::move(middle));
 }
 
@@ -32,6 +39,7 @@ Authenticator pass() {
 Session start_session(Stream stream) {
     Session session{std::move(stream), {}, {}};
     session.credentials.prove("transport", &Credentials::peer, session.stream.remote_endpoint(), "peer");
+    session.stream.trail()->track(session.credentials);
     return session;
 }
 

@@ -43,7 +43,9 @@ Authenticator operator|(Authenticator first, Authenticator then);
 Authenticator pass();
 
 // Starts a session on a freshly accepted or connected stream: records the
-// peer endpoint and the channel id the transport reports.
+// peer endpoint the transport reports, and makes the connection's trail
+// follow the session's proof log (ConnectionTrail::track).
+// Precondition: `stream` is not empty.
 Session start_session(Stream stream);
 
 }  // namespace authchain

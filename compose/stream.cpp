@@ -2,19 +2,33 @@
 
 namespace authchain {
 
+std::shared_ptr<StreamImpl> ConnectionTrail::top() const noexcept { return top_.lock(); }
+
+void ConnectionTrail::close_top() noexcept {
+    if (auto t = top()) t->close();
+}
+
 void ConnectionTrail::set_top(const std::shared_ptr<StreamImpl>& impl) {
-    top = impl;
-    if (pinned) pinned_top = impl;
+    top_ = impl;
+    if (pinned_) pinned_top_ = impl;
 }
 
 void ConnectionTrail::pin() {
-    pinned = true;
-    pinned_top = top.lock();
+    pinned_ = true;
+    pinned_top_ = top_.lock();
 }
 
 void ConnectionTrail::unpin() noexcept {
-    pinned = false;
-    pinned_top.reset();
+    pinned_ = false;
+    pinned_top_.reset();
+}
+
+void ConnectionTrail::hold(std::shared_ptr<void> object) { held_.push_back(std::move(object)); }
+
+void ConnectionTrail::track(const Credentials& credentials) { progress_ = credentials.shared_log(); }
+
+std::vector<std::string> ConnectionTrail::layers_passed() const {
+    return progress_ ? progress_->layers() : std::vector<std::string>{};
 }
 
 Stream::Stream(std::shared_ptr<StreamImpl> impl)
@@ -43,7 +57,7 @@ void Stream::close() noexcept {
     if (impl_) impl_->close();
 }
 
-void Stream::hold(std::shared_ptr<void> object) { trail_->held.push_back(std::move(object)); }
+void Stream::hold(std::shared_ptr<void> object) { trail_->hold(std::move(object)); }
 
 asio::awaitable<void> write_all(Stream& stream, asio::const_buffer data) {
     while (data.size() > 0) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "compose/bytes.hpp"
+#include "compose/credentials.hpp"
 #include "compose/error.hpp"
 
 namespace authchain {
@@ -57,22 +58,51 @@ public:
 
 
 // Per-connection state shared by every Stream of one stack: the top stream
-// (to send a deny and to close it), what the chain proved so far (for the
-// audit of a denied attempt), and objects to keep alive while any stream of
-// the connection lives (e.g. a connection_limit slot).
-struct ConnectionTrail {
-    std::weak_ptr<StreamImpl> top;
-    // While a driver runs the handshake it pins the top stream, so a layer
-    // that fails after destroying its Session still leaves the driver a
-    // stream to send the deny on and to close. Unpinned afterwards.
-    bool pinned = false;
-    std::shared_ptr<StreamImpl> pinned_top;
-    std::vector<std::string> layers_passed;
-    std::vector<std::shared_ptr<void>> held;
+// (to send a deny on and to close), the handshake's progress (for the audit
+// of a denied attempt), and objects kept alive while any Stream of the
+// connection lives (e.g. a connection_limit slot). Use it from the
+// connection's strand.
+class ConnectionTrail {
+public:
+    ConnectionTrail() = default;
+    ConnectionTrail(const ConnectionTrail&) = delete;
+    ConnectionTrail& operator=(const ConnectionTrail&) = delete;
 
-    void set_top(const std::shared_ptr<StreamImpl>& impl);
+    // The newest stream stacked on the connection while a Stream (or the
+    // pin) keeps it alive; null after that.
+    std::shared_ptr<StreamImpl> top() const noexcept;
+    // Closes top() if there is one (a deadline aborts the handshake so).
+    void close_top() noexcept;
+
+    // While pinned, the trail keeps the top stream alive (the current one
+    // and any stacked later), so a driver can still send the deny and close
+    // after a failing layer destroyed its Session. A driver pins for the
+    // handshake and unpins before handing the session over. Both idempotent.
     void pin();
     void unpin() noexcept;
+    bool pinned() const noexcept { return pinned_; }
+
+    // Keeps `object` alive for as long as the trail, i.e. as long as any
+    // Stream of the connection.
+    void hold(std::shared_ptr<void> object);
+
+    // Progress, recorded once: the trail reads the proof log of the
+    // credentials given to track() (the same object, never a copy; see
+    // compose/session.cpp). layers_passed() is the layers that proved or
+    // noted something so far, in order, without repetition; empty before
+    // track(). track() replaces any log followed before.
+    void track(const Credentials& credentials);
+    std::vector<std::string> layers_passed() const;
+
+private:
+    friend class Stream;
+    void set_top(const std::shared_ptr<StreamImpl>& impl);
+
+    std::weak_ptr<StreamImpl> top_;
+    bool pinned_ = false;
+    std::shared_ptr<StreamImpl> pinned_top_;  // null unless pinned_
+    std::shared_ptr<const ProofLog> progress_;
+    std::vector<std::shared_ptr<void>> held_;
 };
 
 class Stream {

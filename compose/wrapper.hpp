@@ -14,9 +14,13 @@
 //   failure_throttle(o) | audited(sink) blocked sources leave no audit record
 //
 // A layer followed by a wrapper is a wrapper too: `a | w` waits for the rest
-// of the chain, and `(a | w) | rest` is `a | w(rest)`. So the config order
-//     ip_filter(allow) | failure_throttle(o) | secure_channel() | public_key(k)
-// means: ip_filter first, then failure_throttle around everything after it.
+// of the chain, and `(a | w) | rest` is `a | w(rest)`. `|` groups from the
+// left and `w | a` is a finished Authenticator, so a wrapper wraps the ONE
+// operand written right after it: `w | a | b` is `w(a) | b`. Parenthesise
+// what it should wrap:
+//     ip_filter(allow) | failure_throttle(o) | (secure_channel() | public_key(k))
+// means: ip_filter first, then failure_throttle around everything after it
+// (the config's order means the same: config/ folds the layers from the right).
 //
 // identity() wraps nothing: identity() | a is a, w | identity() is w.
 #pragma once

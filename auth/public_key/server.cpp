@@ -13,12 +13,12 @@ namespace {
 
 constexpr std::string_view layer = "public_key";
 
-// Tells the client no (S2 denied, then the transport's deny), then throws.
+// Tells the client no (S2 denied), then throws; the driver sends the
+// transport's deny.
 asio::awaitable<void> refuse(Stream& stream, std::string detail) {
     try {
         Bytes s2 = encode_s2(false);
         co_await write_all(stream, asio::buffer(s2));
-        co_await stream.send_deny(DenyReason::denied);
     } catch (const std::exception&) {
         // The client is gone: nothing more to tell it.
     }

@@ -156,3 +156,21 @@ TEST_CASE("audited records accepted and refused attempts with the layers passed"
     CHECK(records[1].layers_passed == std::vector<std::string>{"transport", "a"});
     CHECK(records[1].detail.find("gate refused") != std::string::npos);
 }
+
+TEST_CASE("the audit of a timeout names the layers that passed before it") {
+    std::vector<AuditRecord> records;
+    auto trace = std::make_shared<std::vector<std::string>>();
+    Wrapper around = audited([&](const AuditRecord& r) { records.push_back(r); }) | with_timeout(50ms);
+    Authenticator chain = around | (tracer("a", trace) | reads_one_byte());
+    auto reason = refusal_of([&] {
+        test::run([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+            auto [c, s] = make_pipe(ex);  // the client never writes
+            Session start = start_session(std::move(s));
+            co_await chain(std::move(start));
+        });
+    });
+    CHECK(reason == DenyReason::timeout);
+    REQUIRE(records.size() == 1);
+    CHECK(records[0].reason == DenyReason::timeout);
+    CHECK(records[0].layers_passed == std::vector<std::string>{"transport", "a"});
+}

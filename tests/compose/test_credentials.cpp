@@ -56,10 +56,29 @@ TEST_CASE("deny reasons have stable wire values and names") {
     CHECK(static_cast<int>(DenyReason::timeout) == 5);
     CHECK(deny_reason_from_byte(3) == DenyReason::denied);
     CHECK_FALSE(deny_reason_from_byte(0));
-    CHECK_FALSE(deny_reason_from_byte(6));
+    CHECK(deny_reason_from_byte(6) == DenyReason::internal_error);
+    CHECK_FALSE(deny_reason_from_byte(7));
     CHECK(to_string(DenyReason::host_blocked) == "host blocked");
     AuthenticationError e(DenyReason::denied, "key not listed");
     CHECK(e.reason() == DenyReason::denied);
     CHECK(e.detail() == "key not listed");
     CHECK(std::string(e.what()) == "denied: key not listed");
+}
+
+TEST_CASE("a copy's proof log is its own; a moved-from Credentials is empty") {
+    Credentials a;
+    a.note("ip_filter", "allowed");
+    Credentials b = a;
+    b.note("check", "passed");
+    CHECK(a.layers() == std::vector<std::string>{"ip_filter"});
+    CHECK(b.layers() == std::vector<std::string>{"ip_filter", "check"});
+    CHECK(a.shared_log() != b.shared_log());
+    auto shared = a.shared_log();
+    Credentials c = std::move(a);
+    CHECK(c.shared_log() == shared);  // the same log moved on
+    c.note("more", "x");
+    CHECK(shared->layers() == std::vector<std::string>{"ip_filter", "more"});
+    b = c;  // copy-assign: b keeps its own log object, with c's entries
+    CHECK(b.shared_log() != c.shared_log());
+    CHECK(b.log() == c.log());
 }

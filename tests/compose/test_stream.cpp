@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include "compose/session.hpp"
 #include "compose/stream.hpp"
 #include "tests/support/run.hpp"
 #include "transport/pipe.hpp"
@@ -59,12 +60,53 @@ TEST_CASE("the trail points at the top stream and pinning keeps it alive") {
         auto [c, s] = make_pipe(ex);
         auto trail = s.trail();
         REQUIRE(trail);
-        CHECK_FALSE(trail->top.expired());
+        CHECK(trail->top() != nullptr);
         trail->pin();
         { Stream gone = std::move(s); }
-        CHECK_FALSE(trail->top.expired());  // pinned: the driver can still deny and close
+        CHECK(trail->top() != nullptr);  // pinned: the driver can still deny and close
         trail->unpin();
-        CHECK(trail->top.expired());
+        CHECK(trail->top() == nullptr);
         co_return;
+    });
+}
+
+TEST_CASE("the trail follows the session's own proof log: progress is recorded once") {
+    using Layers = std::vector<std::string>;
+    test::run([](asio::any_io_executor ex) -> asio::awaitable<void> {
+        auto [c, s] = make_pipe(ex);
+        CHECK(s.trail()->layers_passed().empty());  // nothing tracked yet
+        Session session = start_session(std::move(s));
+        auto trail = session.stream.trail();
+        CHECK(trail->layers_passed() == Layers{"transport"});
+        // The log moves with the Session: proofs after the move show in the trail.
+        Session moved = std::move(session);
+        moved.credentials.note("a", "passed");
+        CHECK(trail->layers_passed() == Layers{"transport", "a"});
+        CHECK(moved.credentials.shared_log() != nullptr);
+        // A copy has a log of its own: its proofs are not the connection's.
+        Credentials copy = moved.credentials;
+        copy.note("b", "ran on a copy");
+        CHECK(copy.layers() == Layers{"transport", "a", "b"});
+        CHECK(trail->layers_passed() == Layers{"transport", "a"});
+        // The record outlives the Session that made it (the audit of a denial reads it then).
+        { Session gone = std::move(moved); }
+        CHECK(trail->layers_passed() == Layers{"transport", "a"});
+        co_return;
+    });
+}
+
+TEST_CASE("close_top closes the newest stream of the connection") {
+    test::run([](asio::any_io_executor ex) -> asio::awaitable<void> {
+        auto [c, s] = make_pipe(ex);
+        auto trail = s.trail();
+        trail->close_top();
+        char x;
+        CHECK(co_await c.read_some(asio::buffer(&x, 1)) == 0);  // the peer sees the end
+        CHECK_FALSE(trail->pinned());
+        trail->pin();
+        CHECK(trail->pinned());
+        trail->unpin();
+        trail->unpin();  // idempotent
+        CHECK_FALSE(trail->pinned());
     });
 }

@@ -3,8 +3,9 @@
 //   record     = length (2 bytes, big-endian) || ciphertext
 //   ciphertext = EncryptWithAd("", type (1 byte) || body) : length bytes,
 //                17..65535 (type + 16-byte tag at least, one Noise message at most)
-//   types: data (body: 1..65518 bytes), close (no body), deny (body: reason
-//          byte), rekey (no body: the sender switched to Rekey()'d key after it)
+//   types: data (body: 1..65518 bytes), close (no body), deny (body: one
+//          DenyReason byte, 1..6 as deny_reason_from_byte accepts), rekey
+//          (no body: the sender switched to Rekey()'d key after it)
 //
 // Encoder and decoder are pure (no I/O): the stream feeds them bytes.
 // Nonces are the CipherState counters, so a replayed, reordered or dropped
