@@ -23,8 +23,7 @@ struct Reach {
         closed = true;
         client.close();
         backend.close();
-        if (handshake)
-            if (auto top = handshake->top.lock()) top->close();
+        if (handshake) handshake->close_top();
     }
 };
 
