@@ -1,9 +1,8 @@
 #include "config/config.hpp"
 
-#include <fstream>
-#include <iterator>
 #include <toml++/toml.h>
 
+#include "auth/openssh/whole_file.hpp"
 #include "compose/combinators.hpp"
 #include "config/registry.hpp"
 #include "config/table_reader.hpp"
@@ -33,13 +32,12 @@ std::string read_config(const std::filesystem::path& file) {
     std::error_code ec;
     if (!std::filesystem::is_regular_file(file, ec))
         throw ConfigError(file.string() + ": config file not found");
-    std::ifstream in(file, std::ios::binary);
-    if (!in) throw ConfigError(file.string() + ": cannot read config file");
-    std::string text(max_config_size + 1, '\0');
-    in.read(text.data(), static_cast<std::streamsize>(text.size()));
-    text.resize(static_cast<std::size_t>(in.gcount()));
-    if (text.size() > max_config_size) throw ConfigError(file.string() + ": config file larger than 1 MiB");
-    return text;
+    std::string text;
+    switch (openssh::read_file_bounded(file, max_config_size, text)) {
+        case openssh::ReadStatus::ok: return text;
+        case openssh::ReadStatus::too_large: throw ConfigError(file.string() + ": config file larger than 1 MiB");
+        default: throw ConfigError(file.string() + ": cannot read config file");
+    }
 }
 
 std::filesystem::path base_dir_of(const std::filesystem::path& file) {

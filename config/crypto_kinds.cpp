@@ -41,7 +41,8 @@ BuiltLayer build_public_key_server(TableReader& r, const LayerContext&) {
     PublicKeyServerOptions options;
     options.host_key = r.required_file("host_key");
     options.authorized_keys = r.required_file("authorized_keys");
-    options.host_key_passphrase = r.secret_file("host_key_passphrase_file");
+    if (auto secret = r.secret_file("host_key_passphrase_file"))
+        options.host_key_passphrase = openssh::Passphrase::from_file(*secret);  // read at each (re)load
     auto files = std::make_shared<PublicKeyFiles>(std::move(options));
     BuiltLayer layer = before_rest(public_key(files));
     layer.reloadables.push_back(std::make_shared<ReloadablePublicKeyFiles>(files, r.prefix()));
@@ -64,7 +65,8 @@ BuiltLayer build_public_key_client(TableReader& r, const LayerContext& context) 
         if (!std::filesystem::is_directory(options.known_hosts.parent_path(), ec))
             r.fail("known_hosts", "directory not found: " + options.known_hosts.parent_path().string());
     }
-    options.passphrase = r.secret_file("passphrase_file");
+    if (auto secret = r.secret_file("passphrase_file"))
+        options.passphrase = openssh::Passphrase::from_file(*secret);
     options.host_name = r.string("host_name").value_or(context.server_host);
     if (options.host_name.empty()) r.fail("host_name", "empty host name");
     options.port = context.server_port;

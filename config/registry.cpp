@@ -1,8 +1,10 @@
 #include "config/registry.hpp"
 
 #include <algorithm>
+#include <ranges>
 #include <stdexcept>
 
+#include "compose/text.hpp"
 #include "config/kinds.hpp"
 
 namespace authchain::config {
@@ -35,9 +37,8 @@ std::vector<const LayerKind*> Registry::kinds(Side side) const {
 }
 
 std::string Registry::known_kinds(Side side) const {
-    std::string out;
-    for (const LayerKind* k : kinds(side)) out += (out.empty() ? "" : ", ") + k->name;
-    return out;
+    auto names = kinds(side);
+    return join(names | std::views::transform([](const LayerKind* k) { return k->name; }), ", ");
 }
 
 bool Registry::chain_authenticates(const std::vector<std::string>& kinds, Side side) const {

@@ -3,11 +3,10 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <fstream>
-#include <iterator>
 #include <stdexcept>
 
 #include "auth/openssh/file_mode.hpp"
+#include "compose/text.hpp"
 #include "config/values.hpp"
 
 namespace authchain::config {
@@ -183,7 +182,7 @@ std::filesystem::path TableReader::required_file(std::string_view key) {
     return *file(key);
 }
 
-std::optional<std::string> TableReader::secret_file(std::string_view key) {
+std::optional<std::filesystem::path> TableReader::secret_file(std::string_view key) {
     auto p = file(key);
     if (!p) return std::nullopt;
     try {
@@ -194,15 +193,7 @@ std::optional<std::string> TableReader::secret_file(std::string_view key) {
     struct stat st {};
     if (::stat(p->c_str(), &st) != 0) fail(key, "cannot stat " + p->string());
     if (st.st_size > static_cast<off_t>(max_secret)) fail(key, "secret file larger than 1 KiB: " + p->string());
-    std::ifstream in(*p, std::ios::binary);
-    if (!in) fail(key, "cannot read " + p->string());
-    std::string text;
-    text.resize(max_secret + 1);
-    in.read(text.data(), static_cast<std::streamsize>(text.size()));
-    text.resize(static_cast<std::size_t>(in.gcount()));
-    if (text.size() > max_secret) fail(key, "secret file larger than 1 KiB: " + p->string());
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-    return text;
+    return p;
 }
 
 const toml::array* TableReader::tables(std::string_view key) {
@@ -238,11 +229,7 @@ void TableReader::declare(std::vector<std::string> known) {
     const toml::key* k = first_key(*table_, [&](std::string_view key) {
         return std::find(known.begin(), known.end(), key) == known.end();
     });
-    if (k) {
-        std::string list;
-        for (const auto& name : known) list += (list.empty() ? "" : ", ") + name;
-        throw ConfigError(where(k->str()) + ": unknown key (known here: " + list + ")");
-    }
+    if (k) throw ConfigError(where(k->str()) + ": unknown key (known here: " + join(known, ", ") + ")");
     declared_ = std::move(known);
 }
 

@@ -60,9 +60,10 @@ public:
     // A path that must name an existing regular file (checked now).
     std::optional<std::filesystem::path> file(std::string_view key);
     std::filesystem::path required_file(std::string_view key);
-    // Reads a small secret file (a passphrase): at most 1 KiB, not
-    // accessible to group or others, trailing newline removed.
-    std::optional<std::string> secret_file(std::string_view key);
+    // A small secret file (a passphrase): checked now (at most 1 KiB, not
+    // accessible to group or others), read by its user only when needed
+    // (openssh::Passphrase::from_file), so no secret lives in the config.
+    std::optional<std::filesystem::path> secret_file(std::string_view key);
     // An array of tables ([[layer]]); nullptr when absent.
     const toml::array* tables(std::string_view key);
 

@@ -12,6 +12,7 @@
 #include <system_error>
 
 #include "auth/openssh/keyfile.hpp"
+#include "compose/text.hpp"
 #include "tools/commands.hpp"
 #include "config/config.hpp"
 #include "config/registry.hpp"
@@ -43,9 +44,7 @@ std::string default_comment() {
 }
 
 std::string chain_summary(const CommonConfig& c) {
-    std::string out;
-    for (const auto& name : c.layer_names) out += (out.empty() ? "" : " | ") + name;
-    return out.empty() ? "(no layers)" : out;
+    return c.layer_names.empty() ? "(no layers)" : join(c.layer_names, " | ");
 }
 
 // DESIGN: safe defaults. A gate that proves nobody is allowed, but said loudly.

@@ -10,6 +10,7 @@
 
 #include "compose/deadline.hpp"
 #include "compose/server.hpp"
+#include "compose/text.hpp"
 #include "relay/connect.hpp"
 #include "tools/commands.hpp"
 
@@ -41,9 +42,7 @@ std::string describe(const Endpoint& server, const Session& s) {
     if (!p.channel_id.empty()) channel += ", channel id " + to_hex(p.channel_id).substr(0, 16) + "...";
     channel += ")";
     line(out, "channel  ", channel);
-    std::string layers;
-    for (const auto& l : c.layers()) layers += (layers.empty() ? "" : ", ") + l;
-    line(out, "layers   ", layers);
+    line(out, "layers   ", join(c.layers(), ", "));
     out += "ok\n";
     return out;
 }
