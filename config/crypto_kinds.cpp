@@ -42,6 +42,7 @@ BuiltLayer build_public_key_server(TableReader& r, const LayerContext&) {
     options.host_key = r.required_file("host_key");
     options.authorized_keys = r.required_file("authorized_keys");
     options.host_key_passphrase = r.secret_file("host_key_passphrase_file");
+    options.ignore_command = r.boolean("ignore_command").value_or(false);
     auto files = std::make_shared<PublicKeyFiles>(std::move(options));
     BuiltLayer layer = before_rest(public_key(files));
     layer.reloadables.push_back(std::make_shared<ReloadablePublicKeyFiles>(files, r.prefix()));
@@ -81,7 +82,7 @@ void add_crypto_kinds(Registry& registry) {
                       .build = build_secure_channel});
     registry.add({.name = "public_key",
                   .side = Side::server,
-                  .keys = {"host_key", "authorized_keys", "host_key_passphrase_file"},
+                  .keys = {"host_key", "authorized_keys", "host_key_passphrase_file", "ignore_command"},
                   .authenticates = true,
                   .build = build_public_key_server});
     registry.add({.name = "public_key",
