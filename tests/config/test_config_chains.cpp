@@ -152,6 +152,17 @@ TEST_CASE("[[allow]] by key fingerprint: the matching key passes, another proven
     CHECK(handshake(gate, load_tunnel_config(k.dir / "bob.toml")).server_refused == DenyReason::denied);
 }
 
+TEST_CASE("public_key: a command= key is refused unless ignore_command = true") {
+    Keys k;
+    test::write_file(k.dir / "authorized_keys", "command=\"uptime\" " + test::read_file(k.dir / "alice.pub"));
+    test::write_file(k.dir / "gate.toml", gate_toml());
+    test::write_file(k.dir / "alice.toml", tunnel_toml("alice"));
+    CHECK(handshake(load_gate_config(k.dir / "gate.toml"), load_tunnel_config(k.dir / "alice.toml")).server_refused ==
+          DenyReason::denied);
+    test::write_file(k.dir / "gate.toml", gate_toml() + "ignore_command = true\n");
+    CHECK_FALSE(handshake(load_gate_config(k.dir / "gate.toml"), load_tunnel_config(k.dir / "alice.toml")).server_refused);
+}
+
 TEST_CASE("a tunnel with strict known_hosts refuses an unknown gate") {
     Keys k;
     test::write_file(k.dir / "known_hosts", "");
