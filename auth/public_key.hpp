@@ -12,16 +12,20 @@
 //      before it"). Let cid be that channel id.
 //   S1 server -> client: host key blob H, sign_host(string "authchain
 //      public_key host v1" || string cid).
-//      The client verifies the signature with H, then looks H up in
-//      known_hosts for the name it dialled: known -> go on; unknown ->
-//      deny (strict) or append the key atomically and go on (accept-new);
-//      changed or revoked -> always deny ("REMOTE HOST IDENTIFICATION HAS
-//      CHANGED" in the local detail).
+//      The client first looks H up in known_hosts for the name it dialled:
+//      changed or revoked -> deny ("REMOTE HOST IDENTIFICATION HAS CHANGED"
+//      in the local detail); unknown and strict -> deny. Only then does it
+//      verify the signature with H (so a host that is refused anyway costs
+//      no signature work), and under accept-new it appends an unknown key
+//      atomically only once the signature verified.
 //   C1 client -> server: user key blob U, sign_user(string "authchain
 //      public_key user v1" || string cid || string H).
-//      The server verifies the signature with U, then finds U in
-//      authorized_keys (first line whose from= admits the peer address and
-//      whose expiry-time has not passed).
+//      The server first finds U in authorized_keys (first line whose from=
+//      admits the peer address and whose expiry-time has not passed) and
+//      checks that line's options allow a gate (below); only a key that
+//      passes is then verified with U. An unlisted or refused key costs no
+//      signature work (DESIGN rule 9); RSA keys are bounded before that
+//      (modulus 1024..16384 bits, odd exponent 3..2^32-1, key_codec.hpp).
 //   S2 server -> client: verdict byte, 0 = accepted. On refusal the server
 //      sends verdict 3 (denied), then throws AuthenticationError(denied);
 //      the driver (Server) then sends the transport's deny, as for any
@@ -30,9 +34,25 @@
 // Every length is bounded (16 KiB per message) before allocation; a
 // truncated or malformed message is protocol_error.
 //
+// Key options, server side. A gate forwards one connection to one backend,
+// so it enforces the options about forwarding itself and fails closed:
+//   - "no-port-forwarding", or "restrict" not followed by "port-forwarding":
+//     refused (the key may not forward, and a gate only forwards);
+//   - command="...": refused (a gate cannot run a command), unless
+//     PublicKeyServerOptions::ignore_command says to ignore it;
+//   - permitopen="host:port" (any number): accepted only when
+//     PublicKeyServerOptions::backend is set and one entry names it (host
+//     equal ignoring case, no name resolution; port equal or "*"); refused
+//     when the layer was not told its backend. The gate's single backend is
+//     the only place a connection can reach.
+//   - no-pty, no-agent-forwarding, no-X11-forwarding, no-user-rc: nothing a
+//     gate offers; recorded only.
+// Each refusal names the option in the local detail; the peer sees denied.
+//
 // Proven facts. Server: key_type, key_fingerprint ("SHA256:..." as
 // ssh-keygen -l), key_comment (from authorized_keys, when not empty),
-// key_restrictions (always; the application enforces them). Client:
+// key_restrictions (always, as parsed; an application behind the chain
+// may enforce the rest, e.g. a command= it chose to ignore). Client:
 // host_name (the known_hosts name looked up: "host" or "[host]:port"),
 // key_type and key_fingerprint of the host key.
 #pragma once
@@ -61,6 +81,12 @@ struct PublicKeyServerOptions {
     // nothing secret is kept between loads).
     openssh::Passphrase host_key_passphrase;
     std::filesystem::path authorized_keys;  // not writable by group/others
+    // Accept keys with command="..." (the command is not run; it stays in
+    // key_restrictions). Off: such keys are refused.
+    bool ignore_command = false;
+    // The backend this gate forwards to, as permitopen writes it
+    // ("host:port" or "[v6]:port"). Unset: keys with permitopen are refused.
+    std::optional<std::string> backend;
 };
 
 // The server's files, loaded at construction and re-read by reload() (for
@@ -86,6 +112,8 @@ public:
     std::vector<std::string> warnings() const;
     // For logs: "public_key: host key /etc/x, authorized_keys /etc/y".
     std::string name() const;
+    // The options given at construction (ignore_command and backend apply to every handshake).
+    const PublicKeyServerOptions& options() const noexcept;
 
 private:
     std::shared_ptr<const Snapshot> load() const;

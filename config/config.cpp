@@ -159,6 +159,7 @@ GateConfig parse_gate_config(std::string_view text, const std::filesystem::path&
     Authenticator tail = c.allow.empty() ? Authenticator{} : allow_check(c.allow);
     LayerContext context;
     context.side = Side::server;
+    context.backend = c.backend;
     install_chain(c, build_chain(r, layers, context, std::move(tail)));
     return c;
 }

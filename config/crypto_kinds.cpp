@@ -37,12 +37,16 @@ private:
     std::string where_;
 };
 
-BuiltLayer build_public_key_server(TableReader& r, const LayerContext&) {
+BuiltLayer build_public_key_server(TableReader& r, const LayerContext& context) {
     PublicKeyServerOptions options;
     options.host_key = r.required_file("host_key");
     options.authorized_keys = r.required_file("authorized_keys");
     if (auto secret = r.secret_file("host_key_passphrase_file"))
         options.host_key_passphrase = openssh::Passphrase::from_file(*secret);  // read at each (re)load
+    options.ignore_command = r.boolean("ignore_command").value_or(false);
+    // permitopen= keys may reach only this gate's backend (a TCP one: a Unix
+    // socket cannot be named by permitopen, so such keys are then refused).
+    if (context.backend && !context.backend->is_unix()) options.backend = context.backend->to_string();
     auto files = std::make_shared<PublicKeyFiles>(std::move(options));
     BuiltLayer layer = before_rest(public_key(files));
     layer.reloadables.push_back(std::make_shared<ReloadablePublicKeyFiles>(files, r.prefix()));
@@ -83,7 +87,7 @@ void add_crypto_kinds(Registry& registry) {
                       .build = build_secure_channel});
     registry.add({.name = "public_key",
                   .side = Side::server,
-                  .keys = {"host_key", "authorized_keys", "host_key_passphrase_file"},
+                  .keys = {"host_key", "authorized_keys", "host_key_passphrase_file", "ignore_command"},
                   .authenticates = true,
                   .build = build_public_key_server});
     registry.add({.name = "public_key",

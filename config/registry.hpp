@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,6 +55,7 @@ struct LayerContext {
     Side side = Side::server;
     std::string server_host;  // client side: the host part of `server`
     std::uint16_t server_port = 0;
+    std::optional<Endpoint> backend;  // server side: where the gate forwards (permitopen checks)
     const Registry* registry = nullptr;  // where kinds are looked up; null: built_in_registry()
 
     const Registry& kinds() const;

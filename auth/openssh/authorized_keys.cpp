@@ -1,7 +1,7 @@
 #include "auth/openssh/authorized_keys.hpp"
 
 #include <array>
-#include <ctime>
+#include <cstdint>
 
 #include "auth/openssh/key_lines.hpp"
 #include "auth/openssh/patterns.hpp"
@@ -182,39 +182,32 @@ bool is_key_type_name(std::string_view word) {
 }
 
 std::optional<std::chrono::system_clock::time_point> parse_expiry_time(std::string_view text) {
-    bool utc = false;
-    if (text.size() > 1 && (text.back() == 'Z' || text.back() == 'z')) {
-        utc = true;
+    // With or without the zone suffix the time is UTC: reading it as local
+    // time would let the TZ environment variable change a verdict (DESIGN
+    // rule 5). OpenSSH reads a zone-less time as local time.
+    if (text.size() > 1 && (text.back() == 'Z' || text.back() == 'z'))
         text.remove_suffix(1);
-    } else if (text.size() > 3 && starts_with_nocase(text.substr(text.size() - 3), "utc")) {
-        utc = true;
+    else if (text.size() > 3 && starts_with_nocase(text.substr(text.size() - 3), "utc"))
         text.remove_suffix(3);
-    }
     if (text.size() != 8 && text.size() != 12 && text.size() != 14) return std::nullopt;
     auto field = [&](std::size_t at, std::size_t n) { return digits(text.substr(at, n)); };
-    auto year = field(0, 4), month = field(4, 2), day = field(6, 2);
-    std::optional<unsigned> hour = 0u, minute = 0u, second = 0u;
-    if (text.size() >= 12) hour = field(8, 2), minute = field(10, 2);
-    if (text.size() == 14) second = field(12, 2);
-    if (!year || !month || !day || !hour || !minute || !second) return std::nullopt;
-    if (*year < 1970 || *month < 1 || *month > 12 || *day < 1 || *day > 31 || *hour > 23 || *minute > 59 ||
-        *second > 60)
+    auto yyyy = field(0, 4), mm = field(4, 2), dd = field(6, 2);
+    std::optional<unsigned> hh = 0u, min = 0u, ss = 0u;
+    if (text.size() >= 12) hh = field(8, 2), min = field(10, 2);
+    if (text.size() == 14) ss = field(12, 2);
+    if (!yyyy || !mm || !dd || !hh || !min || !ss) return std::nullopt;
+    if (*yyyy < 1970 || *mm < 1 || *mm > 12 || *dd < 1 || *dd > 31 || *hh > 23 || *min > 59 || *ss > 60)
         return std::nullopt;
-    std::tm tm{};
-    tm.tm_year = static_cast<int>(*year) - 1900;
-    tm.tm_mon = static_cast<int>(*month) - 1;
-    tm.tm_mday = static_cast<int>(*day);
-    tm.tm_hour = static_cast<int>(*hour);
-    tm.tm_min = static_cast<int>(*minute);
-    tm.tm_sec = static_cast<int>(*second);
-    tm.tm_isdst = -1;
-    std::time_t t = utc ? timegm(&tm) : std::mktime(&tm);
-    if (t < 0) return std::nullopt;
+    // Civil-calendar arithmetic (as timegm, which also rolls day 31 of a
+    // 30-day month over): reads neither TZ nor /etc/localtime.
+    using namespace std::chrono;
+    const sys_days date = year{static_cast<int>(*yyyy)} / month{*mm} / day{*dd};
+    const seconds t = date.time_since_epoch() + hours{*hh} + minutes{*min} + seconds{*ss};
+    if (t.count() < 0) return std::nullopt;
     // Past what system_clock can hold (year 2262): never expires in practice.
-    using std::chrono::system_clock;
-    auto last = std::chrono::duration_cast<std::chrono::seconds>(system_clock::time_point::max().time_since_epoch());
-    if (t >= last.count()) return system_clock::time_point::max();
-    return system_clock::from_time_t(t);
+    if (t >= duration_cast<seconds>(system_clock::time_point::max().time_since_epoch()))
+        return system_clock::time_point::max();
+    return system_clock::time_point(duration_cast<system_clock::duration>(t));
 }
 
 AuthorizedKeys parse_authorized_keys(std::string_view text, std::string_view file_name) {

@@ -8,8 +8,12 @@
 //     from="pattern-list"   peer address must match (see patterns.hpp);
 //                           host names are NOT resolved: name patterns are
 //                           matched against the peer's address text only
-//     expiry-time="YYYYMMDD[HHMM[SS]][Z]"  local time (UTC with Z), as
-//                           OpenSSH; once past, the key is refused
+//     expiry-time="YYYYMMDD[HHMM[SS]][Z]"  always UTC, with or without Z;
+//                           once past, the key is refused. Differs from
+//                           OpenSSH, which reads a time without Z as the
+//                           machine's local time: authchain reads nothing
+//                           from the environment (TZ) or /etc/localtime, so
+//                           the verdict is the same on every machine
 //     restrict, [no-]port-forwarding, [no-]agent-forwarding,
 //     [no-]X11-forwarding, [no-]pty, [no-]user-rc,
 //     permitopen="host:port" (repeatable), command="..." (\" escapes)
@@ -71,8 +75,9 @@ KeyAuthorization find_authorized_key(const AuthorizedKeys& keys, const PublicKey
                                      std::chrono::system_clock::time_point now);
 
 // Parses an expiry-time value as OpenSSH parse_absolute_time:
-// YYYYMMDD, YYYYMMDDHHMM or YYYYMMDDHHMMSS, local time, or UTC with a final
-// 'Z'. nullopt when malformed.
+// YYYYMMDD, YYYYMMDDHHMM or YYYYMMDDHHMMSS, optionally followed by 'Z' or
+// "UTC"; always read as UTC (OpenSSH reads a time without 'Z' as local
+// time). Independent of TZ. nullopt when malformed.
 std::optional<std::chrono::system_clock::time_point> parse_expiry_time(std::string_view text);
 
 // True if `word` names an SSH public key type OpenSSH knows (supported or not).

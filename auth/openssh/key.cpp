@@ -9,6 +9,7 @@
 #include <botan/rsa.h>
 
 #include <algorithm>
+#include <atomic>
 
 namespace authchain::openssh {
 
@@ -16,6 +17,8 @@ namespace {
 
 constexpr std::size_t ed25519_signature_bytes = 64;
 constexpr std::size_t p256_scalar_bytes = 32;
+
+std::atomic<std::uint64_t> verify_calls{0};
 
 // Everything after the algorithm name, converted to the form Botan verifies,
 // with the Botan padding name; nullopt when the blob is malformed.
@@ -113,7 +116,10 @@ std::string PublicKey::type_label() const {
     return "RSA";
 }
 
+std::uint64_t signature_verifications() noexcept { return verify_calls.load(std::memory_order_relaxed); }
+
 bool PublicKey::verify(ByteView message, ByteView signature) const {
+    verify_calls.fetch_add(1, std::memory_order_relaxed);
     try {
         auto sig = decode_signature(*this, *key_, signature);
         if (!sig) return false;

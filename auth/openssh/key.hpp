@@ -8,6 +8,7 @@
 #include "compose/bytes.hpp"
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -71,6 +72,11 @@ private:
     Bytes blob_;
     std::shared_ptr<const Botan::Public_Key> key_;
 };
+
+// How many times PublicKey::verify has been called in this process (all
+// threads). Lets tests check that a refusal spent no signature work
+// (DESIGN rule 9: keys are looked up before any signature is verified).
+std::uint64_t signature_verifications() noexcept;
 
 // An SSH private key: move-only.
 class PrivateKey {

@@ -26,9 +26,15 @@ openssh::KnownHosts read_known_hosts(const std::filesystem::path& path) {
     return openssh::parse_known_hosts(openssh::read_trusted_file(path), path.string());
 }
 
-// Decides whether to trust `host`; appends it under accept-new. Returns the
-// name looked up; throws AuthenticationError(denied) otherwise.
-std::string check_host_key(const PublicKeyClientOptions& o, const openssh::PublicKey& host) {
+// What known_hosts says of `host`, decided before its signature is checked.
+struct HostDecision {
+    std::string name;   // the name looked up
+    bool append = false;  // unknown under accept-new: append once the signature verified
+};
+
+// Decides whether `host` may be trusted, from known_hosts alone; throws
+// AuthenticationError(denied) otherwise.
+HostDecision check_host_key(const PublicKeyClientOptions& o, const openssh::PublicKey& host) {
     openssh::KnownHosts known;
     try {
         known = read_known_hosts(o.known_hosts);
@@ -39,7 +45,7 @@ std::string check_host_key(const PublicKeyClientOptions& o, const openssh::Publi
     std::string key = host.type() + " " + host.fingerprint();
     switch (found.status) {
         case openssh::HostKeyStatus::known:
-            return found.name;
+            return {found.name, false};
         case openssh::HostKeyStatus::revoked:
             deny(DenyReason::denied, "host key " + key + " for " + found.name + " is REVOKED (" +
                                          found.entry->source + ")");
@@ -55,13 +61,17 @@ std::string check_host_key(const PublicKeyClientOptions& o, const openssh::Publi
     if (o.strict)
         deny(DenyReason::denied, "host key " + key + " for " + found.name + " is not in " +
                                      o.known_hosts.string() + " (strict host key checking)");
+    return {found.name, true};
+}
+
+// accept-new: records a new host key whose signature verified.
+void append_host_key(const PublicKeyClientOptions& o, const openssh::PublicKey& host, const std::string& name) {
     try {
         openssh::append_atomically(o.known_hosts,
                                    openssh::known_hosts_line(o.host_name, o.port, host, o.hash_new_hosts));
     } catch (const std::exception& e) {
-        deny(DenyReason::denied, "cannot add " + found.name + " to known_hosts: " + e.what());
+        deny(DenyReason::denied, "cannot add " + name + " to known_hosts: " + e.what());
     }
-    return found.name;
 }
 
 asio::awaitable<Session> authenticate(std::shared_ptr<const ClientState> state, Session session) {
@@ -70,10 +80,14 @@ asio::awaitable<Session> authenticate(std::shared_ptr<const ClientState> state, 
     // S1: the host key and its proof over this channel.
     KeyProof s1 = decode_s1(co_await read_public_key_message(session.stream, "S1"));
     const openssh::PublicKey host = key_of(s1, "S1", "host");
+    // Cheap before expensive (DESIGN rule 9): known_hosts first, so a host
+    // refused anyway costs no signature work.
+    HostDecision decision = check_host_key(state->options, host);
     if (!host.verify(host_signed_data(channel_id), s1.signature))
         deny(DenyReason::denied, "host key " + host.fingerprint() +
                                      ": signature does not verify for this channel (forged or relayed)");
-    std::string name = check_host_key(state->options, host);
+    if (decision.append) append_host_key(state->options, host, decision.name);
+    const std::string& name = decision.name;
 
     // C1: our key and its proof over this channel and the host key.
     Bytes c1 = encode_c1({state->identity.public_key().blob(),

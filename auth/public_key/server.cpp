@@ -1,6 +1,11 @@
 // public_key, server side: S1 out, C1 in, S2 out (protocol in public_key.hpp).
 #include <asio/buffer.hpp>
+#include <algorithm>
+#include <cctype>
 #include <chrono>
+#include <optional>
+#include <string_view>
+#include <utility>
 
 #include "auth/openssh/text_file.hpp"
 #include "auth/public_key.hpp"
@@ -12,6 +17,53 @@ namespace authchain {
 namespace {
 
 constexpr std::string_view layer = "public_key";
+
+// The host and port of "host:port" or "[host]:port" (permitopen's forms).
+std::optional<std::pair<std::string_view, std::string_view>> split_host_port(std::string_view text) {
+    if (!text.empty() && text.front() == '[') {
+        auto close = text.find(']');
+        if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':')
+            return std::nullopt;
+        return std::pair{text.substr(1, close - 1), text.substr(close + 2)};
+    }
+    auto colon = text.rfind(':');
+    if (colon == std::string_view::npos) return std::nullopt;
+    return std::pair{text.substr(0, colon), text.substr(colon + 1)};
+}
+
+bool equal_nocase(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           });
+}
+
+// permitopen="host:port" admits `backend` when the hosts are equal (no
+// name resolution, case-insensitive) and the ports are equal or '*'.
+bool permitopen_admits(std::string_view entry, std::string_view backend) {
+    auto e = split_host_port(entry);
+    auto b = split_host_port(backend);
+    return e && b && equal_nocase(e->first, b->first) && (e->second == "*" || e->second == b->second);
+}
+
+// Why the key options of `entry` forbid what a gate does (forward one
+// connection to its backend), or nullopt. Rules in auth/public_key.hpp.
+std::optional<std::string> restrictions_refusal(const PublicKeyServerOptions& options,
+                                                const openssh::AuthorizedKey& entry) {
+    const KeyRestrictions& r = entry.restrictions;
+    if (std::find(r.no.begin(), r.no.end(), "port-forwarding") != r.no.end())
+        return std::string(r.restrict ? "\"restrict\" without \"port-forwarding\"" : "\"no-port-forwarding\"") +
+               " forbids forwarding, and a gate forwards";
+    if (r.command && !options.ignore_command)
+        return "command=\"" + r.command->substr(0, 64) + "\": a gate cannot run a command "
+               "(set ignore_command to accept such keys)";
+    if (!r.permitopen.empty()) {
+        if (!options.backend) return std::string("permitopen= given, but the layer was not told its backend");
+        bool admitted = std::any_of(r.permitopen.begin(), r.permitopen.end(),
+                                    [&](const std::string& p) { return permitopen_admits(p, *options.backend); });
+        if (!admitted) return "permitopen= does not admit the backend " + *options.backend;
+    }
+    return std::nullopt;
+}
 
 // Tells the client no (S2 denied), then throws; the driver sends the
 // transport's deny.
@@ -39,16 +91,23 @@ asio::awaitable<Session> serve(std::shared_ptr<PublicKeyFiles> files, Session se
     KeyProof c1 = decode_c1(co_await read_public_key_message(session.stream, "C1"));
     const openssh::PublicKey user = key_of(c1, "C1", "user");
     std::string fingerprint = user.fingerprint();
-    if (!user.verify(user_signed_data(channel_id, host.blob()), c1.signature))
-        co_await refuse(session.stream, "user key " + fingerprint +
-                                            ": signature does not verify for this channel and host key "
-                                            "(forged, or relayed from another connection)");
 
+    // Cheap before expensive (DESIGN rule 9): the key must be listed, admitted
+    // by from= and expiry-time, and usable by a gate before its signature is
+    // verified, so an unlisted key costs no signature work.
     asio::ip::address peer = session.credentials.peer ? session.credentials.peer->address()
                                                       : session.stream.remote_endpoint().address();
     openssh::KeyAuthorization found =
         openssh::find_authorized_key(files_now->authorized_keys, user, peer, std::chrono::system_clock::now());
     if (!found) co_await refuse(session.stream, found.reason + ": " + user.type() + " " + fingerprint);
+    if (auto why = restrictions_refusal(files->options(), *found.entry))
+        co_await refuse(session.stream, "user key " + user.type() + " " + fingerprint + " (" + found.entry->source +
+                                            "): " + *why + "; refused before verifying its signature");
+
+    if (!user.verify(user_signed_data(channel_id, host.blob()), c1.signature))
+        co_await refuse(session.stream, "user key " + fingerprint +
+                                            ": signature does not verify for this channel and host key "
+                                            "(forged, or relayed from another connection)");
 
     // S2: accepted.
     Bytes s2 = encode_s2(true);
@@ -87,6 +146,8 @@ std::shared_ptr<const PublicKeyFiles::Snapshot> PublicKeyFiles::current() const 
     std::lock_guard lock(mutex_);
     return current_;
 }
+
+const PublicKeyServerOptions& PublicKeyFiles::options() const noexcept { return options_; }
 
 std::vector<std::string> PublicKeyFiles::warnings() const { return current()->authorized_keys.warnings; }
 

@@ -6,9 +6,12 @@
 #include <doctest/doctest.h>
 
 #include <asio/experimental/awaitable_operators.hpp>
+#include <botan/bigint.h>
+#include <botan/system_rng.h>
 #include <functional>
 #include <string>
 
+#include "auth/openssh/detail/wire.hpp"
 #include "auth/public_key.hpp"
 #include "auth/public_key/detail/io.hpp"
 #include "auth/public_key/detail/messages.hpp"
@@ -80,7 +83,9 @@ struct Fixture {
         test::write_file(authorized_keys, user.public_key().to_line("alice@laptop") + "\n", 0600);
         test::write_file(known_hosts, "server.example " + host.public_key().to_line() + "\n", 0600);
     }
-    PublicKeyServerOptions server_options() const { return {host_key, std::nullopt, authorized_keys}; }
+    PublicKeyServerOptions server_options() const {
+        return {.host_key = host_key, .host_key_passphrase = std::nullopt, .authorized_keys = authorized_keys};
+    }
     client::PublicKeyClientOptions client_options(bool strict = true) const {
         return {.identity = identity, .passphrase = std::nullopt, .known_hosts = known_hosts,
                 .host_name = "server.example", .port = 0, .strict = strict};
@@ -89,6 +94,36 @@ struct Fixture {
     Authenticator client(bool strict = true) const { return client::public_key(client_options(strict)); }
 };
 
+
+// An ssh-rsa blob with modulus n and exponent e, whatever their values.
+inline Bytes rsa_blob(const Botan::BigInt& n, const Botan::BigInt& e) {
+    auto en = Botan::BigInt::encode(e), nn = Botan::BigInt::encode(n);
+    openssh::WireWriter w;
+    w.string(std::string_view("ssh-rsa")).mpint(ByteView(en)).mpint(ByteView(nn));
+    return w.bytes();
+}
+
+// The penetration test's key (issue 14): a 16384-bit odd modulus and the
+// public exponent e = n - 2; verifying one signature with it costs seconds.
+inline Bytes huge_exponent_rsa_blob(std::size_t bits = 16384) {
+    Botan::BigInt n(Botan::system_rng(), bits);  // top bit set
+    n.set_bit(0);
+    return rsa_blob(n, n - 2);
+}
+
+// A signature blob of the right shape for an RSA key of `bits` (content random).
+inline Bytes rsa_signature_blob(std::size_t bits = 16384) {
+    Bytes sig(bits / 8, 0x5a);
+    openssh::WireWriter w;
+    w.string(std::string_view("rsa-sha2-512")).string(ByteView(sig));
+    return w.bytes();
+}
+
+// Counts PublicKey::verify calls (process-wide) made while it lives.
+struct VerifyCounter {
+    std::uint64_t start = openssh::signature_verifications();
+    std::uint64_t count() const { return openssh::signature_verifications() - start; }
+};
 
 // A scripted server: sends `s1` (raw bytes) then waits for whatever comes.
 inline Authenticator scripted_server(Bytes s1) {

@@ -1,6 +1,9 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <ctime>
+#include <optional>
 #include <string>
 
 #include "auth/openssh/authorized_keys.hpp"
@@ -156,4 +159,70 @@ TEST_CASE("authorized_keys: unknown key and entry bound") {
     keys = parse_authorized_keys(many, "ak");
     CHECK(keys.entries.size() == max_authorized_keys_entries);
     CHECK(has_warning(keys, "the rest of the file is ignored"));
+}
+
+namespace {
+
+// Sets TZ for its lifetime, then restores the previous value (or its absence).
+class ScopedTz {
+public:
+    explicit ScopedTz(const char* value) {
+        if (const char* old = std::getenv("TZ")) old_ = old;
+        if (value)
+            ::setenv("TZ", value, 1);
+        else
+            ::unsetenv("TZ");
+        ::tzset();
+    }
+    ~ScopedTz() {
+        if (old_)
+            ::setenv("TZ", old_->c_str(), 1);
+        else
+            ::unsetenv("TZ");
+        ::tzset();
+    }
+    ScopedTz(const ScopedTz&) = delete;
+    ScopedTz& operator=(const ScopedTz&) = delete;
+
+private:
+    std::optional<std::string> old_;
+};
+
+// "YYYYMMDDHHMM" of `t` in UTC.
+std::string utc_stamp(system_clock::time_point t) {
+    std::time_t tt = system_clock::to_time_t(t);
+    std::tm tm{};
+    ::gmtime_r(&tt, &tm);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y%m%d%H%M", &tm);
+    return text;
+}
+
+}  // namespace
+
+TEST_CASE("authorized_keys: expiry-time without Z is UTC, whatever TZ says") {
+    // POSIX TZ strings, so no tzdata is needed: UTC+14, UTC-12, UTC+5:30, unset.
+    const char* zones[] = {nullptr, "UTC0", "XST-14", "YST12", "IST-5:30"};
+    auto now = system_clock::now();
+    // Expires in 6 hours, UTC: read as local time in UTC+14 it would already be past.
+    const std::string soon = utc_stamp(now + std::chrono::hours(6));
+    // Expired 6 hours ago, UTC: read as local time in UTC-12 it would still be ahead.
+    const std::string past = utc_stamp(now - std::chrono::hours(6));
+    auto keys = parse_authorized_keys("expiry-time=\"" + soon + "\" " + key_a().to_line() + "\n" +
+                                          "expiry-time=\"" + past + "\" " + key_b().to_line() + "\n",
+                                      "ak");
+    for (const char* zone : zones) {
+        CAPTURE((zone ? zone : "(unset)"));
+        ScopedTz tz(zone);
+        CHECK(system_clock::to_time_t(*parse_expiry_time("20300101")) == 1893456000);
+        CHECK(parse_expiry_time("203001010000") == parse_expiry_time("20300101000000Z"));
+        // Parsed under this TZ, matched now: the same verdict everywhere.
+        auto here = parse_authorized_keys("expiry-time=\"" + soon + "\" " + key_a().to_line() + "\n" +
+                                              "expiry-time=\"" + past + "\" " + key_b().to_line() + "\n",
+                                          "ak");
+        CHECK(find_authorized_key(here, key_a(), ip("127.0.0.1"), now));
+        CHECK_FALSE(find_authorized_key(here, key_b(), ip("127.0.0.1"), now));
+        REQUIRE(here.entries.size() == 2);
+        CHECK(here.entries[0].expiry == keys.entries[0].expiry);
+    }
 }

@@ -6,6 +6,7 @@
 #include "tests/support/run.hpp"
 
 #include <botan/base64.h>
+#include <botan/bigint.h>
 #include <botan/ecdsa.h>
 #include <botan/ed25519.h>
 #include <botan/pkcs8.h>
@@ -158,6 +159,55 @@ TEST_CASE("malformed public keys are refused") {
     REQUIRE(bad.size() == 104);  // string type, string curve, string point (65)
     bad[103] ^= 1;
     CHECK_THROWS_AS(PublicKey::from_blob(bad), FormatError);
+}
+
+namespace {
+
+// An ssh-rsa blob with modulus n and exponent e, whatever their values.
+Bytes rsa_blob(const Botan::BigInt& n, const Botan::BigInt& e) {
+    auto en = Botan::BigInt::encode(e), nn = Botan::BigInt::encode(n);
+    WireWriter w;
+    w.string(std::string_view("ssh-rsa")).mpint(ByteView(en)).mpint(ByteView(nn));
+    return w.bytes();
+}
+
+bool rsa_refused(const Botan::BigInt& n, const Botan::BigInt& e, const std::string& why) {
+    try {
+        PublicKey::from_blob(rsa_blob(n, e));
+        return false;
+    } catch (const FormatError& error) {
+        return std::string(error.what()).find(why) != std::string::npos;
+    }
+}
+
+}  // namespace
+
+TEST_CASE("RSA public exponents are bounded: odd, 3 to 2^32-1 (issue 14)") {
+    auto kat = PublicKey::from_base64("ssh-rsa", kat_rsa_pub);
+    WireReader in(kat.blob());
+    in.text();
+    ByteView e_bytes = in.mpint(8);
+    Botan::BigInt e(e_bytes.data(), e_bytes.size());
+    ByteView n_bytes = in.mpint(2048);
+    Botan::BigInt n(n_bytes.data(), n_bytes.size());
+    REQUIRE(e == 65537);
+    CHECK(PublicKey::from_blob(rsa_blob(n, 3)).bits() == 2048);
+    CHECK(PublicKey::from_blob(rsa_blob(n, Botan::BigInt(0xffffffffu))).bits() == 2048);  // 2^32 - 1
+
+    const std::string bound = "exponent is not odd and in 3..2^32-1";
+    CHECK(rsa_refused(n, Botan::BigInt(0xffffffffu) + 2, bound));           // 2^32 + 1
+    CHECK(rsa_refused(n, Botan::BigInt::power_of_2(64) + 1, bound));
+    CHECK(rsa_refused(n, n - 2, bound));                                    // the penetration test's key
+    CHECK(rsa_refused(n, 65536, bound));
+    CHECK(rsa_refused(n, 1, bound));
+
+    // The same at the largest modulus accepted: refused as it is parsed, before any verify.
+    Botan::BigInt big(Botan::system_rng(), 16384);
+    big.set_bit(0);
+    CHECK(rsa_refused(big, big - 2, bound));
+    Botan::BigInt too_big(Botan::system_rng(), 16392);
+    too_big.set_bit(0);
+    CHECK(rsa_refused(too_big, 65537, ""));  // over the mpint bound already
 }
 
 TEST_CASE("sign and verify for every key type") {

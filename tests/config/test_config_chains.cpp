@@ -152,6 +152,31 @@ TEST_CASE("[[allow]] by key fingerprint: the matching key passes, another proven
     CHECK(handshake(gate, load_tunnel_config(k.dir / "bob.toml")).server_refused == DenyReason::denied);
 }
 
+TEST_CASE("public_key: a command= key is refused unless ignore_command = true") {
+    Keys k;
+    test::write_file(k.dir / "authorized_keys", "command=\"uptime\" " + test::read_file(k.dir / "alice.pub"));
+    test::write_file(k.dir / "gate.toml", gate_toml());
+    test::write_file(k.dir / "alice.toml", tunnel_toml("alice"));
+    CHECK(handshake(load_gate_config(k.dir / "gate.toml"), load_tunnel_config(k.dir / "alice.toml")).server_refused ==
+          DenyReason::denied);
+    test::write_file(k.dir / "gate.toml", gate_toml() + "ignore_command = true\n");
+    CHECK_FALSE(handshake(load_gate_config(k.dir / "gate.toml"), load_tunnel_config(k.dir / "alice.toml")).server_refused);
+}
+
+TEST_CASE("public_key: a permitopen= key gets through only when it names the gate's backend") {
+    Keys k;
+    test::write_file(k.dir / "gate.toml", gate_toml());  // backend = "127.0.0.1:8000"
+    test::write_file(k.dir / "alice.toml", tunnel_toml("alice"));
+    auto refused_with = [&](const std::string& permitopen) {
+        test::write_file(k.dir / "authorized_keys",
+                         "permitopen=\"" + permitopen + "\" " + test::read_file(k.dir / "alice.pub"));
+        return handshake(load_gate_config(k.dir / "gate.toml"), load_tunnel_config(k.dir / "alice.toml")).server_refused;
+    };
+    CHECK_FALSE(refused_with("127.0.0.1:8000"));
+    CHECK(refused_with("127.0.0.1:8001") == DenyReason::denied);
+    CHECK(refused_with("10.0.0.1:8000") == DenyReason::denied);
+}
+
 TEST_CASE("a tunnel with strict known_hosts refuses an unknown gate") {
     Keys k;
     test::write_file(k.dir / "known_hosts", "");

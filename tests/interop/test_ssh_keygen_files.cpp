@@ -173,7 +173,8 @@ TEST_CASE("interop: the public_key layer with ssh-keygen keys and files" *
         std::string out;
         REQUIRE(test::shell("ssh-keygen -H -f " + (dir / "known_hosts").string(), &out) == 0);
 
-        auto server = public_key(PublicKeyServerOptions{dir / "host", std::nullopt, dir / "authorized_keys"});
+        auto server = public_key(PublicKeyServerOptions{
+            .host_key = dir / "host", .host_key_passphrase = std::nullopt, .authorized_keys = dir / "authorized_keys"});
         auto client = client::public_key({.identity = dir / "user", .passphrase = std::nullopt,
                                           .known_hosts = dir / "known_hosts", .host_name = "server.example"});
         Outcome o = test::run([&](asio::any_io_executor ex) -> asio::awaitable<Outcome> {

@@ -43,7 +43,10 @@ void check_rsa_public(const Botan::BigInt& n, const Botan::BigInt& e) {
     if (n.bits() < rsa_min_bits || n.bits() > rsa_max_bits)
         throw FormatError("RSA modulus of " + std::to_string(n.bits()) + " bits is outside " +
                           std::to_string(rsa_min_bits) + ".." + std::to_string(rsa_max_bits));
-    if (n.is_even() || e < 3 || e.is_even() || e >= n) throw FormatError("RSA public key is invalid");
+    if (e.bits() > rsa_max_exponent_bits || e < 3 || e.is_even())
+        throw FormatError("RSA public exponent is not odd and in 3..2^" + std::to_string(rsa_max_exponent_bits) +
+                          "-1");
+    if (n.is_even() || e >= n) throw FormatError("RSA public key is invalid");
 }
 
 void check_rsa_private(const Botan::BigInt& n, const Botan::BigInt& e, const Botan::BigInt& d,

@@ -17,15 +17,29 @@ inline constexpr std::string_view ed25519_type = "ssh-ed25519";
 inline constexpr std::string_view ecdsa_type = "ecdsa-sha2-nistp256";
 inline constexpr std::string_view ecdsa_curve = "nistp256";
 inline constexpr std::string_view rsa_type = "ssh-rsa";
-// RSA modulus bounds, as OpenSSH (SSH_RSA_MINIMUM_MODULUS_SIZE, OPENSSL_RSA_MAX_MODULUS_BITS).
+// RSA modulus bounds, as OpenSSH (SSH_RSA_MINIMUM_MODULUS_SIZE and the
+// default RequiredRSASize are 1024; OPENSSL_RSA_MAX_MODULUS_BITS is 16384).
+// The floor stays at OpenSSH's 1024 rather than 2048: it is a strength
+// policy, not a cost bound (a smaller modulus is cheaper to verify), and
+// raising it would refuse keys OpenSSH still accepts in authorized_keys
+// and known_hosts. The cost of a key from the wire is bounded by the
+// ceiling, the exponent bound below, and by looking the key up before any
+// signature is verified (auth/public_key.hpp).
 inline constexpr std::size_t rsa_min_bits = 1024;
 inline constexpr std::size_t rsa_max_bits = 16384;
+// RSA public exponent bound: odd, 3 <= e < 2^32. A verify costs one modular
+// squaring per exponent bit, so an unbounded e (e = n - 2 with a 16384-bit n)
+// makes one verify cost seconds; with e < 2^32 it costs at most 32 squarings.
+// OpenSSL refuses e above 64 bits for moduli over 3072 bits
+// (OPENSSL_RSA_MAX_PUBEXP_BITS); ssh-keygen and OpenSSL write e = 65537.
+inline constexpr std::size_t rsa_max_exponent_bits = 32;
 inline constexpr std::size_t max_mpint_bytes = rsa_max_bits / 8;
 // Bound on a public key blob (an RSA-16384 blob is ~2 KiB).
 inline constexpr std::size_t max_blob_bytes = 8192;
 
 // The SSH type name of a supported Botan key; throws FormatError otherwise
-// (other algorithms, ECDSA on another curve, RSA outside the size bounds).
+// (other algorithms, ECDSA on another curve, RSA outside the size or
+// exponent bounds).
 std::string ssh_type(const Botan::Public_Key& key);
 
 // The public key blob: string type, then the type's public fields.
