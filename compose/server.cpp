@@ -139,17 +139,18 @@ asio::awaitable<void> Server::run() {
             co_await pause.async_wait(asio::use_awaitable);
         }
         if (!stream) continue;
-        asio::ip::address source;
+        asio::ip::tcp::endpoint peer;
         try {
-            source = source_of(stream.remote_endpoint().address());
+            peer = stream.remote_endpoint();
         } catch (const std::exception&) {
-            // No address (the peer is already gone): it counts as one source.
+            // No address (the peer is already gone): 0.0.0.0, one source for all such.
         }
+        auto source = source_of(peer.address());
         if (!take_slot(*state, options_, source)) {
             if (options_.audit) {
                 AuditRecord record;
                 record.time = std::chrono::system_clock::now();
-                record.peer = stream.remote_endpoint();
+                record.peer = peer;
                 record.reason = DenyReason::busy;
                 record.detail = "too many connections in their handshake";
                 options_.audit(record);
