@@ -78,9 +78,11 @@ public:
     enum class Verdict { success, failure, neither };
     void finish(const Attempt& attempt, Verdict verdict);
 
-    // True while the source of `address` is in its cool-down.
+    // True while the source of `address` is in its cool-down (an untracked
+    // source while the table is full: while the overflow entry is).
     bool blocked(const asio::ip::address& address);
-    // A whole attempt at once: begin() (even if blocked) and finish().
+    // A whole finished attempt at once, whether or not the source is
+    // blocked: a failure counts (and may block), a success clears the count.
     void record_failure(const asio::ip::address& address);
     void record_success(const asio::ip::address& address);
     // Sources tracked individually (the overflow entry is not counted).
