@@ -1,5 +1,6 @@
 #include "compose/cidr.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <stdexcept>
 
@@ -9,6 +10,14 @@ asio::ip::address normalize(const asio::ip::address& address) {
     if (address.is_v6() && address.to_v6().is_v4_mapped())
         return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
     return address;
+}
+
+asio::ip::address source_of(const asio::ip::address& raw) {
+    auto address = normalize(raw);
+    if (address.is_v4()) return address;
+    auto bytes = address.to_v6().to_bytes();
+    std::fill(bytes.begin() + 8, bytes.end(), 0);
+    return asio::ip::address_v6(bytes);
 }
 
 namespace {

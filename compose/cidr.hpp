@@ -11,6 +11,12 @@ namespace authchain {
 // anything else is returned unchanged.
 asio::ip::address normalize(const asio::ip::address& address);
 
+// The source an address counts as, for per-source shares and throttles:
+// an IPv4 address is itself (a mapped one first becomes IPv4); an IPv6
+// address is its /64 (the rest zeroed), since one host or subscriber
+// usually holds a whole /64 and can pick any address in it.
+asio::ip::address source_of(const asio::ip::address& address);
+
 class Cidr {
 public:
     // "10.0.0.0/8", "2001:db8::/32", or a bare address (/32 or /128).

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <fmt/format.h>
 
+#include "compose/cidr.hpp"
 #include "compose/deadline.hpp"
 
 namespace authchain {
@@ -138,26 +139,77 @@ asio::awaitable<void> Server::run() {
             co_await pause.async_wait(asio::use_awaitable);
         }
         if (!stream) continue;
-        if (state_->in_handshake.load() >= options_.max_handshakes) {
+        asio::ip::tcp::endpoint peer;
+        try {
+            peer = stream.remote_endpoint();
+        } catch (const std::exception&) {
+            // No address (the peer is already gone): 0.0.0.0, one source for all such.
+        }
+        auto source = source_of(peer.address());
+        if (!take_slot(*state, options_, source)) {
             if (options_.audit) {
                 AuditRecord record;
                 record.time = std::chrono::system_clock::now();
-                record.peer = stream.remote_endpoint();
+                record.peer = peer;
                 record.reason = DenyReason::busy;
                 record.detail = "too many connections in their handshake";
                 options_.audit(record);
             }
-            stream.close();
+            // Refusals still sending their reason are bounded too: past
+            // max_handshakes of them, the connection is closed without one.
+            if (state->refusing.load() >= options_.max_handshakes) {
+                stream.close();
+                continue;
+            }
+            ++state->refusing;
+            asio::co_spawn(asio::make_strand(executor), refuse_busy(std::move(stream), state), asio::detached);
             continue;
         }
-        ++state_->in_handshake;
         asio::co_spawn(asio::make_strand(executor),
-                       serve_one(std::move(stream), chain_, handler_, options_, state_), asio::detached);
+                       serve_one(std::move(stream), chain_, handler_, options_, state, source), asio::detached);
     }
 }
 
+std::size_t Server::in_handshake_from(const asio::ip::address& address) const {
+    std::lock_guard lock(state_->mutex);
+    auto it = state_->per_source.find(source_of(address));
+    return it == state_->per_source.end() ? 0 : it->second;
+}
+
+bool Server::take_slot(State& state, const ServerOptions& options, const asio::ip::address& source) {
+    std::size_t share = options.max_handshakes_per_source;
+    if (share == 0) share = std::max<std::size_t>(1, options.max_handshakes / 8);
+    std::lock_guard lock(state.mutex);
+    if (state.in_handshake.load() >= options.max_handshakes) return false;
+    auto it = state.per_source.find(source);
+    if (it != state.per_source.end() && it->second >= share) return false;
+    if (it == state.per_source.end()) it = state.per_source.emplace(source, 0).first;
+    ++it->second;
+    ++state.in_handshake;
+    return true;
+}
+
+void Server::release_slot(State& state, const asio::ip::address& source) {
+    std::lock_guard lock(state.mutex);
+    auto it = state.per_source.find(source);
+    if (it != state.per_source.end() && --it->second == 0) state.per_source.erase(it);
+    --state.in_handshake;
+}
+
+asio::awaitable<void> Server::refuse_busy(Stream stream, std::shared_ptr<State> state) {
+    try {
+        auto trail = stream.trail();
+        Pin pin(trail);
+        co_await refuse(trail, DenyReason::busy);
+    } catch (...) {
+        // Nothing to tell anyone: the connection is closed either way.
+    }
+    --state->refusing;
+}
+
 asio::awaitable<void> Server::serve_one(Stream stream, Authenticator chain, Handler handler,
-                                        ServerOptions options, std::shared_ptr<State> state) {
+                                        ServerOptions options, std::shared_ptr<State> state,
+                                        asio::ip::address source) {
     // A detached coroutine: nothing may escape it, and nothing is dropped
     // silently either; what no one else can take goes to on_error.
     asio::ip::tcp::endpoint peer;
@@ -168,7 +220,7 @@ asio::awaitable<void> Server::serve_one(Stream stream, Authenticator chain, Hand
     } catch (...) {
         report(options, {peer, "driver", what_of(std::current_exception())});
     }
-    --state->in_handshake;
+    release_slot(*state, source);
     if (!session) co_return;
     try {
         co_await handler(std::move(*session));

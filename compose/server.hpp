@@ -19,7 +19,9 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "compose/combinators.hpp"
@@ -44,8 +46,16 @@ void print_server_error(const ServerError& error) noexcept;
 
 struct ServerOptions {
     std::chrono::steady_clock::duration handshake_timeout = std::chrono::seconds(10);
-    // Connections still in their handshake; more are closed at once (busy).
+    // Connections still in their handshake; more are refused at once as
+    // busy (the reason is sent where the transport can carry it, as for any
+    // refusal, and audited).
     std::size_t max_handshakes = 256;
+    // The share of those one source may hold (DESIGN rule 9): a source is an
+    // IPv4 address, or an IPv6 /64 (compose/cidr.hpp source_of; an
+    // IPv4-mapped address counts as IPv4). 0, the default, means
+    // max_handshakes / 8, at least 1 (32 of the default 256), so one source
+    // flooding idle connections leaves the other slots to everyone else.
+    std::size_t max_handshakes_per_source = 0;
     AuditSink audit;  // optional: one record per attempt
     // Where ServerErrors go; empty: print_server_error. If it throws, the
     // error goes to print_server_error too.
@@ -66,14 +76,24 @@ public:
     void stop() noexcept;
 
     std::size_t in_handshake() const noexcept { return state_->in_handshake; }
+    // Of those, the ones from the source of `address` (see source_of).
+    std::size_t in_handshake_from(const asio::ip::address& address) const;
 
 private:
     struct State {
         std::atomic<std::size_t> in_handshake{0};
+        std::atomic<std::size_t> refusing{0};  // busy refusals still sending their reason
         std::atomic<bool> stopped{false};
+        mutable std::mutex mutex;  // guards per_source
+        std::map<asio::ip::address, std::size_t> per_source;  // sources with a handshake running
     };
+    // Takes a handshake slot for `source`, or returns false (busy).
+    static bool take_slot(State& state, const ServerOptions& options, const asio::ip::address& source);
+    static void release_slot(State& state, const asio::ip::address& source);
     static asio::awaitable<void> serve_one(Stream stream, Authenticator chain, Handler handler,
-                                           ServerOptions options, std::shared_ptr<State> state);
+                                           ServerOptions options, std::shared_ptr<State> state,
+                                           asio::ip::address source);
+    static asio::awaitable<void> refuse_busy(Stream stream, std::shared_ptr<State> state);
 
     Listener& listener_;
     Authenticator chain_;

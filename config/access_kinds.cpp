@@ -29,7 +29,8 @@ BuiltLayer build_ip_filter(TableReader& r, const LayerContext&) {
 BuiltLayer build_connection_limit(TableReader& r, const LayerContext&) {
     if (!r.has("max")) r.fail("max", "missing required key");
     auto max = r.integer("max", 1, 1'000'000);
-    return before_rest(connection_limit(static_cast<std::size_t>(*max)));
+    auto per_source = r.integer("max_per_source", 1, 1'000'000).value_or(0);  // 0: max / 8
+    return before_rest(connection_limit(static_cast<std::size_t>(*max), static_cast<std::size_t>(per_source)));
 }
 
 std::chrono::seconds whole_seconds(TableReader& r, std::string_view key, std::chrono::seconds fallback) {
@@ -53,7 +54,7 @@ BuiltLayer build_failure_throttle(TableReader& r, const LayerContext&) {
 
 void add_access_kinds(Registry& registry) {
     registry.add({.name = "ip_filter", .side = Side::server, .keys = {"allow", "deny"}, .build = build_ip_filter});
-    registry.add({.name = "connection_limit", .side = Side::server, .keys = {"max"},
+    registry.add({.name = "connection_limit", .side = Side::server, .keys = {"max", "max_per_source"},
                   .build = build_connection_limit});
     registry.add({.name = "failure_throttle",
                   .side = Side::server,

@@ -71,6 +71,8 @@ Endpoint required_endpoint(TableReader& r, std::string_view key, EndpointRole ro
 void read_common(TableReader& r, CommonConfig& c) {
     if (auto t = r.duration("handshake_timeout", milliseconds(1), one_hour)) c.handshake_timeout = *t;
     if (auto n = r.integer("max_connections", 1, 1'000'000)) c.max_connections = static_cast<std::size_t>(*n);
+    if (auto n = r.integer("max_connections_per_source", 1, 1'000'000))
+        c.max_connections_per_source = static_cast<std::size_t>(*n);
     if (auto log = r.string("audit_log")) {
         if (log->empty()) r.fail("audit_log", "empty path (leave the key out for no audit log)");
         if (*log == "-") {
@@ -142,8 +144,8 @@ GateConfig parse_gate_config(std::string_view text, const std::filesystem::path&
     c.file = file;
     toml::table root = parse_toml(text, file.string());
     TableReader r(root, file.string(), "", base_dir_of(file));
-    r.declare({"listen", "backend", "handshake_timeout", "max_connections", "audit_log", "proxy_protocol", "user",
-               "grace", "allow", "layer"});
+    r.declare({"listen", "backend", "handshake_timeout", "max_connections", "max_connections_per_source",
+               "audit_log", "proxy_protocol", "user", "grace", "allow", "layer"});
     c.listen = required_endpoint(r, "listen", EndpointRole::listen);
     c.backend = required_endpoint(r, "backend", EndpointRole::backend);
     read_common(r, c);
@@ -169,7 +171,8 @@ TunnelConfig parse_tunnel_config(std::string_view text, const std::filesystem::p
     c.file = file;
     toml::table root = parse_toml(text, file.string());
     TableReader r(root, file.string(), "", base_dir_of(file));
-    r.declare({"listen", "server", "handshake_timeout", "max_connections", "audit_log", "layer"});
+    r.declare({"listen", "server", "handshake_timeout", "max_connections", "max_connections_per_source",
+               "audit_log", "layer"});
     if (command == TunnelCommand::tunnel && !r.has("listen"))
         r.fail("listen", "missing required key (only probe may leave it out)");
     if (r.has("listen")) c.listen = endpoint(r, "listen", EndpointRole::listen);

@@ -154,7 +154,8 @@ int run_service(const ServiceSpec& spec, const std::function<Served(const Servic
     options.audit = [log = audit.get()](const AuditRecord& r) {
         if (!r.accepted) log->write(to_json(r));
     };
-    Authenticator chain = connection_limit(config.max_connections) | served.chain;
+    Authenticator limit = connection_limit(config.max_connections, config.max_connections_per_source);
+    Authenticator chain = limit | served.chain;
     Server server(*listener, chain, served.handler, options);
 
     std::fprintf(stderr, "authchain %s: listening on %s, %s %s\n", name, listening.c_str(), spec.far_label.c_str(),

@@ -97,6 +97,7 @@ TEST_CASE("server: connections beyond max_handshakes are closed at once as busy"
         PipeListener listener(ex);
         ServerOptions opts;
         opts.max_handshakes = 2;
+        opts.max_handshakes_per_source = 2;  // both from one address here
         opts.handshake_timeout = 2s;
         opts.audit = [&](const AuditRecord& r) { h.audit.push_back(r); };
         Server server(listener, password_byte(),

@@ -174,3 +174,38 @@ TEST_CASE("AllowRule: every present field must match; an absent fact never match
     CHECK_FALSE(AllowRule{.key_fingerprint = {}, .user = "alice", .cert_subject = "CN=a"}.matches(c));
     CHECK_FALSE(AllowRule{}.matches(c));
 }
+
+TEST_CASE("max_connections_per_source: the top-level per-source share, 0 (max_connections / 8) by default") {
+    test::TempDir dir;
+    CHECK(load_gate_config(config_file(dir, minimal_gate)).max_connections_per_source == 0);
+    auto c = load_gate_config(config_file(dir, minimal_gate + "max_connections_per_source = 4\n"));
+    CHECK(c.max_connections_per_source == 4);
+    CHECK(gate_error(minimal_gate + "max_connections_per_source = 0\n")
+              .find("max_connections_per_source: must be between 1 and") != std::string::npos);
+}
+
+TEST_CASE("connection_limit max_per_source: one source past its share is busy, another still passes") {
+    test::TempDir dir;
+    auto c = load_gate_config(
+        config_file(dir, minimal_gate + "[[layer]]\nkind = \"connection_limit\"\nmax = 10\nmax_per_source = 1\n"));
+    auto reasons = test::run([&](asio::any_io_executor ex) -> asio::awaitable<std::vector<std::string>> {
+        PipeOptions a, b;
+        a.client.endpoint = {asio::ip::make_address("192.0.2.1"), 40000};
+        b.client.endpoint = {asio::ip::make_address("198.51.100.1"), 40000};
+        auto [c1, s1] = make_pipe(ex, a);
+        auto [c2, s2] = make_pipe(ex, a);
+        auto [c3, s3] = make_pipe(ex, b);
+        std::vector<std::string> out;
+        Session first = co_await c.chain(start_session(std::move(s1)));
+        try {
+            Session second = co_await c.chain(start_session(std::move(s2)));
+            out.push_back("second passed");
+        } catch (const AuthenticationError& e) {
+            out.push_back(std::string(to_string(e.reason())));
+        }
+        Session third = co_await c.chain(start_session(std::move(s3)));
+        out.push_back("other source passed");
+        co_return out;
+    });
+    CHECK(reasons == std::vector<std::string>{std::string(to_string(DenyReason::busy)), "other source passed"});
+}
