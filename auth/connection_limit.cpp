@@ -63,7 +63,7 @@ asio::awaitable<Session> run_limit(std::shared_ptr<Counter> counter, Session ses
 Authenticator connection_limit(std::size_t max_sessions, std::size_t max_per_source) {
     auto counter = std::make_shared<Counter>();
     counter->max = max_sessions;
-    counter->per_source = max_per_source != 0 ? max_per_source : std::max<std::size_t>(1, max_sessions / 8);
+    counter->per_source = max_per_source != 0 ? max_per_source : std::max<std::size_t>(1, max_sessions / 2);
     return [counter](Session session) { return run_limit(counter, std::move(session)); };
 }
 

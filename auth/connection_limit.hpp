@@ -10,7 +10,8 @@
 // `max_per_source` of the slots, so a flood from one address leaves the
 // rest to everyone else (DESIGN rule 9); past its share it is refused with
 // busy while other sources still get in. 0, the default, means
-// max_sessions / 8, at least 1 (128 of 1024). Pass max_sessions to let one
+// max_sessions / 2, at least 1 (512 of 1024): half, because a tunnel brings
+// all its sessions from one address. Pass max_sessions to let one
 // source take every slot.
 #pragma once
 

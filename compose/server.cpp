@@ -178,7 +178,7 @@ std::size_t Server::in_handshake_from(const asio::ip::address& address) const {
 
 bool Server::take_slot(State& state, const ServerOptions& options, const asio::ip::address& source) {
     std::size_t share = options.max_handshakes_per_source;
-    if (share == 0) share = std::max<std::size_t>(1, options.max_handshakes / 8);
+    if (share == 0) share = std::max<std::size_t>(1, options.max_handshakes / 2);
     std::lock_guard lock(state.mutex);
     if (state.in_handshake.load() >= options.max_handshakes) return false;
     auto it = state.per_source.find(source);

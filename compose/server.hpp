@@ -53,8 +53,10 @@ struct ServerOptions {
     // The share of those one source may hold (DESIGN rule 9): a source is an
     // IPv4 address, or an IPv6 /64 (compose/cidr.hpp source_of; an
     // IPv4-mapped address counts as IPv4). 0, the default, means
-    // max_handshakes / 8, at least 1 (32 of the default 256), so one source
-    // flooding idle connections leaves the other slots to everyone else.
+    // max_handshakes / 2, at least 1 (128 of the default 256), so one source
+    // flooding idle connections leaves the other half to everyone else, while
+    // one tunnel (all its connections come from one address) can still open
+    // many connections at once.
     std::size_t max_handshakes_per_source = 0;
     AuditSink audit;  // optional: one record per attempt
     // Where ServerErrors go; empty: print_server_error. If it throws, the

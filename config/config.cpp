@@ -178,6 +178,8 @@ TunnelConfig parse_tunnel_config(std::string_view text, const std::filesystem::p
     if (r.has("listen")) c.listen = endpoint(r, "listen", EndpointRole::listen);
     c.server = required_endpoint(r, "server", EndpointRole::connect);
     read_common(r, c);
+    // A tunnel's clients are local programs, all from one address: no share.
+    if (c.max_connections_per_source == 0) c.max_connections_per_source = c.max_connections;
     const toml::array* layers = r.tables("layer");
     r.finish();
     LayerContext context{.side = Side::client, .server_host = c.server.host, .server_port = c.server.port};

@@ -54,7 +54,7 @@ struct CommonConfig {
     Endpoint listen;
     std::chrono::milliseconds handshake_timeout{10000};
     std::size_t max_connections = 1024;     // concurrent sessions
-    std::size_t max_connections_per_source = 0;  // of those, from one source; 0: max_connections / 8
+    std::size_t max_connections_per_source = 0;  // of those, from one source; 0: max_connections / 2 (gate), max_connections (tunnel: its clients are local)
     std::string audit_log;                  // path, "-" for stdout, empty = none
     Authenticator chain;                    // built from [[layer]] in order
     std::vector<std::shared_ptr<Reloadable>> reloadables;  // files re-read on SIGHUP

@@ -89,21 +89,21 @@ TEST_CASE("connection_limit: one source past its share is busy while another sou
     });
 }
 
-TEST_CASE("connection_limit: by default a source holds max / 8 of the slots; the flood leaves the rest") {
+TEST_CASE("connection_limit: by default a source holds max / 2 of the slots; the flood leaves the rest") {
     auto limit = connection_limit(1024);
     test::run([&](asio::any_io_executor ex) -> asio::awaitable<void> {
         std::vector<Session> live;
         std::size_t busy = 0;
         for (int i = 0; i < 1024; ++i)
             if (co_await attempt(limit, ex, "192.0.2.1", live) == DenyReason::busy) ++busy;
-        CHECK(live.size() == 128);
-        CHECK(busy == 1024 - 128);
+        CHECK(live.size() == 512);
+        CHECK(busy == 1024 - 512);
         CHECK_FALSE(co_await attempt(limit, ex, "198.51.100.1", live));
     });
 }
 
 TEST_CASE("connection_limit: an IPv6 source is its /64; a mapped address is its IPv4 address") {
-    auto limit = connection_limit(16);  // a share of 2
+    auto limit = connection_limit(16, 2);  // a share of 2
     test::run([&](asio::any_io_executor ex) -> asio::awaitable<void> {
         std::vector<Session> live;
         CHECK_FALSE(co_await attempt(limit, ex, "2001:db8:0:1::1", live));

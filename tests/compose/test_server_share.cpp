@@ -125,7 +125,7 @@ TEST_CASE("server share: one IPv4 source holding its share of handshakes does no
     // 256 slots by default; the flooder opens all 256 and more.
     Seen seen = flood_then(256, {"192.0.2.7"}, 300, "198.51.100.1");
     CHECK(seen.handled == std::vector<std::string>{"198.51.100.1"});
-    CHECK(seen.busy() == 300 - 32);  // the default share: 256 / 8
+    CHECK(seen.busy() == 300 - 128);  // the default share: 256 / 2
 }
 
 TEST_CASE("server share: an IPv6 source is its /64") {
@@ -134,13 +134,13 @@ TEST_CASE("server share: an IPv6 source is its /64") {
                                        "2001:db8:0:1:8000::9"};
     Seen seen = flood_then(64, same64, 64, "2001:db8:0:2::1");  // the next /64 is another source
     CHECK(seen.handled == std::vector<std::string>{"2001:db8:0:2::1"});
-    CHECK(seen.busy() == 64 - 8);
+    CHECK(seen.busy() == 64 - 32);
 }
 
 TEST_CASE("server share: an IPv4-mapped IPv6 address counts as the IPv4 address") {
     Seen seen = flood_then(64, {"10.1.2.3", "::ffff:10.1.2.3"}, 64, "10.1.2.4");
     CHECK(seen.handled == std::vector<std::string>{"10.1.2.4"});
-    CHECK(seen.busy() == 64 - 8);
+    CHECK(seen.busy() == 64 - 32);
 }
 
 TEST_CASE("server share: max_handshakes_per_source sets the share; a slot frees when its handshake ends") {
