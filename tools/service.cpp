@@ -42,6 +42,7 @@ void reload_all(const Running& r) {
             file->reload();
             std::fprintf(stderr, "authchain %s: reloaded %s\n", name, file->name().c_str());
             r.audit.write(event_json("reload", {{"name", file->name()}, {"ok", true}}));
+            report_warnings(r.spec.name, *file, &r.audit);
         } catch (const std::exception& e) {
             std::fprintf(stderr, "authchain %s: reload of %s failed, keeping the old one: %s\n", name,
                          file->name().c_str(), e.what());
@@ -163,6 +164,7 @@ int run_service(const ServiceSpec& spec, const std::function<Served(const Servic
                                       {"listen", listening},
                                       {spec.far_label, spec.far.to_string()},
                                       {"layers", config.layer_names}}));
+    report_warnings(spec.name, config, audit.get());
     int status = serve_until_signalled(io, Running{spec, *audit, server, *live});
     audit->write(event_json("exit", {{"status", status}}));
     return status;
@@ -209,6 +211,17 @@ ConnectionAudit forward_audit(const Session& client, const ForwardSummary& s, st
                   s.outcome == ForwardOutcome::closed;
     if (pumped) a.close = ConnectionAudit::Close{s.client_to_backend, s.backend_to_client, s.duration, closed_by()};
     return a;
+}
+
+void report_warnings(std::string_view name, const Reloadable& file, AuditLog* audit) {
+    for (const auto& w : file.warnings()) {
+        std::fprintf(stderr, "authchain %.*s: WARNING: %s\n", static_cast<int>(name.size()), name.data(), w.c_str());
+        if (audit) audit->write(event_json("warning", {{"name", file.name()}, {"detail", w}}));
+    }
+}
+
+void report_warnings(std::string_view name, const CommonConfig& config, AuditLog* audit) {
+    for (const auto& file : config.reloadables) report_warnings(name, *file, audit);
 }
 
 void drop_privileges(const std::string& user) {

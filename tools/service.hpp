@@ -70,6 +70,13 @@ int run_service(const ServiceSpec& spec, const std::function<Served(const Servic
 ConnectionAudit forward_audit(const Session& client, const ForwardSummary& summary, std::string_view self,
                               std::string_view far);
 
+// Prints each skipped line of `file` ("file:line: why") on stderr as
+// "authchain NAME: WARNING: ..." and, when `audit` is given, logs it as a
+// "warning" event. Called at start, after each reload and by --check.
+void report_warnings(std::string_view name, const Reloadable& file, AuditLog* audit);
+// The same for every reloadable file of `config`.
+void report_warnings(std::string_view name, const CommonConfig& config, AuditLog* audit);
+
 // Drops root to `user` (initgroups, setgid, setuid) and checks it cannot be
 // regained. Throws std::runtime_error naming what failed. A process already
 // running as that user is left as is.
