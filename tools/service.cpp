@@ -193,7 +193,11 @@ ConnectionAudit forward_audit(const Session& client, const ForwardSummary& s, st
     switch (s.outcome) {
         case ForwardOutcome::forwarded: set("accepted", "", ""); break;
         case ForwardOutcome::error:
-            set("error", far_side ? std::string(far) + " error" : "client error", s.error_text);
+            if (s.integrity_failure != ForwardSide::none)
+                set("error", far_side ? std::string(far) + " integrity failure" : "client integrity failure",
+                    s.error_text);
+            else
+                set("error", far_side ? std::string(far) + " error" : "client error", s.error_text);
             break;
         case ForwardOutcome::closed:
             set("accepted", "shutdown", "closed after the grace period: " + s.error_text);

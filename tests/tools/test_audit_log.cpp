@@ -9,6 +9,7 @@
 
 #include "tests/support/run.hpp"
 #include "tools/audit_log.hpp"
+#include "tools/service.hpp"
 
 using namespace authchain;
 using namespace authchain::tools;
@@ -159,4 +160,19 @@ TEST_CASE("audit log: the opened file must be a regular file not writable by oth
         REQUIRE(::chown((dir / "theirs.log").c_str(), 65534, 65534) == 0);
         CHECK_THROWS_WITH(AuditLog((dir / "theirs.log").string()), doctest::Contains("owned by uid 65534"));
     }
+}
+
+TEST_CASE("audit log: a client stream that failed its integrity check is logged as such") {
+    Session client;
+    ForwardSummary s;
+    s.outcome = ForwardOutcome::error;
+    s.closed_first = ForwardSide::client;
+    s.integrity_failure = ForwardSide::client;
+    s.error_text = "a: read: protocol error: bad record";
+    json j = to_json(forward_audit(client, s, "gate", "backend"));
+    CHECK(j["verdict"] == "error");
+    CHECK(j["reason"] == "client integrity failure");
+    CHECK(j["closed_by"] == "client");
+    s.integrity_failure = ForwardSide::none;
+    CHECK(to_json(forward_audit(client, s, "gate", "backend"))["reason"] == "client error");
 }
