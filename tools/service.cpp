@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "auth/connection_limit.hpp"
+#include "tools/audit_throttle.hpp"
 #include "transport/tcp.hpp"
 
 namespace authchain::tools {
@@ -33,6 +34,7 @@ struct Running {
     AuditLog& audit;
     Server& server;
     LiveForwards& live;
+    AuditThrottle& throttle;
 };
 
 void reload_all(const Running& r) {
@@ -56,6 +58,15 @@ void reload_all(const Running& r) {
 asio::awaitable<void> pause(std::chrono::milliseconds d) {
     asio::steady_timer t(co_await asio::this_coro::executor, d);
     co_await t.async_wait(as_tuple_awaitable);
+}
+
+// Writes the "suppressed" lines of refused floods once their window is over.
+asio::awaitable<void> flush_audit(AuditThrottle& throttle) {
+    auto every = std::chrono::duration_cast<std::chrono::milliseconds>(throttle.options().interval);
+    for (;;) {
+        co_await pause(every);
+        throttle.flush();
+    }
 }
 
 // Waits for a stop signal (reloading on SIGHUP), then stops gracefully.
@@ -103,6 +114,7 @@ int serve_until_signalled(asio::io_context& io, const Running& r) {
         asio::post(strand, [&signals] { signals.cancel(); });
     });
     asio::co_spawn(strand, supervise(io, signals, r), [](std::exception_ptr) {});
+    asio::co_spawn(strand, flush_audit(r.throttle), [](std::exception_ptr) {});
 
     std::thread other([&io] { io.run(); });
     io.run();
@@ -123,6 +135,8 @@ int run_service(const ServiceSpec& spec, const std::function<Served(const Servic
         std::fprintf(stderr, "authchain %s: %s: %s\n", name, config.file.c_str(), e.what());
         return 2;
     }
+    // Refused attempts are rate-limited per source; a flood cannot fill the disk.
+    AuditThrottle throttle(*audit);
     auto live = std::make_shared<LiveForwards>();
     asio::io_context io(2);  // after what the coroutine frames it may still hold touch
     if (config.listen.is_unix() || config.listen.host.empty()) {
@@ -152,8 +166,9 @@ int run_service(const ServiceSpec& spec, const std::function<Served(const Servic
     options.handshake_timeout = config.handshake_timeout;
     options.max_handshakes = std::min<std::size_t>(options.max_handshakes, config.max_connections);
     // Refused attempts; the handler writes the line of an accepted one when it closes.
-    options.audit = [log = audit.get()](const AuditRecord& r) {
-        if (!r.accepted) log->write(to_json(r));
+    options.audit = [&throttle](const AuditRecord& r) {
+        if (!r.accepted)
+            throttle.refused(to_json(r), r.peer.address(), r.reason ? to_string(*r.reason) : "refused");
     };
     Authenticator chain = connection_limit(config.max_connections) | served.chain;
     Server server(*listener, chain, served.handler, options);
@@ -165,7 +180,8 @@ int run_service(const ServiceSpec& spec, const std::function<Served(const Servic
                                       {spec.far_label, spec.far.to_string()},
                                       {"layers", config.layer_names}}));
     report_warnings(spec.name, config, audit.get());
-    int status = serve_until_signalled(io, Running{spec, *audit, server, *live});
+    int status = serve_until_signalled(io, Running{spec, *audit, server, *live, throttle});
+    throttle.flush(/*everything=*/true);
     audit->write(event_json("exit", {{"status", status}}));
     return status;
 }
