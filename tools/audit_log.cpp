@@ -125,6 +125,8 @@ int AuditLog::open_audit_file(const std::string& target) {
         why = "owned by uid " + std::to_string(st.st_uid) + ", not by us or root";
     else if ((st.st_mode & 022) != 0)
         why = "writable by group or others (chmod go-w)";
+    else if (st.st_nlink != 1)
+        why = "it has other hard links (one could be a file we must not append to)";
     else if (::fcntl(fd, F_SETFL, O_APPEND) != 0)
         why = std::string("fcntl: ") + std::strerror(errno);
     if (!why.empty()) {

@@ -78,8 +78,8 @@ public:
     // O_WRONLY|O_APPEND|O_CREAT|O_NOFOLLOW (created 0600) only in a safe
     // directory (openssh::check_safe_directories: it and every directory
     // above it owned by us or root and not writable by group or others), and
-    // the opened descriptor must be a regular file owned by us or root and not
-    // writable by group or others (DESIGN rule 10). Throws std::system_error
+    // the opened descriptor must be a regular file owned by us or root, not
+    // writable by group or others, with no other hard link (DESIGN rule 10). Throws std::system_error
     // if the file cannot be opened, std::runtime_error if it is refused.
     explicit AuditLog(const std::string& target);
     ~AuditLog();

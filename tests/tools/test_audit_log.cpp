@@ -153,6 +153,9 @@ TEST_CASE("audit log: the opened file must be a regular file not writable by oth
     test::write_file(dir / "shared.log", "", 0666);
     REQUIRE(::chmod((dir / "shared.log").c_str(), 0666) == 0);
     CHECK_THROWS_WITH(AuditLog((dir / "shared.log").string()), doctest::Contains("writable by group or others"));
+    test::write_file(dir / "linked.log", "", 0600);
+    std::filesystem::create_hard_link(dir / "linked.log", dir / "other-name");
+    CHECK_THROWS_WITH(AuditLog((dir / "linked.log").string()), doctest::Contains("hard links"));
     REQUIRE(::mkfifo((dir / "fifo.log").c_str(), 0600) == 0);
     CHECK_THROWS(AuditLog((dir / "fifo.log").string()));  // neither hangs nor writes to a pipe
     if (::geteuid() == 0) {
