@@ -50,15 +50,18 @@ struct ServiceContext {
 
 // What the command serves. The server chain runs after
 // connection_limit(max_connections) and under handshake_timeout; refused
-// attempts are audited by the service, the handler audits the rest.
+// attempts are audited by the service, rate-limited per source and reason
+// (tools/audit_throttle.hpp); the handler audits the rest, unlimited.
 struct Served {
     Authenticator chain;
     Handler handler;
 };
 
-// Ignores SIGPIPE; opens the audit log (exit 2); binds config.listen (exit 2
-// unless TCP host:port, 4 if it cannot); drops privileges (exit 2); prints
-// "authchain NAME: listening on ADDR, LABEL FAR" and logs the start; serves
+// Ignores SIGPIPE; opens the audit log (exit 2 if it cannot or is refused,
+// see AuditLog); binds config.listen (exit 2 unless TCP host:port, 4 if it
+// cannot); drops privileges (exit 2); prints
+// "authchain NAME: listening on ADDR, LABEL FAR" and logs the start; prints
+// and logs the skipped lines of the reloadable files (report_warnings); serves
 // until SIGTERM/SIGINT; logs the exit. Returns the exit code: 0, or 4 if
 // accepting failed.
 int run_service(const ServiceSpec& spec, const std::function<Served(const ServiceContext&)>& serve);
