@@ -57,6 +57,10 @@ void Stream::close() noexcept {
     if (impl_) impl_->close();
 }
 
+void Stream::abort() noexcept {
+    if (impl_) impl_->abort();
+}
+
 void Stream::hold(std::shared_ptr<void> object) { trail_->hold(std::move(object)); }
 
 asio::awaitable<void> write_all(Stream& stream, asio::const_buffer data) {

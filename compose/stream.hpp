@@ -50,6 +50,11 @@ public:
     // Immediate: aborts pending operations; a wrapping stream also closes
     // the stream it wraps. Idempotent.
     virtual void close() noexcept = 0;
+    // Immediate and loud: as close(), but the peer sees the connection
+    // reset (a TCP RST: SO_LINGER 0, then close), not a clean end of stream,
+    // so it cannot mistake a cut-off stream for a complete one. A transport
+    // that has no such signal closes (the default). Idempotent.
+    virtual void abort() noexcept { close(); }
     virtual asio::ip::tcp::endpoint remote_endpoint() const = 0;
     // This end's address (what the peer dialled); unspecified if unknown.
     virtual asio::ip::tcp::endpoint local_endpoint() const { return {}; }
@@ -132,6 +137,7 @@ public:
     asio::awaitable<void> shutdown_send();
     asio::awaitable<void> send_deny(DenyReason reason);
     void close() noexcept;
+    void abort() noexcept;
     asio::ip::tcp::endpoint remote_endpoint() const { return impl_->remote_endpoint(); }
     asio::ip::tcp::endpoint local_endpoint() const { return impl_->local_endpoint(); }
     Protection protection() const { return impl_->protection(); }

@@ -37,6 +37,9 @@ struct Reloadable {
     virtual void reload() = 0;
     // For logs: "layer[2] public_key: /etc/authchain/authorized_keys".
     virtual std::string name() const = 0;
+    // Lines of the files that were skipped ("file:line: why"), as of the
+    // last successful load; printed at start, on reload and by --check.
+    virtual std::vector<std::string> warnings() const { return {}; }
 };
 
 // One [[allow]] rule of a gate: every field present must match.

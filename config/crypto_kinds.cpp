@@ -31,6 +31,7 @@ public:
         : files_(std::move(files)), where_(std::move(where)) {}
     void reload() override { files_->reload(); }
     std::string name() const override { return where_ + " " + files_->name(); }
+    std::vector<std::string> warnings() const override { return files_->warnings(); }
 
 private:
     std::shared_ptr<PublicKeyFiles> files_;

@@ -94,6 +94,7 @@ asio::awaitable<void> run_pump(Session& session, Stream& backend, const Reach& r
     summary.client_to_backend = p.a_to_b;
     summary.backend_to_client = p.b_to_a;
     summary.closed_first = side(p.first_closed);
+    summary.integrity_failure = side(p.rejected);
     summary.error_text = p.error_text;
     if (!p.error)
         summary.outcome = ForwardOutcome::forwarded;

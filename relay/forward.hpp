@@ -74,6 +74,10 @@ struct ForwardSummary {
     std::chrono::steady_clock::duration setup{};
     std::chrono::steady_clock::duration duration{};  // the whole forward
     ForwardSide closed_first = ForwardSide::none;   // who ended first
+    // With ForwardOutcome::error: the side whose stream failed its integrity
+    // check (a tampered or truncated secure channel); the other side was
+    // reset (RST), not closed.
+    ForwardSide integrity_failure = ForwardSide::none;
     std::optional<DenyReason> refusal;             // with ForwardOutcome::refused
     // Local detail: "127.0.0.1:6379: Connection refused", the refusal's
     // detail, the pump's first failure ("b: read: ..."). Empty when forwarded.

@@ -15,13 +15,19 @@ struct PumpState {
     void ended(PumpSide side) {
         if (summary.first_closed == PumpSide::none) summary.first_closed = side;
     }
+    Stream& stream(PumpSide side) { return side == PumpSide::a ? a : b; }
+
     // The first failure wins; the aborted operations it causes on the other
-    // direction are consequences, not news.
-    void failed(PumpSide side, std::string_view stage, std::string_view what) {
+    // direction are consequences, not news. When the first failure is a read
+    // (the stream was cut, or its transport rejected the bytes), the other
+    // side is aborted, not closed: it must not take the cut for a clean end.
+    void failed(PumpSide side, std::string_view stage, std::string_view what, bool rejected) {
         if (!summary.error) {
             summary.error = true;
             summary.error_text = std::string(to_string(side)) + ": " + std::string(stage) + ": " + std::string(what);
+            if (rejected) summary.rejected = side;
             ended(side);
+            if (stage == "read") stream(side == PumpSide::a ? PumpSide::b : PumpSide::a).abort();
         }
         a.close();
         b.close();
@@ -48,8 +54,11 @@ asio::awaitable<void> copy(PumpState& state, Stream& from, Stream& to, PumpSide 
         state.ended(from_side);
         failing = other(from_side), stage = "shutdown";
         co_await to.shutdown_send();
+    } catch (const AuthenticationError& e) {
+        // Only a read can be rejected (a bad tag, a truncated stream, a deny).
+        state.failed(failing, stage, e.what(), stage == std::string_view("read"));
     } catch (const std::exception& e) {
-        state.failed(failing, stage, e.what());
+        state.failed(failing, stage, e.what(), false);
     }
 }
 

@@ -10,7 +10,11 @@
 // - End of stream on one side is passed on as a half-close (shutdown_send)
 //   on the other; the opposite direction keeps flowing.
 // - An error on either side (read, write or shutdown) closes both streams,
-//   which ends the other direction too.
+//   which ends the other direction too. When it is a read that failed (the
+//   stream was cut, or its transport rejected the bytes: a bad record tag, a
+//   secure channel that ended without its close record), the other side is
+//   aborted (Stream::abort: a TCP RST), so that a backend never mistakes a
+//   cut-off request for a complete one.
 // Both streams must live on the calling coroutine's executor (a strand).
 #pragma once
 
@@ -35,6 +39,9 @@ struct PumpSummary {
     std::uint64_t b_to_a = 0;
     PumpSide first_closed = PumpSide::none;
     bool error = false;  // a direction failed; both streams were closed
+    // The side whose transport rejected what it read (AuthenticationError on
+    // a read: integrity failure, truncation); none otherwise.
+    PumpSide rejected = PumpSide::none;
     std::string error_text;  // the first failure, e.g. "b: write: Connection reset by peer"
 };
 

@@ -1,12 +1,18 @@
 #include "tools/audit_log.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
+#include <filesystem>
+#include <stdexcept>
 #include <system_error>
+
+#include "auth/openssh/file_mode.hpp"
 
 namespace authchain::tools {
 
@@ -93,9 +99,41 @@ AuditLog::AuditLog(const std::string& target) {
         fd_ = STDOUT_FILENO;
         return;
     }
-    fd_ = ::open(target.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-    if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "audit log " + target);
+    fd_ = open_audit_file(target);
     owned_ = true;
+}
+
+int AuditLog::open_audit_file(const std::string& target) {
+    // The directory and every one above it: nobody else can plant a link or swap the file.
+    const std::filesystem::path path(target);
+    if (path.filename().empty()) throw std::runtime_error("audit log " + target + ": not a file name");
+    std::filesystem::path dir = openssh::check_safe_directories(path.parent_path());
+    const std::string name = (dir / path.filename()).string();
+    // O_NOFOLLOW: a symlink is refused, not followed; O_NONBLOCK: a FIFO does not hang the start.
+    int fd = ::open(name.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
+    if (fd < 0 && errno == ELOOP)
+        throw std::runtime_error("audit log " + target + ": refused: a symbolic link (not followed)");
+    if (fd < 0) throw std::system_error(errno, std::generic_category(), "audit log " + target);
+    // What is checked is the descriptor written to.
+    struct stat st {};
+    std::string why;
+    if (::fstat(fd, &st) != 0)
+        why = std::string("cannot stat: ") + std::strerror(errno);
+    else if (!S_ISREG(st.st_mode))
+        why = "not a regular file";
+    else if (st.st_uid != 0 && st.st_uid != ::geteuid())
+        why = "owned by uid " + std::to_string(st.st_uid) + ", not by us or root";
+    else if ((st.st_mode & 022) != 0)
+        why = "writable by group or others (chmod go-w)";
+    else if (st.st_nlink != 1)
+        why = "it has other hard links (one could be a file we must not append to)";
+    else if (::fcntl(fd, F_SETFL, O_APPEND) != 0)
+        why = std::string("fcntl: ") + std::strerror(errno);
+    if (!why.empty()) {
+        ::close(fd);
+        throw std::runtime_error("audit log " + target + ": refused: " + why);
+    }
+    return fd;
 }
 
 AuditLog::~AuditLog() {

@@ -15,7 +15,9 @@
 //                  cert_subject, psk_id} -- only the facts proven
 //   verdict       "accepted" | "denied" | "error"
 //   reason        coarse reason ("denied", "busy", ..., "backend unavailable",
-//                 "backend error", "client error", "shutdown") -- absent when
+//                 "backend error", "client error", "client integrity failure"
+//                 (a tampered or truncated secure channel: the backend was
+//                 reset), "shutdown") -- absent when
 //                 accepted and closed cleanly
 //   detail        local detail (never sent to the peer)
 //   handshake_ms  duration of the chain
@@ -72,9 +74,13 @@ nlohmann::json event_json(std::string_view name, nlohmann::json fields = nlohman
 
 class AuditLog {
 public:
-    // `target`: a path (opened O_WRONLY|O_APPEND|O_CREAT|O_CLOEXEC, created
-    // 0600), "-" for stdout, or empty for no log. Throws std::system_error
-    // if the file cannot be opened.
+    // `target`: a path, "-" for stdout, or empty for no log. A path is opened
+    // O_WRONLY|O_APPEND|O_CREAT|O_NOFOLLOW (created 0600) only in a safe
+    // directory (openssh::check_safe_directories: it and every directory
+    // above it owned by us or root and not writable by group or others), and
+    // the opened descriptor must be a regular file owned by us or root, not
+    // writable by group or others, with no other hard link (DESIGN rule 10). Throws std::system_error
+    // if the file cannot be opened, std::runtime_error if it is refused.
     explicit AuditLog(const std::string& target);
     ~AuditLog();
     AuditLog(const AuditLog&) = delete;
@@ -86,6 +92,8 @@ public:
     void write(const nlohmann::json& entry);
 
 private:
+    static int open_audit_file(const std::string& target);
+
     int fd_ = -1;
     bool owned_ = false;
     bool write_failed_ = false;

@@ -14,6 +14,7 @@
 #include "auth/openssh/keyfile.hpp"
 #include "compose/text.hpp"
 #include "tools/commands.hpp"
+#include "tools/service.hpp"
 #include "config/config.hpp"
 #include "config/registry.hpp"
 
@@ -75,6 +76,7 @@ int keygen(const Keygen& k) {
 int tunnel(const std::string& file, bool check_only) {
     TunnelConfig c = load_tunnel_config(file, TunnelCommand::tunnel);
     if (check_only) {
+        report_warnings("tunnel", c, nullptr);
         std::cout << file << ": ok: " << c.listen.to_string() << " -> " << c.server.to_string() << " via "
                   << chain_summary(c) << "\n";
         return exit_ok;
@@ -86,6 +88,7 @@ int gate(const std::string& file, bool check_only) {
     GateConfig c = load_gate_config(file);
     warn_if_unauthenticated(c);
     if (check_only) {
+        report_warnings("gate", c, nullptr);
         std::cout << file << ": ok: " << c.listen.to_string() << " -> " << c.backend.to_string() << " via "
                   << chain_summary(c) << (c.allow.empty() ? "" : " | allow") << "\n";
         return exit_ok;

@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "auth/connection_limit.hpp"
+#include "tools/audit_throttle.hpp"
 #include "transport/tcp.hpp"
 
 namespace authchain::tools {
@@ -33,6 +34,7 @@ struct Running {
     AuditLog& audit;
     Server& server;
     LiveForwards& live;
+    AuditThrottle& throttle;
 };
 
 void reload_all(const Running& r) {
@@ -42,6 +44,7 @@ void reload_all(const Running& r) {
             file->reload();
             std::fprintf(stderr, "authchain %s: reloaded %s\n", name, file->name().c_str());
             r.audit.write(event_json("reload", {{"name", file->name()}, {"ok", true}}));
+            report_warnings(r.spec.name, *file, &r.audit);
         } catch (const std::exception& e) {
             std::fprintf(stderr, "authchain %s: reload of %s failed, keeping the old one: %s\n", name,
                          file->name().c_str(), e.what());
@@ -55,6 +58,15 @@ void reload_all(const Running& r) {
 asio::awaitable<void> pause(std::chrono::milliseconds d) {
     asio::steady_timer t(co_await asio::this_coro::executor, d);
     co_await t.async_wait(as_tuple_awaitable);
+}
+
+// Writes the "suppressed" lines of refused floods once their window is over.
+asio::awaitable<void> flush_audit(AuditThrottle& throttle) {
+    auto every = std::chrono::duration_cast<std::chrono::milliseconds>(throttle.options().interval);
+    for (;;) {
+        co_await pause(every);
+        throttle.flush();
+    }
 }
 
 // Waits for a stop signal (reloading on SIGHUP), then stops gracefully.
@@ -102,6 +114,7 @@ int serve_until_signalled(asio::io_context& io, const Running& r) {
         asio::post(strand, [&signals] { signals.cancel(); });
     });
     asio::co_spawn(strand, supervise(io, signals, r), [](std::exception_ptr) {});
+    asio::co_spawn(strand, flush_audit(r.throttle), [](std::exception_ptr) {});
 
     std::thread other([&io] { io.run(); });
     io.run();
@@ -122,6 +135,8 @@ int run_service(const ServiceSpec& spec, const std::function<Served(const Servic
         std::fprintf(stderr, "authchain %s: %s: %s\n", name, config.file.c_str(), e.what());
         return 2;
     }
+    // Refused attempts are rate-limited per source; a flood cannot fill the disk.
+    AuditThrottle throttle(*audit);
     auto live = std::make_shared<LiveForwards>();
     asio::io_context io(2);  // after what the coroutine frames it may still hold touch
     if (config.listen.is_unix() || config.listen.host.empty()) {
@@ -151,8 +166,9 @@ int run_service(const ServiceSpec& spec, const std::function<Served(const Servic
     options.handshake_timeout = config.handshake_timeout;
     options.max_handshakes = std::min<std::size_t>(options.max_handshakes, config.max_connections);
     // Refused attempts; the handler writes the line of an accepted one when it closes.
-    options.audit = [log = audit.get()](const AuditRecord& r) {
-        if (!r.accepted) log->write(to_json(r));
+    options.audit = [&throttle](const AuditRecord& r) {
+        if (!r.accepted)
+            throttle.refused(to_json(r), r.peer.address(), r.reason ? to_string(*r.reason) : "refused");
     };
     Authenticator limit = connection_limit(config.max_connections, config.max_connections_per_source);
     Authenticator chain = limit | served.chain;
@@ -164,7 +180,9 @@ int run_service(const ServiceSpec& spec, const std::function<Served(const Servic
                                       {"listen", listening},
                                       {spec.far_label, spec.far.to_string()},
                                       {"layers", config.layer_names}}));
-    int status = serve_until_signalled(io, Running{spec, *audit, server, *live});
+    report_warnings(spec.name, config, audit.get());
+    int status = serve_until_signalled(io, Running{spec, *audit, server, *live, throttle});
+    throttle.flush(/*everything=*/true);
     audit->write(event_json("exit", {{"status", status}}));
     return status;
 }
@@ -192,7 +210,11 @@ ConnectionAudit forward_audit(const Session& client, const ForwardSummary& s, st
     switch (s.outcome) {
         case ForwardOutcome::forwarded: set("accepted", "", ""); break;
         case ForwardOutcome::error:
-            set("error", far_side ? std::string(far) + " error" : "client error", s.error_text);
+            if (s.integrity_failure != ForwardSide::none)
+                set("error", far_side ? std::string(far) + " integrity failure" : "client integrity failure",
+                    s.error_text);
+            else
+                set("error", far_side ? std::string(far) + " error" : "client error", s.error_text);
             break;
         case ForwardOutcome::closed:
             set("accepted", "shutdown", "closed after the grace period: " + s.error_text);
@@ -210,6 +232,17 @@ ConnectionAudit forward_audit(const Session& client, const ForwardSummary& s, st
                   s.outcome == ForwardOutcome::closed;
     if (pumped) a.close = ConnectionAudit::Close{s.client_to_backend, s.backend_to_client, s.duration, closed_by()};
     return a;
+}
+
+void report_warnings(std::string_view name, const Reloadable& file, AuditLog* audit) {
+    for (const auto& w : file.warnings()) {
+        std::fprintf(stderr, "authchain %.*s: WARNING: %s\n", static_cast<int>(name.size()), name.data(), w.c_str());
+        if (audit) audit->write(event_json("warning", {{"name", file.name()}, {"detail", w}}));
+    }
+}
+
+void report_warnings(std::string_view name, const CommonConfig& config, AuditLog* audit) {
+    for (const auto& file : config.reloadables) report_warnings(name, *file, audit);
 }
 
 void drop_privileges(const std::string& user) {

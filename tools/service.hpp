@@ -50,15 +50,18 @@ struct ServiceContext {
 
 // What the command serves. The server chain runs after
 // connection_limit(max_connections) and under handshake_timeout; refused
-// attempts are audited by the service, the handler audits the rest.
+// attempts are audited by the service, rate-limited per source and reason
+// (tools/audit_throttle.hpp); the handler audits the rest, unlimited.
 struct Served {
     Authenticator chain;
     Handler handler;
 };
 
-// Ignores SIGPIPE; opens the audit log (exit 2); binds config.listen (exit 2
-// unless TCP host:port, 4 if it cannot); drops privileges (exit 2); prints
-// "authchain NAME: listening on ADDR, LABEL FAR" and logs the start; serves
+// Ignores SIGPIPE; opens the audit log (exit 2 if it cannot or is refused,
+// see AuditLog); binds config.listen (exit 2 unless TCP host:port, 4 if it
+// cannot); drops privileges (exit 2); prints
+// "authchain NAME: listening on ADDR, LABEL FAR" and logs the start; prints
+// and logs the skipped lines of the reloadable files (report_warnings); serves
 // until SIGTERM/SIGINT; logs the exit. Returns the exit code: 0, or 4 if
 // accepting failed.
 int run_service(const ServiceSpec& spec, const std::function<Served(const ServiceContext&)>& serve);
@@ -69,6 +72,13 @@ int run_service(const ServiceSpec& spec, const std::function<Served(const Servic
 // tunnel replaces them with what its client chain proved.
 ConnectionAudit forward_audit(const Session& client, const ForwardSummary& summary, std::string_view self,
                               std::string_view far);
+
+// Prints each skipped line of `file` ("file:line: why") on stderr as
+// "authchain NAME: WARNING: ..." and, when `audit` is given, logs it as a
+// "warning" event. Called at start, after each reload and by --check.
+void report_warnings(std::string_view name, const Reloadable& file, AuditLog* audit);
+// The same for every reloadable file of `config`.
+void report_warnings(std::string_view name, const CommonConfig& config, AuditLog* audit);
 
 // Drops root to `user` (initgroups, setgid, setuid) and checks it cannot be
 // regained. Throws std::runtime_error naming what failed. A process already

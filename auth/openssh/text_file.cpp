@@ -26,9 +26,10 @@ std::mutex& append_mutex() {
 }  // namespace
 
 std::string read_trusted_file(const std::filesystem::path& path, std::size_t max_size) {
-    check_file_mode(path, false);
+    // The descriptor checked is the one read: no check-then-open race.
+    FileDescriptor file = open_checked(path, false);
     std::string out;
-    switch (read_file_bounded(path, max_size, out)) {
+    switch (read_fd_bounded(file.get(), max_size, out)) {
         case ReadStatus::ok:
             return out;
         case ReadStatus::cannot_open:

@@ -11,8 +11,9 @@ namespace authchain::openssh {
 
 inline constexpr std::size_t max_trust_file_size = 8 * 1024 * 1024;
 
-// Checks the file mode (check_file_mode(path, false): not writable by group
-// or others, nor its directory), then reads the whole file. Throws
+// Opens the file with open_checked(path, false) (not a symlink, a regular
+// file not writable by group or others, every directory up to / safe) and
+// reads the whole file from that descriptor. Throws
 // std::runtime_error naming the path when the mode is refused, the file
 // cannot be read, or it is larger than `max_size`.
 std::string read_trusted_file(const std::filesystem::path& path,

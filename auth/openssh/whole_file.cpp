@@ -33,14 +33,12 @@ void wipe(Buffer& out) {
 }
 
 template <class Buffer>
-ReadStatus read_into(const std::filesystem::path& path, std::size_t max_size, Buffer& out) {
+ReadStatus read_from(int fd, std::size_t max_size, Buffer& out) {
     wipe(out);
-    Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
-    if (f.fd < 0) return ReadStatus::cannot_open;
     char buf[4096];
     ReadStatus status = ReadStatus::ok;
     for (;;) {
-        ssize_t n = ::read(f.fd, buf, sizeof buf);
+        ssize_t n = ::read(fd, buf, sizeof buf);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) {
             status = ReadStatus::cannot_read;
@@ -58,6 +56,14 @@ ReadStatus read_into(const std::filesystem::path& path, std::size_t max_size, Bu
     if (status != ReadStatus::ok) wipe(out);
     errno = saved;
     return status;
+}
+
+template <class Buffer>
+ReadStatus read_into(const std::filesystem::path& path, std::size_t max_size, Buffer& out) {
+    wipe(out);
+    Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+    if (f.fd < 0) return ReadStatus::cannot_open;
+    return read_from(f.fd, max_size, out);
 }
 
 std::system_error os_error(const std::string& what) { return {errno, std::generic_category(), what}; }
@@ -80,6 +86,12 @@ ReadStatus read_file_bounded(const std::filesystem::path& path, std::size_t max_
 ReadStatus read_file_bounded(const std::filesystem::path& path, std::size_t max_size,
                              Botan::secure_vector<char>& out) {
     return read_into(path, max_size, out);
+}
+
+ReadStatus read_fd_bounded(int fd, std::size_t max_size, std::string& out) { return read_from(fd, max_size, out); }
+
+ReadStatus read_fd_bounded(int fd, std::size_t max_size, Botan::secure_vector<char>& out) {
+    return read_from(fd, max_size, out);
 }
 
 void write_file_atomically(const std::filesystem::path& path, std::string_view content, mode_t mode) {

@@ -1,7 +1,8 @@
 // Whole files, read and written in one piece: a bounded read (nothing past
 // a size cap is kept) and an atomic replace (DESIGN rule 8: a reader sees
 // the old content or the new, never a partial file). No mode checks here:
-// callers check StrictModes first (file_mode.hpp).
+// a caller that needs StrictModes opens with open_checked (file_mode.hpp)
+// and reads that descriptor with read_fd_bounded.
 #pragma once
 
 #include <sys/types.h>
@@ -30,6 +31,11 @@ enum class ReadStatus {
 ReadStatus read_file_bounded(const std::filesystem::path& path, std::size_t max_size, std::string& out);
 ReadStatus read_file_bounded(const std::filesystem::path& path, std::size_t max_size,
                              Botan::secure_vector<char>& out);
+
+// The same from an open descriptor (e.g. open_checked's), read from its
+// current offset; the descriptor stays open.
+ReadStatus read_fd_bounded(int fd, std::size_t max_size, std::string& out);
+ReadStatus read_fd_bounded(int fd, std::size_t max_size, Botan::secure_vector<char>& out);
 
 // Replaces `path` with `content`, atomically: a temp file ".NAME.tmpXXXXXX"
 // in the same directory (created exclusively, mode 0600) gets `mode` and

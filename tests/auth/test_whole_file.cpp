@@ -12,6 +12,9 @@
 
 #include <sys/stat.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <system_error>
 
@@ -122,8 +125,91 @@ TEST_CASE("check_directory_of: a file about to be created needs a directory othe
     CHECK_NOTHROW(check_directory_of(dir / "new"));
     ::chmod(dir.path().c_str(), 0770);
     CHECK_THROWS_WITH(check_directory_of(dir / "new"), doctest::Contains("Bad permissions 0770 on directory"));
-    ::chmod(dir.path().c_str(), 01777);  // sticky, as /tmp: others cannot replace the file
-    CHECK_NOTHROW(check_directory_of(dir / "new"));
+    // Sticky, as /tmp: others cannot replace a file, but they can plant one
+    // where it is expected (OpenSSH's safe_path refuses it too).
+    ::chmod(dir.path().c_str(), 01777);
+    CHECK_THROWS_WITH(check_directory_of(dir / "new"), doctest::Contains("Bad permissions 1777 on directory"));
     ::chmod(dir.path().c_str(), 0700);
     CHECK_THROWS_AS(check_directory_of(dir / "missing" / "new"), std::runtime_error);
+}
+
+// Issue 14: StrictModes walks every directory up to / (OpenSSH's safe_path),
+// does not follow symbolic links, and checks the descriptor it reads.
+
+TEST_CASE("trusted file: a sticky world-writable directory holding it is refused") {
+    test::TempDir dir;
+    auto open = dir / "open";
+    std::filesystem::create_directory(open);
+    test::write_file(open / "authorized_keys", "# keys\n", 0600);
+    ::chmod(open.c_str(), 01777);
+    CHECK_THROWS_WITH(read_trusted_file(open / "authorized_keys"), doctest::Contains("Bad permissions 1777"));
+    CHECK_THROWS(check_file_mode(open / "authorized_keys", false));
+    ::chmod(open.c_str(), 0755);
+    CHECK(read_trusted_file(open / "authorized_keys") == "# keys\n");
+}
+
+TEST_CASE("trusted file: a world-writable directory anywhere above it is refused") {
+    test::TempDir dir;
+    auto private_dir = dir / "open" / "ssh";
+    std::filesystem::create_directories(private_dir);
+    ::chmod(private_dir.c_str(), 0700);
+    test::write_file(private_dir / "authorized_keys", "# keys\n", 0600);
+    for (mode_t mode : {0777, 0775, 0757}) {
+        CAPTURE(mode);
+        ::chmod((dir / "open").c_str(), mode);
+        // Whoever can write there can rename ssh/ away and put their own in its place.
+        const std::string refused = "on directory '" + (dir / "open").string() + "'";
+        CHECK_THROWS_WITH(read_trusted_file(private_dir / "authorized_keys"), doctest::Contains(refused.c_str()));
+        CHECK_THROWS(check_file_mode(private_dir / "authorized_keys", true));
+    }
+    ::chmod((dir / "open").c_str(), 0755);
+    CHECK(read_trusted_file(private_dir / "authorized_keys") == "# keys\n");
+}
+
+TEST_CASE("trusted file: a symbolic link is not followed, not even into a safe file") {
+    test::TempDir dir;
+    auto open = dir / "open";
+    std::filesystem::create_directory(open);
+    ::chmod(open.c_str(), 0777);
+    test::write_file(open / "authorized_keys", "# planted\n", 0600);
+    // A link to a file in a 0777 directory...
+    std::filesystem::create_symlink(open / "authorized_keys", dir / "authorized_keys");
+    CHECK_THROWS_WITH(read_trusted_file(dir / "authorized_keys"), doctest::Contains("symbolic link"));
+    CHECK_THROWS(check_file_mode(dir / "authorized_keys", false));
+    // ...a link to a directory that is 0777: the real path is what is checked.
+    std::filesystem::create_directory_symlink(open, dir / "keys");
+    const std::string refused = "on directory '" + open.string() + "'";
+    CHECK_THROWS_WITH(read_trusted_file(dir / "keys" / "authorized_keys"), doctest::Contains(refused.c_str()));
+    // ...and a link to a good file is refused as well (O_NOFOLLOW).
+    test::write_file(dir / "good", "# good\n", 0600);
+    std::filesystem::create_symlink(dir / "good", dir / "alias");
+    CHECK_THROWS(read_trusted_file(dir / "alias"));
+    CHECK(read_trusted_file(dir / "good") == "# good\n");
+}
+
+TEST_CASE("trusted file: a FIFO is refused at once, never read (nor waited on)") {
+    test::TempDir dir;
+    REQUIRE(::mkfifo((dir / "authorized_keys").c_str(), 0600) == 0);
+    CHECK_THROWS_WITH(read_trusted_file(dir / "authorized_keys"), doctest::Contains("not a regular file"));
+    CHECK_THROWS_WITH(open_checked(dir / "authorized_keys", false), doctest::Contains("not a regular file"));
+}
+
+TEST_CASE("open_checked: what was checked is what is read, whatever happens to the path after") {
+    test::TempDir dir;
+    test::write_file(dir / "authorized_keys", "# checked\n", 0600);
+    FileDescriptor file = open_checked(dir / "authorized_keys", false);
+    // Swapped after the check: a file others may write takes its place.
+    test::write_file(dir / "swapped", "# swapped\n", 0666);
+    ::chmod((dir / "swapped").c_str(), 0666);
+    std::filesystem::rename(dir / "swapped", dir / "authorized_keys");
+    std::string text;
+    REQUIRE(read_fd_bounded(file.get(), 1000, text) == ReadStatus::ok);
+    CHECK(text == "# checked\n");
+    CHECK_THROWS(open_checked(dir / "authorized_keys", false));  // and the swapped file is refused
+}
+
+TEST_CASE("open_checked: a file in a private directory under /tmp (sticky, root-owned) is accepted") {
+    test::TempDir dir;  // mkdtemp: 0700 under /tmp (1777 root), the deviation documented in file_mode.hpp
+    test::write_file(dir / "authorized_keys", "# ok\n", 0600);
+    CHECK_NOTHROW(open_checked(dir / "authorized_keys", true));
 }

@@ -3,11 +3,13 @@
 #include <doctest/doctest.h>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 
 #include "tests/support/run.hpp"
 #include "tools/audit_log.hpp"
+#include "tools/service.hpp"
 
 using namespace authchain;
 using namespace authchain::tools;
@@ -112,4 +114,68 @@ TEST_CASE("audit log: no target, no log; an unwritable path is an error") {
     CHECK_FALSE(none.enabled());
     none.write(event_json("x"));  // a no-op
     CHECK_THROWS_AS(AuditLog("/nonexistent-dir/audit.log"), std::system_error);
+}
+
+TEST_CASE("audit log: a symlink planted where the log goes is refused, its target untouched") {
+    test::TempDir dir;
+    test::write_file(dir / "victim", "precious\n", 0600);
+    std::filesystem::create_symlink(dir / "victim", dir / "audit.log");
+    CHECK_THROWS_WITH(AuditLog((dir / "audit.log").string()), doctest::Contains("symbolic link"));
+    CHECK(test::read_file(dir / "victim") == "precious\n");
+    // A dangling one is not followed to create its target either.
+    std::filesystem::create_symlink(dir / "created", dir / "dangling.log");
+    CHECK_THROWS(AuditLog((dir / "dangling.log").string()));
+    CHECK_FALSE(std::filesystem::exists(dir / "created"));
+}
+
+TEST_CASE("audit log: a directory writable by group or others is refused, sticky or not") {
+    test::TempDir dir;
+    std::filesystem::create_directory(dir / "open");
+    auto path = (dir / "open" / "audit.log").string();
+    for (mode_t mode : {01777, 0777, 0770}) {
+        CAPTURE(mode);
+        REQUIRE(::chmod((dir / "open").c_str(), mode) == 0);
+        CHECK_THROWS_WITH(AuditLog{path}, doctest::Contains("Bad permissions"));
+        CHECK_FALSE(std::filesystem::exists(path));
+    }
+    // The same one level up: a world-writable directory above the log's own.
+    REQUIRE(::chmod((dir / "open").c_str(), 0777) == 0);
+    std::filesystem::create_directory(dir / "open" / "private");
+    REQUIRE(::chmod((dir / "open" / "private").c_str(), 0700) == 0);
+    CHECK_THROWS_WITH(AuditLog((dir / "open" / "private" / "audit.log").string()),
+                      doctest::Contains("Bad permissions 0777"));
+    REQUIRE(::chmod((dir / "open").c_str(), 0700) == 0);
+    CHECK_NOTHROW(AuditLog((dir / "open" / "private" / "audit.log").string()));
+}
+
+TEST_CASE("audit log: the opened file must be a regular file not writable by others") {
+    test::TempDir dir;
+    test::write_file(dir / "shared.log", "", 0666);
+    REQUIRE(::chmod((dir / "shared.log").c_str(), 0666) == 0);
+    CHECK_THROWS_WITH(AuditLog((dir / "shared.log").string()), doctest::Contains("writable by group or others"));
+    test::write_file(dir / "linked.log", "", 0600);
+    std::filesystem::create_hard_link(dir / "linked.log", dir / "other-name");
+    CHECK_THROWS_WITH(AuditLog((dir / "linked.log").string()), doctest::Contains("hard links"));
+    REQUIRE(::mkfifo((dir / "fifo.log").c_str(), 0600) == 0);
+    CHECK_THROWS(AuditLog((dir / "fifo.log").string()));  // neither hangs nor writes to a pipe
+    if (::geteuid() == 0) {
+        test::write_file(dir / "theirs.log", "", 0600);
+        REQUIRE(::chown((dir / "theirs.log").c_str(), 65534, 65534) == 0);
+        CHECK_THROWS_WITH(AuditLog((dir / "theirs.log").string()), doctest::Contains("owned by uid 65534"));
+    }
+}
+
+TEST_CASE("audit log: a client stream that failed its integrity check is logged as such") {
+    Session client;
+    ForwardSummary s;
+    s.outcome = ForwardOutcome::error;
+    s.closed_first = ForwardSide::client;
+    s.integrity_failure = ForwardSide::client;
+    s.error_text = "a: read: protocol error: bad record";
+    json j = to_json(forward_audit(client, s, "gate", "backend"));
+    CHECK(j["verdict"] == "error");
+    CHECK(j["reason"] == "client integrity failure");
+    CHECK(j["closed_by"] == "client");
+    s.integrity_failure = ForwardSide::none;
+    CHECK(to_json(forward_audit(client, s, "gate", "backend"))["reason"] == "client error");
 }

@@ -95,6 +95,23 @@ TEST_CASE("gate --check: a chain that authenticates nobody is loaded with a loud
     CHECK(contains(r.output, "127.0.0.1:7000 -> 127.0.0.1:8000 via ip_filter"));
 }
 
+TEST_CASE("gate --check prints each skipped authorized_keys line as file:line: why") {
+    authchain::test::TempDir dir;
+    REQUIRE(cli("keygen -f " + arg(dir / "host") + " -C host").status == 0);
+    REQUIRE(cli("keygen -f " + arg(dir / "client") + " -C client").status == 0);
+    std::string good = authchain::test::read_file(dir / "client.pub");
+    // Line 2: the key type is misspelled, so the line is skipped.
+    authchain::test::write_file(dir / "authorized_keys", good + "ssh-ed2559 AAAAC3NzaC1lZDI1NTE5 typo\n", 0600);
+    authchain::test::write_file(dir / "gate.toml",
+                     "listen = \"127.0.0.1:7000\"\nbackend = \"127.0.0.1:8000\"\n"
+                     "[[layer]]\nkind = \"secure_channel\"\n"
+                     "[[layer]]\nkind = \"public_key\"\nhost_key = \"host\"\nauthorized_keys = \"authorized_keys\"\n");
+    auto r = cli("gate --check --config " + arg(dir / "gate.toml"));
+    CHECK(r.status == 0);
+    CHECK(contains(r.output, (dir / "authorized_keys").string() + ":2: no key type found"));
+    CHECK(contains(r.output, "WARNING"));
+}
+
 TEST_CASE("keygen writes a key pair that ssh-keygen reads; fingerprint matches ssh-keygen -l" *
           doctest::skip(skip_without_ssh_keygen())) {
     require_ssh_keygen();

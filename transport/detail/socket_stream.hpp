@@ -48,6 +48,14 @@ public:
         socket_.close(ec);
     }
 
+    // TCP: the peer gets an RST (ECONNRESET), not a FIN. On a Unix socket
+    // SO_LINGER 0 changes nothing: the peer sees an end of stream.
+    void abort() noexcept override {
+        std::error_code ec;
+        if (socket_.is_open()) socket_.set_option(asio::socket_base::linger(true, 0), ec);
+        socket_.close(ec);
+    }
+
     asio::ip::tcp::endpoint remote_endpoint() const override { return remote_; }
     asio::ip::tcp::endpoint local_endpoint() const override { return local_; }
     Protection protection() const override { return {.transport = name_}; }
