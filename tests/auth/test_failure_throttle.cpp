@@ -13,6 +13,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
+using authchain::test::sleep_for;
+
 struct FakeClock {
     std::chrono::steady_clock::time_point now{std::chrono::seconds(1000)};
     FailureThrottle::Clock fn() {
@@ -172,10 +174,6 @@ TEST_CASE("failure_throttle: busy refusals do not count as failures; timeouts do
 
 namespace {
 
-asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
-    asio::steady_timer t(co_await asio::this_coro::executor, d);
-    co_await t.async_wait(asio::use_awaitable);
-}
 
 // Starts `n` attempts at once through `layer`, each from its own pipe; the
 // inner layer waits for one byte from the client, then refuses (byte 'n')

@@ -15,10 +15,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
-    asio::steady_timer t(co_await asio::this_coro::executor, d);
-    co_await t.async_wait(asio::use_awaitable);
-}
+using authchain::test::sleep_for;
+
 
 // Server chain: the client must send "ok" first.
 Authenticator hello() {

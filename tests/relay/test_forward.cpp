@@ -21,25 +21,10 @@ using namespace asio::experimental::awaitable_operators;
 
 namespace {
 
-std::string pattern(std::size_t n, unsigned seed) {
-    std::string s(n, '\0');
-    std::uint32_t x = seed * 2654435761u + 1;
-    for (auto& c : s) {
-        x = x * 1103515245u + 12345u;
-        c = static_cast<char>(x >> 24);
-    }
-    return s;
-}
+using authchain::test::pattern;
+using authchain::test::read_to_end;
 
-asio::awaitable<std::string> read_to_end(Stream& s) {
-    std::string out;
-    char buf[4096];
-    for (;;) {
-        std::size_t n = co_await s.read_some(asio::buffer(buf));
-        if (n == 0) co_return out;
-        out.append(buf, n);
-    }
-}
+
 
 // Reads to the end; a failed read (the stream was closed on us) ends it too.
 asio::awaitable<std::string> read_until_closed(Stream& s) {

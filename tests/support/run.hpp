@@ -2,9 +2,13 @@
 // bounded in time so a hung test fails instead of hanging CI.
 #pragma once
 
+#include <asio/buffer.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
 #include <chrono>
 #include <exception>
 #include <filesystem>
@@ -12,6 +16,7 @@
 #include <optional>
 #include <type_traits>
 #include <utility>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
@@ -59,5 +64,34 @@ int shell(const std::string& command, std::string* output = nullptr);
 // Writes `text` to `path` with `mode` (e.g. 0600).
 void write_file(const std::filesystem::path& path, const std::string& text, unsigned mode = 0644);
 std::string read_file(const std::filesystem::path& path);
+
+// Waits `d` on the calling coroutine's executor.
+inline asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
+    asio::steady_timer t(co_await asio::this_coro::executor, d);
+    co_await t.async_wait(asio::use_awaitable);
+}
+
+// `n` pseudo-random bytes, the same for the same seed (bulk transfer checks).
+inline std::string pattern(std::size_t n, unsigned seed) {
+    std::string s(n, '\0');
+    std::uint32_t x = seed * 2654435761u + 1;
+    for (auto& c : s) {
+        x = x * 1103515245u + 12345u;
+        c = static_cast<char>(x >> 24);
+    }
+    return s;
+}
+
+// Everything `stream` delivers until its end (any type with read_some).
+template <class S>
+asio::awaitable<std::string> read_to_end(S& stream) {
+    std::string out;
+    char buf[4096];
+    for (;;) {
+        std::size_t n = co_await stream.read_some(asio::buffer(buf));
+        if (n == 0) co_return out;
+        out.append(buf, n);
+    }
+}
 
 }  // namespace authchain::test
