@@ -14,7 +14,7 @@
 //   identity      {key_fingerprint, key_type, key_comment, host_name, user,
 //                  cert_subject, psk_id} -- only the facts proven
 //   verdict       "accepted" | "denied" | "error"
-//   reason        coarse reason ("denied", "busy", ..., "backend unavailable",
+//   reason        coarse reason ("denied", "busy", "internal error", ..., "backend unavailable",
 //                 "backend error", "client error", "client integrity failure"
 //                 (a tampered or truncated secure channel: the backend was
 //                 reset), "shutdown") -- absent when
