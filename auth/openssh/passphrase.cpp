@@ -29,9 +29,9 @@ Passphrase::Passphrase(std::optional<std::string> text) {
 
 Passphrase Passphrase::from_file(std::filesystem::path path) {
     return from_source([path = std::move(path)]() -> std::optional<Secret> {
-        check_file_mode(path, true);
+        FileDescriptor file = open_checked(path, true);  // checked and read: the same descriptor
         Secret text;
-        switch (read_file_bounded(path, max_passphrase_file, text)) {
+        switch (read_fd_bounded(file.get(), max_passphrase_file, text)) {
             case ReadStatus::ok:
                 break;
             case ReadStatus::too_large:

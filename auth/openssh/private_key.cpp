@@ -58,9 +58,9 @@ PrivateKey PrivateKey::parse(std::string_view file_text, std::optional<std::stri
 }
 
 PrivateKey PrivateKey::load(const std::filesystem::path& path, std::optional<std::string_view> passphrase) {
-    check_file_mode(path, true);
+    FileDescriptor file = open_checked(path, true);  // checked and read: the same descriptor
     Botan::secure_vector<char> text;
-    switch (read_file_bounded(path, max_private_key_text, text)) {
+    switch (read_fd_bounded(file.get(), max_private_key_text, text)) {
         case ReadStatus::ok:
             break;
         case ReadStatus::too_large:
