@@ -9,6 +9,7 @@
 
 #include "compose/server.hpp"
 #include "tests/support/run.hpp"
+#include "tests/support/telling_stream.hpp"
 #include "transport/pipe.hpp"
 #include "transport/secure_channel.hpp"
 
@@ -206,38 +207,17 @@ TEST_CASE("server errors: the peer is told only the coarse internal_error, throu
 
 namespace {
 
-// A stream on top of another that counts the denies sent through it.
-class CountingStream final : public StreamImpl {
-public:
-    CountingStream(Stream inner, std::shared_ptr<int> denies) : inner_(std::move(inner)), denies_(std::move(denies)) {}
-    asio::any_io_executor get_executor() override { return inner_.get_executor(); }
-    asio::awaitable<std::size_t> read_some(asio::mutable_buffer b) override { return inner_.read_some(b); }
-    asio::awaitable<std::size_t> write_some(asio::const_buffer b) override { return inner_.write_some(b); }
-    asio::awaitable<void> shutdown_send() override { return inner_.shutdown_send(); }
-    asio::awaitable<void> send_deny(DenyReason) override {
-        ++*denies_;
-        co_return;
-    }
-    void close() noexcept override { inner_.close(); }
-    asio::ip::tcp::endpoint remote_endpoint() const override { return inner_.remote_endpoint(); }
-    Protection protection() const override { return inner_.protection(); }
-
-private:
-    Stream inner_;
-    std::shared_ptr<int> denies_;
-};
-
 }  // namespace
 
 TEST_CASE("server errors: the driver sends one deny per refusal, on the top stream") {
-    auto denies = std::make_shared<int>(0);
+    auto denies = std::make_shared<std::vector<DenyReason>>();
     Authenticator counting = [denies](Session s) -> asio::awaitable<Session> {
-        s.stream = Stream::wrap<CountingStream>(std::move(s.stream), denies);
+        s.stream = Stream::wrap<test::TellingStream>(std::move(s.stream), denies);
         co_return s;
     };
     Authenticator no = [](Session) -> asio::awaitable<Session> { deny(DenyReason::denied, "no"); };
     Authenticator chain = counting | no;
     auto out = serve_one_client(chain);
     REQUIRE(out.audit.size() == 1);
-    CHECK(*denies == 1);
+    CHECK(denies->size() == 1);
 }

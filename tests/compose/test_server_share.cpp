@@ -8,6 +8,7 @@
 
 #include "compose/server.hpp"
 #include "tests/support/run.hpp"
+#include "tests/support/telling_stream.hpp"
 #include "transport/pipe.hpp"
 
 using namespace authchain;
@@ -79,27 +80,7 @@ Seen flood_then(std::size_t max_handshakes, std::vector<const char*> flooders, s
     return seen;
 }
 
-// A stream that records the deny the server sends through it.
-class TellingStream final : public StreamImpl {
-public:
-    TellingStream(Stream inner, std::shared_ptr<std::vector<DenyReason>> told)
-        : inner_(std::move(inner)), told_(std::move(told)) {}
-    asio::any_io_executor get_executor() override { return inner_.get_executor(); }
-    asio::awaitable<std::size_t> read_some(asio::mutable_buffer b) override { return inner_.read_some(b); }
-    asio::awaitable<std::size_t> write_some(asio::const_buffer b) override { return inner_.write_some(b); }
-    asio::awaitable<void> shutdown_send() override { return inner_.shutdown_send(); }
-    asio::awaitable<void> send_deny(DenyReason reason) override {
-        told_->push_back(reason);
-        co_return;
-    }
-    void close() noexcept override { inner_.close(); }
-    asio::ip::tcp::endpoint remote_endpoint() const override { return inner_.remote_endpoint(); }
-    Protection protection() const override { return inner_.protection(); }
-
-private:
-    Stream inner_;
-    std::shared_ptr<std::vector<DenyReason>> told_;
-};
+using test::TellingStream;
 
 // A listener whose streams can carry a deny (as a secure channel does).
 class TellingListener final : public Listener {
