@@ -9,6 +9,8 @@ packages=(
   clang-14 libclang-rt-14-dev libfuzzer-14-dev
   openssh-client openssl redis-server redis-tools haproxy
   python3 procps iproute2
+  stunnel4 spiped iperf3 openssh-server python3-rpyc python3-pyro4
+  prometheus-cpp-dev libsystemd-dev scdoc
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -25,6 +27,6 @@ $SUDO apt-get update -q
 # Debian starts redis-server and haproxy services on install where it can;
 # the tests start their own on loopback ports, so stop the packaged ones.
 $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
-for svc in redis-server haproxy; do
+for svc in redis-server haproxy ssh stunnel4; do
   if command -v service >/dev/null 2>&1; then $SUDO service "$svc" stop >/dev/null 2>&1 || true; fi
 done
