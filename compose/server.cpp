@@ -74,7 +74,12 @@ asio::awaitable<std::optional<Session>> run_chain(Stream stream, const Authentic
     // The audit is outermost, so it records the timeout's verdict too.
     Wrapper around = with_timeout(options.handshake_timeout);
     if (options.audit) around = audited(options.audit) | around;
-    Authenticator timed = around | chain;
+    // The verdict on the whole chain goes to the client as its last step.
+    Authenticator accept = [](Session s) -> asio::awaitable<Session> {
+        co_await s.stream.send_accept();
+        co_return s;
+    };
+    Authenticator timed = around | (chain | accept);
     auto started = std::chrono::system_clock::now();
     auto clock_start = std::chrono::steady_clock::now();
     std::exception_ptr failure;
@@ -236,7 +241,12 @@ asio::awaitable<Session> authenticate(Stream stream, Authenticator client_chain,
     try {
         auto started = std::chrono::system_clock::now();
         auto clock_start = std::chrono::steady_clock::now();
-        Authenticator timed = with_timeout(options.handshake_timeout)(std::move(client_chain));
+        // The server's verdict on its whole chain is part of the handshake.
+        Authenticator verdict = [](Session s) -> asio::awaitable<Session> {
+            co_await s.stream.receive_verdict();
+            co_return s;
+        };
+        Authenticator timed = with_timeout(options.handshake_timeout)(std::move(client_chain) | verdict);
         Session start = start_session(std::move(stream));
         Session session = co_await timed(std::move(start));
         session.handshake = {started, std::chrono::steady_clock::now() - clock_start};

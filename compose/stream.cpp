@@ -52,6 +52,8 @@ asio::awaitable<std::size_t> Stream::write_some(asio::const_buffer buffer) {
 asio::awaitable<void> Stream::shutdown_send() { return impl_->shutdown_send(); }
 
 asio::awaitable<void> Stream::send_deny(DenyReason reason) { return impl_->send_deny(reason); }
+asio::awaitable<void> Stream::send_accept() { return impl_->send_accept(); }
+asio::awaitable<void> Stream::receive_verdict() { return impl_->receive_verdict(); }
 
 void Stream::close() noexcept {
     if (impl_) impl_->close();

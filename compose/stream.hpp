@@ -47,6 +47,15 @@ public:
     // Tells the peer why it is refused, where the transport can carry it
     // (a plain byte stream cannot: it carries someone else's protocol).
     virtual asio::awaitable<void> send_deny(DenyReason) { co_return; }
+    // The verdict on the whole chain, where the transport can carry it (the
+    // secure channel does): the server driver sends an accept once every
+    // layer (and any check after them) has passed, and the client driver
+    // awaits it, so a client learns that a check it cannot see (an [[allow]]
+    // rule after public_key) refused it. receive_verdict returns on accept
+    // and throws AuthenticationError with the server's reason on a deny.
+    // Both are no-ops on a transport that cannot carry them.
+    virtual asio::awaitable<void> send_accept() { co_return; }
+    virtual asio::awaitable<void> receive_verdict() { co_return; }
     // Immediate: aborts pending operations; a wrapping stream also closes
     // the stream it wraps. Idempotent.
     virtual void close() noexcept = 0;
@@ -136,6 +145,9 @@ public:
     asio::awaitable<std::size_t> write_some(asio::const_buffer buffer);
     asio::awaitable<void> shutdown_send();
     asio::awaitable<void> send_deny(DenyReason reason);
+    // See StreamImpl::send_accept and receive_verdict.
+    asio::awaitable<void> send_accept();
+    asio::awaitable<void> receive_verdict();
     void close() noexcept;
     void abort() noexcept;
     asio::ip::tcp::endpoint remote_endpoint() const { return impl_->remote_endpoint(); }

@@ -96,6 +96,7 @@ Outcome run_session(Cut cut) {
         auto gate_handshake = [&]() -> asio::awaitable<void> {
             Session s = start_session(std::move(gate_end));
             gate_session = co_await gate_chain(std::move(s));
+            co_await gate_session.stream.send_accept();  // as the Server driver does
         };
         auto client_handshake = [&]() -> asio::awaitable<void> {
             client_session = co_await authenticate(std::move(client_end), client_chain);

@@ -165,4 +165,12 @@ TEST_CASE("gate e2e: [[allow]] lets only the listed key through, and the audit n
     CHECK(lines[0].at("detail").get<std::string>().find("allow refused ") != std::string::npos);
     CHECK(lines[0].at("detail").get<std::string>().find(s.fingerprint("stranger")) != std::string::npos);
     CHECK(lines[1].at("verdict") == "accepted");
+    // probe learns the verdict of the whole chain: public_key accepted the
+    // stranger's key, the [[allow]] check after it refused (issue 14.7).
+    std::string probe_out;
+    CHECK(shell(s.bin + " probe --config " + q(s.dir / "bad.toml"), &probe_out) == 3);
+    CHECK(probe_out.find("denied: denied\n") != std::string::npos);
+    CHECK(probe_out.find("\nok\n") == std::string::npos);
+    CHECK(shell(s.bin + " probe --config " + q(s.dir / "good.toml"), &probe_out) == 0);
+    CHECK(probe_out.ends_with("\nok\n"));
 }

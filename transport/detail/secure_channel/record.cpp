@@ -25,6 +25,7 @@ Record parse_plaintext(ByteView plaintext) {
             return record;
         case static_cast<std::uint8_t>(RecordType::close):
         case static_cast<std::uint8_t>(RecordType::rekey):
+        case static_cast<std::uint8_t>(RecordType::accept):
             record.type = static_cast<RecordType>(plaintext[0]);
             if (!record.body.empty()) deny(DenyReason::protocol_error, "control record with a body");
             return record;

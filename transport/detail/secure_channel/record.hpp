@@ -5,7 +5,9 @@
 //                17..65535 (type + 16-byte tag at least, one Noise message at most)
 //   types: data (body: 1..65518 bytes), close (no body), deny (body: one
 //          DenyReason byte, 1..6 as deny_reason_from_byte accepts), rekey
-//          (no body: the sender switched to Rekey()'d key after it)
+//          (no body: the sender switched to Rekey()'d key after it), accept
+//          (no body: the server's whole chain accepted the client; sent once,
+//          before any data, and awaited by the client driver)
 //
 // Encoder and decoder are pure (no I/O): the stream feeds them bytes.
 // Nonces are the CipherState counters, so a replayed, reordered or dropped
@@ -24,7 +26,7 @@
 
 namespace authchain::channel {
 
-enum class RecordType : std::uint8_t { data = 0, close = 1, deny = 2, rekey = 3 };
+enum class RecordType : std::uint8_t { data = 0, close = 1, deny = 2, rekey = 3, accept = 4 };
 
 inline constexpr std::size_t record_header = 2;
 inline constexpr std::size_t min_ciphertext = 1 + noise::TAGLEN;
@@ -44,7 +46,7 @@ struct Record {
 std::size_t parse_record_length(std::uint8_t high, std::uint8_t low);
 // Checks a decrypted plaintext (type || body) and returns it as a Record;
 // throws AuthenticationError(protocol_error) for an unknown type, an empty
-// data record, a body on close/rekey, or a bad deny reason.
+// data record, a body on close/rekey/accept, or a bad deny reason.
 Record parse_plaintext(ByteView plaintext);
 
 class RecordEncoder {

@@ -65,6 +65,38 @@ asio::awaitable<std::size_t> SecureStream::read_some(asio::mutable_buffer buffer
             case RecordType::close: peer_closed_ = true; break;
             case RecordType::deny: fail(record.reason, "refused by peer");
             case RecordType::rekey: state_.decoder.rekey(); break;
+            case RecordType::accept:
+                if (verdict_received_) fail(DenyReason::protocol_error, "a second accept record");
+                verdict_received_ = true;
+                break;
+        }
+    }
+}
+
+asio::awaitable<void> SecureStream::receive_verdict() {
+    check_failed();
+    if (verdict_received_ || !pending_.empty() || peer_closed_)
+        fail(DenyReason::protocol_error, "no verdict from the server before its data");
+    for (;;) {
+        std::optional<std::pair<Record, std::size_t>> decoded;
+        try {
+            decoded = state_.decoder.decode(state_.input.mutable_view());
+        } catch (const AuthenticationError& e) {
+            fail(e.reason(), e.detail());
+        }
+        if (!decoded) {
+            if (!co_await state_.input.fill(inner_))
+                fail(DenyReason::protocol_error, "end of stream before the server's verdict");
+            continue;
+        }
+        state_.input.consume(decoded->second);
+        const Record& record = decoded->first;
+        switch (record.type) {
+            case RecordType::accept: verdict_received_ = true; co_return;
+            case RecordType::deny: fail(record.reason, "refused by peer");
+            case RecordType::rekey: state_.decoder.rekey(); break;
+            case RecordType::data:
+            case RecordType::close: fail(DenyReason::protocol_error, "no verdict from the server before its data");
         }
     }
 }
@@ -119,6 +151,13 @@ asio::awaitable<void> SecureStream::shutdown_send() {
     send_closed_ = true;
     co_await flush();
     co_await inner_.shutdown_send();
+}
+
+asio::awaitable<void> SecureStream::send_accept() {
+    check_writable();
+    output_.clear();
+    encode(RecordType::accept, {});
+    co_await flush();
 }
 
 asio::awaitable<void> SecureStream::send_deny(DenyReason reason) {

@@ -44,6 +44,12 @@ public:
     asio::awaitable<void> shutdown_send() override;
     // Sends a deny record carrying `reason`, then half-closes the inner stream.
     asio::awaitable<void> send_deny(DenyReason reason) override;
+    // Sends an accept record (the server's verdict on its whole chain).
+    asio::awaitable<void> send_accept() override;
+    // Reads the next record, which must be the server's verdict: returns on
+    // accept; a deny fails the stream with its reason; data, a close or the
+    // end of the stream first is a protocol error.
+    asio::awaitable<void> receive_verdict() override;
     void close() noexcept override { inner_.close(); }
     asio::ip::tcp::endpoint remote_endpoint() const override { return inner_.remote_endpoint(); }
     asio::ip::tcp::endpoint local_endpoint() const override { return inner_.local_endpoint(); }
@@ -70,6 +76,7 @@ private:
     // which is only refilled (and compacted) once this is empty.
     ByteView pending_;
     bool peer_closed_ = false;
+    bool verdict_received_ = false;
     bool send_closed_ = false;
     bool send_broken_ = false;
     std::optional<Failure> failure_;
