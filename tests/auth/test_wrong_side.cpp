@@ -29,8 +29,11 @@ Ends meet(const Authenticator& server_chain, const Authenticator& client_chain) 
         options.audit = [&](const AuditRecord& r) { out.server_audit.push_back(r); };
         Server server(listener, server_chain, [](Session) -> asio::awaitable<void> { co_return; }, options);
         asio::co_spawn(ex, server.run(), asio::detached);
+        // Named, not built in the co_await expression: g++ 12 frees such temporaries twice.
+        Stream connection = listener.connect();
+        const ClientOptions client_options{.handshake_timeout = 60s};
         try {
-            Session s = co_await authenticate(listener.connect(), client_chain, {.handshake_timeout = 60s});
+            Session s = co_await authenticate(std::move(connection), client_chain, client_options);
             out.client_accepted = true;
         } catch (const AuthenticationError& e) {
             out.client_refusal = e;

@@ -74,7 +74,7 @@ struct RpycBackend {
     std::string output() const { return read_file(log); }
 };
 
-const std::string proxy_v2 = "proxy_protocol = \"v2\"\n";
+const std::string proxy_v2_on = "proxy_protocol = \"v2\"\n";
 
 }  // namespace
 
@@ -83,7 +83,7 @@ TEST_CASE("rpyc e2e: classic server behind a gate; remote calls and a 10 MB roun
     require_module("rpyc");
     Setup s;
     RpycBackend backend(s, "classic");
-    auto gate = s.gate(s.gate_config(backend.backend(), proxy_v2));
+    auto gate = s.gate(s.gate_config(backend.backend(), proxy_v2_on));
     auto tunnel = s.tunnel(s.tunnel_config("tunnel", "client"));
 
     int status = -1;
@@ -103,7 +103,7 @@ TEST_CASE("rpyc e2e: 20 concurrent classic clients through one tunnel" * doctest
     require_module("rpyc");
     Setup s;
     RpycBackend backend(s, "classic");
-    auto gate = s.gate(s.gate_config(backend.backend(), proxy_v2));
+    auto gate = s.gate(s.gate_config(backend.backend(), proxy_v2_on));
     auto tunnel = s.tunnel(s.tunnel_config("tunnel", "client"));
 
     int status = -1;
@@ -119,7 +119,7 @@ TEST_CASE("rpyc e2e: the service sees the identity the gate proved, through the 
     require_module("rpyc");
     Setup s;
     RpycBackend backend(s, "service");
-    auto gate = s.gate(s.gate_config(backend.backend(), proxy_v2));
+    auto gate = s.gate(s.gate_config(backend.backend(), proxy_v2_on));
     auto tunnel = s.tunnel(s.tunnel_config("tunnel", "client"));
 
     int status = -1;
@@ -142,7 +142,7 @@ TEST_CASE("rpyc e2e: an unknown key is denied and never reaches the backend" *
     require_module("rpyc");
     Setup s;
     RpycBackend backend(s, "service");
-    auto gate = s.gate(s.gate_config(backend.backend(), proxy_v2));
+    auto gate = s.gate(s.gate_config(backend.backend(), proxy_v2_on));
     auto tunnel = s.tunnel(s.tunnel_config("stranger", "stranger"));
 
     int status = -1;
@@ -164,7 +164,7 @@ TEST_CASE("pyro4 e2e: a daemon behind a gate, a proxy through the tunnel, NAT-ad
     wait_for_text(daemon, log, "listening ");
     auto backend_port = e2e::port_after(read_file(log), "listening ");
     REQUIRE(backend_port);
-    auto gate = s.gate(s.gate_config("127.0.0.1:" + std::to_string(*backend_port), proxy_v2));
+    auto gate = s.gate(s.gate_config("127.0.0.1:" + std::to_string(*backend_port), proxy_v2_on));
     auto tunnel = s.tunnel(s.tunnel_config("tunnel", "client"));
     write_file(natport, std::to_string(tunnel.port) + "\n");
     std::string text = wait_for_text(daemon, log, "uri PYRO:");
