@@ -15,8 +15,8 @@
 namespace authchain {
 
 struct IpFilterOptions {
-    std::vector<std::string> allow;  // CIDR blocks or addresses
-    std::vector<std::string> deny;
+    std::vector<std::string> allow{};  // CIDR blocks or addresses
+    std::vector<std::string> deny{};
 };
 
 // What IpFilter throws for a malformed block: Cidr::parse's message (it names

@@ -53,7 +53,9 @@
 // ssh-keygen -l), key_comment (from authorized_keys, when not empty),
 // key_restrictions (always, as parsed; an application behind the chain
 // may enforce the rest, e.g. a command= it chose to ignore). Client:
-// host_name (the known_hosts name looked up: "host" or "[host]:port"),
+// host_name (the known_hosts name looked up: "host" or "[host]:port";
+// without host_name in the options, a connection that does not record what
+// it dialled is refused as internal_error, a bug of the caller),
 // key_type and key_fingerprint of the host key.
 #pragma once
 
@@ -73,20 +75,20 @@
 namespace authchain {
 
 struct PublicKeyServerOptions {
-    std::filesystem::path host_key;  // private key file (openssh-key-v1 or PEM), mode 0600
+    std::filesystem::path host_key{};  // private key file (openssh-key-v1 or PEM), mode 0600
     // Asked for at each (re)load of host_key; each copy asked for is wiped
     // once the key is decrypted. Assignable from a std::string or
     // std::optional<std::string> (then held in a secure_vector, since
     // reload() needs it again), or Passphrase::from_file / from_source (then
     // nothing secret is kept between loads).
-    openssh::Passphrase host_key_passphrase;
-    std::filesystem::path authorized_keys;  // not writable by group/others
+    openssh::Passphrase host_key_passphrase{};
+    std::filesystem::path authorized_keys{};  // not writable by group/others
     // Accept keys with command="..." (the command is not run; it stays in
     // key_restrictions). Off: such keys are refused.
     bool ignore_command = false;
     // The backend this gate forwards to, as permitopen writes it
     // ("host:port" or "[v6]:port"). Unset: keys with permitopen are refused.
-    std::optional<std::string> backend;
+    std::optional<std::string> backend{};
 };
 
 // The server's files, loaded at construction and re-read by reload() (for
@@ -131,19 +133,23 @@ Authenticator public_key(std::shared_ptr<PublicKeyFiles> files);
 namespace client {
 
 struct PublicKeyClientOptions {
-    std::filesystem::path identity;  // private key file, mode 0600
+    std::filesystem::path identity{};  // private key file, mode 0600
     // Asked for once, when the layer is built; the layer keeps neither it nor its source.
-    openssh::Passphrase passphrase;
-    std::filesystem::path known_hosts;  // may be missing (then every host is unknown)
-    std::string host_name;              // the name dialled, looked up in known_hosts
-    std::uint16_t port = 0;             // 0 or 22: plain name, else "[name]:port"
+    openssh::Passphrase passphrase{};
+    std::filesystem::path known_hosts{};  // may be missing (then every host is unknown)
+    // The name looked up in known_hosts. Empty: the host the connection
+    // dialled (tcp_connect records it; Stream::dialled()).
+    std::string host_name{};
+    // 22: the plain name, any other port "[name]:port". 0: the port the
+    // connection dialled when host_name is empty or the name dialled, else 22.
+    std::uint16_t port = 0;
     bool strict = true;                 // false = accept-new: unknown hosts are appended (TOFU)
     bool hash_new_hosts = false;        // accept-new writes the name hashed, as ssh-keygen -H
 };
 
 // The client layer. Loads the identity and reads known_hosts now (errors
-// are thrown here: std::invalid_argument for an empty host_name or
-// known_hosts path, std::runtime_error / openssh::FormatError for files);
+// are thrown here: std::invalid_argument for an empty known_hosts path,
+// std::runtime_error / openssh::FormatError for files);
 // known_hosts is read again at each handshake, so a key appended by
 // accept-new is known to the next one.
 Authenticator public_key(PublicKeyClientOptions options);

@@ -25,13 +25,13 @@ Authenticator with_timeout(std::chrono::steady_clock::duration limit, Authentica
 
 // What audited() records for each attempt.
 struct AuditRecord {
-    std::chrono::system_clock::time_point time;  // when the attempt started
-    asio::ip::tcp::endpoint peer;
-    std::vector<std::string> layers_passed;
+    std::chrono::system_clock::time_point time{};  // when the attempt started
+    asio::ip::tcp::endpoint peer{};
+    std::vector<std::string> layers_passed{};
     std::string identity;  // Credentials::identity() of an accepted session
     bool accepted = false;
-    std::optional<DenyReason> reason;  // set when refused
-    std::string detail;                // local only
+    std::optional<DenyReason> reason{};  // set when refused
+    std::string detail{};                // local only
     std::chrono::steady_clock::duration duration{};
 };
 using AuditSink = std::function<void(const AuditRecord&)>;

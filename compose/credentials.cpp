@@ -1,6 +1,8 @@
 #include "compose/credentials.hpp"
 
 #include <algorithm>
+#include <stdexcept>
+#include <utility>
 
 namespace authchain {
 
@@ -33,6 +35,32 @@ ProofLog& ProofLogHandle::mutate() {
 }
 
 }  // namespace detail
+
+const Credentials& Credentials::probe() {
+    static const Credentials probe;
+    return probe;
+}
+
+std::string_view Credentials::fact_name(const void* field) {
+    const Credentials& c = probe();
+    const std::pair<const void*, std::string_view> names[] = {
+        {&c.peer, "peer"},
+        {&c.channel_id, "channel_id"},
+        {&c.key_type, "key_type"},
+        {&c.key_fingerprint, "key_fingerprint"},
+        {&c.key_comment, "key_comment"},
+        {&c.key_restrictions, "key_restrictions"},
+        {&c.host_name, "host_name"},
+        {&c.user, "user"},
+        {&c.cert_subject, "cert_subject"},
+        {&c.cert_serial, "cert_serial"},
+        {&c.cert_fingerprint, "cert_fingerprint"},
+        {&c.psk_id, "psk_id"},
+    };
+    for (const auto& [address, name] : names)
+        if (address == field) return name;
+    throw std::logic_error("Credentials::prove: this fact has no name in fact_name(); name it");
+}
 
 void Credentials::conflict(std::string_view layer, std::string_view name) {
     throw CredentialConflict("layer " + std::string(layer) + " tried to overwrite proven fact " +

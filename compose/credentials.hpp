@@ -6,12 +6,14 @@
 #pragma once
 
 #include <asio/ip/tcp.hpp>
+#include <concepts>
 #include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "compose/bytes.hpp"
@@ -49,9 +51,9 @@ private:
 // Recorded for the application to enforce (authchain itself forwards bytes).
 struct KeyRestrictions {
     bool restrict = false;
-    std::vector<std::string> no;          // e.g. "port-forwarding", "pty"
-    std::vector<std::string> permitopen;  // host:port entries
-    std::optional<std::string> command;
+    std::vector<std::string> no{};          // e.g. "port-forwarding", "pty"
+    std::vector<std::string> permitopen{};  // host:port entries
+    std::optional<std::string> command{};
     bool operator==(const KeyRestrictions&) const = default;
 };
 
@@ -127,6 +129,16 @@ public:
         f.value_ = std::move(value);
         append(layer, std::string(name));
     }
+    // The one-call form, naming the fact as its field is named (the name
+    // in the proof log and audit):
+    //     s.credentials.prove("my_layer", &Credentials::user, "alice");
+    // Throws std::logic_error for a field that has no name in fact_name()
+    // (name it with the four-argument form).
+    template <class T, class V>
+        requires std::constructible_from<T, V&&>
+    void prove(std::string_view layer, Fact<T> Credentials::*field, V&& value) {
+        prove(layer, field, T(std::forward<V>(value)), fact_name(&(probe().*field)));
+    }
     // Application-defined facts (for lambda authenticators); same rules.
     void prove_extra(std::string_view layer, std::string key, std::string value);
     const std::map<std::string, std::string>& extra() const noexcept { return extra_; }
@@ -144,6 +156,9 @@ public:
     std::string identity() const;
 
 private:
+    // The name of the field at `field`, an address inside probe().
+    static std::string_view fact_name(const void* field);
+    static const Credentials& probe();
     [[noreturn]] static void conflict(std::string_view layer, std::string_view name);
     void append(std::string_view layer, std::string fact);
 

@@ -69,6 +69,7 @@ void report(const ServerOptions& options, ServerError error) noexcept {
 asio::awaitable<std::optional<Session>> run_chain(Stream stream, const Authenticator& chain,
                                                   const ServerOptions& options) {
     auto trail = stream.trail();
+    trail->set_side(ConnectionTrail::Side::server);
     Pin pin(trail);
     auto peer = stream.remote_endpoint();
     // The audit is outermost, so it records the timeout's verdict too.
@@ -234,8 +235,10 @@ asio::awaitable<void> Server::serve_one(Stream stream, Authenticator chain, Hand
     }
 }
 
-asio::awaitable<Session> authenticate(Stream stream, Authenticator client_chain, ClientOptions options) {
+namespace {
+asio::awaitable<Session> run_client_chain(Stream stream, Authenticator client_chain, ClientOptions options) {
     auto trail = stream.trail();
+    trail->set_side(ConnectionTrail::Side::client);
     Pin pin(trail);
     std::optional<AuthenticationError> failure;
     try {
@@ -261,6 +264,18 @@ asio::awaitable<Session> authenticate(Stream stream, Authenticator client_chain,
     // Tell the server we gave up (it logs why), then close.
     co_await refuse(trail, failure->reason());
     throw *failure;
+}
+
+}  // namespace
+
+// Both copy (or move) the chain into the coroutine's frame here, before it first runs.
+asio::awaitable<Session> authenticate(Stream stream, const Authenticator& client_chain, ClientOptions options) {
+    return run_client_chain(std::move(stream), client_chain, options);
+}
+
+// Defined whatever compiled the library: a program built with clang calls it.
+asio::awaitable<Session> authenticate(Stream stream, Authenticator&& client_chain, ClientOptions options) {
+    return run_client_chain(std::move(stream), std::move(client_chain), options);
 }
 
 }  // namespace authchain

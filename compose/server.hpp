@@ -34,8 +34,8 @@ namespace authchain {
 // bug in a layer (a handshake ended by internal_error), or a failure of the
 // driver itself. Never rethrown out of the connection's coroutine.
 struct ServerError {
-    asio::ip::tcp::endpoint peer;
-    std::string where;  // "handler", "handshake" or "driver"
+    asio::ip::tcp::endpoint peer{};
+    std::string where{};  // "handler", "handshake" or "driver"
     std::string what;   // the exception's what(), or the internal_error detail
 };
 using ErrorSink = std::function<void(const ServerError&)>;
@@ -58,10 +58,10 @@ struct ServerOptions {
     // one tunnel (all its connections come from one address) can still open
     // many connections at once.
     std::size_t max_handshakes_per_source = 0;
-    AuditSink audit;  // optional: one record per attempt
+    AuditSink audit{};  // optional: one record per attempt
     // Where ServerErrors go; empty: print_server_error. If it throws, the
     // error goes to print_server_error too.
-    ErrorSink on_error;
+    ErrorSink on_error{};
 };
 
 using Handler = std::function<asio::awaitable<void>(Session)>;
@@ -111,8 +111,38 @@ struct ClientOptions {
 // The client driver: runs the client-side chain on a connected stream.
 // Throws AuthenticationError when the chain (or the server) refuses, after
 // sending the server the coarse reason; any other exception (I/O) closes
-// the stream and propagates as is.
-asio::awaitable<Session> authenticate(Stream stream, Authenticator client_chain,
+// the stream and propagates as is. The chain is copied before the returned
+// awaitable first runs, so it need not outlive the call.
+//
+//     Authenticator chain = client::secure_channel() | client::public_key({...});
+//     Session s = co_await authenticate(co_await tcp_connect(host, port), chain);
+asio::awaitable<Session> authenticate(Stream stream, const Authenticator& client_chain,
                                       ClientOptions options = {});
+
+// g++ 12 (and older) destroys a temporary that lives across a co_await
+// twice: `co_await authenticate(s, a | b)` builds and then crashes with
+// "free(): invalid pointer" (the operands of `|` are freed twice; reproduced
+// with Debian's g++ 12.2, clang is fine). There, a chain written in place is
+// refused at compile time; name it first, as above. With other compilers
+// an rvalue chain is taken as it is.
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
+#define AUTHCHAIN_GCC_COAWAIT_TEMPORARY_BUG 1
+namespace detail {
+template <class>
+inline constexpr bool gcc12_coawait_temporary = false;
+}
+template <class Unused = void>
+asio::awaitable<Session> authenticate(Stream, Authenticator&&, ClientOptions = {}) {
+    static_assert(detail::gcc12_coawait_temporary<Unused>,
+                  "authchain::authenticate: a client chain written in place (an rvalue, e.g. a | b) "
+                  "is refused under g++ < 13, which destroys temporaries inside co_await twice "
+                  "(free(): invalid pointer at run time). Build the chain into a named variable first: "
+                  "Authenticator chain = a | b; co_await authenticate(std::move(stream), chain);");
+    return {};
+}
+#else
+asio::awaitable<Session> authenticate(Stream stream, Authenticator&& client_chain,
+                                      ClientOptions options = {});
+#endif
 
 }  // namespace authchain

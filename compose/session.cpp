@@ -43,4 +43,16 @@ Session start_session(Stream stream) {
     return session;
 }
 
+void require_side(const Session& session, ConnectionTrail::Side side, std::string_view layer) {
+    using Side = ConnectionTrail::Side;
+    const Side driver = session.stream.trail()->side();
+    if (driver == Side::unknown || driver == side) return;
+    const std::string name(layer);
+    if (side == Side::server)
+        deny(DenyReason::internal_error, name + ": the server side of this layer is in a client chain (authenticate); "
+                                                "use client::" + name + " there");
+    deny(DenyReason::internal_error, "client::" + name + ": the client side of this layer is in a server chain "
+                                                         "(Server); use " + name + " there");
+}
+
 }  // namespace authchain

@@ -15,6 +15,7 @@
 #include <asio/awaitable.hpp>
 #include <chrono>
 #include <functional>
+#include <string_view>
 
 #include "compose/credentials.hpp"
 #include "compose/stream.hpp"
@@ -47,5 +48,13 @@ Authenticator pass();
 // follow the session's proof log (ConnectionTrail::track).
 // Precondition: `stream` is not empty.
 Session start_session(Stream stream);
+
+// For a layer that has a server and a client side: refuses at once when the
+// connection's driver runs the other side (a server layer in a client
+// chain, or the reverse), instead of both peers waiting for each other
+// until a timeout. internal_error (a bug in the chain, not the peer's
+// fault), the detail naming `layer`, the side found and the one to use.
+// Nothing is checked when no driver said (ConnectionTrail::Side::unknown).
+void require_side(const Session& session, ConnectionTrail::Side side, std::string_view layer);
 
 }  // namespace authchain

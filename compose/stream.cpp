@@ -1,5 +1,7 @@
 #include "compose/stream.hpp"
 
+#include <asio/error.hpp>
+
 namespace authchain {
 
 std::shared_ptr<StreamImpl> ConnectionTrail::top() const noexcept { return top_.lock(); }
@@ -79,5 +81,47 @@ asio::awaitable<void> read_exact(Stream& stream, asio::mutable_buffer buffer, st
         buffer += n;
     }
 }
+
+namespace detail {
+
+namespace {
+std::error_code error_of(std::exception_ptr error) {
+    try {
+        std::rethrow_exception(error);
+    } catch (const std::system_error& e) {
+        return e.code();
+    } catch (const AuthenticationError&) {
+        return std::make_error_code(std::errc::protocol_error);
+    } catch (...) {
+        return std::make_error_code(std::errc::io_error);
+    }
+}
+}  // namespace
+
+asio::awaitable<IoResult> read_some_result(std::shared_ptr<StreamImpl> impl, asio::mutable_buffer buffer) {
+    if (buffer.size() == 0) co_return IoResult{};
+    std::exception_ptr failed;
+    try {
+        std::size_t n = co_await impl->read_some(buffer);
+        if (n == 0) co_return IoResult{asio::error::eof, 0};
+        co_return IoResult{{}, n};
+    } catch (...) {
+        failed = std::current_exception();
+    }
+    co_return IoResult{error_of(failed), 0};
+}
+
+asio::awaitable<IoResult> write_some_result(std::shared_ptr<StreamImpl> impl, asio::const_buffer buffer) {
+    if (buffer.size() == 0) co_return IoResult{};
+    std::exception_ptr failed;
+    try {
+        co_return IoResult{{}, co_await impl->write_some(buffer)};
+    } catch (...) {
+        failed = std::current_exception();
+    }
+    co_return IoResult{error_of(failed), 0};
+}
+
+}  // namespace detail
 
 }  // namespace authchain

@@ -7,12 +7,19 @@
 #pragma once
 
 #include <asio/any_io_executor.hpp>
+#include <asio/associated_executor.hpp>
+#include <asio/async_result.hpp>
 #include <asio/awaitable.hpp>
+#include <asio/bind_executor.hpp>
 #include <asio/buffer.hpp>
+#include <asio/co_spawn.hpp>
 #include <asio/ip/tcp.hpp>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "compose/bytes.hpp"
@@ -25,8 +32,8 @@ namespace authchain {
 struct Protection {
     bool confidential = false;        // an eavesdropper cannot read the bytes
     bool peer_authenticated = false;  // the transport itself proved the peer
-    Bytes channel_id;                 // unique per connection; empty if none
-    std::string transport;            // e.g. "tcp", "Noise_NN_25519_AESGCM_SHA256"
+    Bytes channel_id{};                 // unique per connection; empty if none
+    std::string transport{};            // e.g. "tcp", "Noise_NN_25519_AESGCM_SHA256"
 };
 
 // The interface a transport implements. All operations are awaited on the
@@ -78,6 +85,13 @@ public:
 // connection's strand.
 class ConnectionTrail {
 public:
+    // The name and port a client dialled (tcp_connect records them), for
+    // layers that check the server's identity by name (client::public_key).
+    struct Dialled {
+        std::string host{};
+        std::uint16_t port = 0;
+    };
+
     ConnectionTrail() = default;
     ConnectionTrail(const ConnectionTrail&) = delete;
     ConnectionTrail& operator=(const ConnectionTrail&) = delete;
@@ -108,6 +122,18 @@ public:
     void track(const Credentials& credentials);
     std::vector<std::string> layers_passed() const;
 
+    // Which driver runs the chain on this connection: Server (server) or
+    // authenticate (client); unknown when a chain is run by hand. Layers
+    // with two sides check it first (require_side, compose/session.hpp).
+    enum class Side : std::uint8_t { unknown, server, client };
+    void set_side(Side side) noexcept { side_ = side; }
+    Side side() const noexcept { return side_; }
+
+    // What the client dialled; unset on an accepted connection or a stream
+    // made from a socket the library did not connect.
+    void set_dialled(Dialled dialled) { dialled_ = std::move(dialled); }
+    const std::optional<Dialled>& dialled() const noexcept { return dialled_; }
+
 private:
     friend class Stream;
     void set_top(const std::shared_ptr<StreamImpl>& impl);
@@ -117,7 +143,45 @@ private:
     std::shared_ptr<StreamImpl> pinned_top_;  // null unless pinned_
     std::shared_ptr<const ProofLog> progress_;
     std::vector<std::shared_ptr<void>> held_;
+    std::optional<Dialled> dialled_;
+    Side side_ = Side::unknown;
 };
+
+namespace detail {
+// The outcome of one read_some/write_some as Asio's stream concepts report
+// it: end of stream is asio::error::eof; a std::system_error keeps its code;
+// an AuthenticationError (bytes the transport rejects) is
+// std::errc::protocol_error; anything else std::errc::io_error.
+struct IoResult {
+    std::error_code error;
+    std::size_t bytes = 0;
+};
+asio::awaitable<IoResult> read_some_result(std::shared_ptr<StreamImpl> impl, asio::mutable_buffer buffer);
+asio::awaitable<IoResult> write_some_result(std::shared_ptr<StreamImpl> impl, asio::const_buffer buffer);
+
+// The first non-empty buffer of a sequence (what one read_some/write_some
+// moves, as Asio's own sockets do); empty if all are.
+template <class Buffer, class Sequence>
+Buffer first_buffer(const Sequence& buffers) {
+    for (auto it = asio::buffer_sequence_begin(buffers); it != asio::buffer_sequence_end(buffers); ++it) {
+        Buffer b(*it);
+        if (b.size() > 0) return b;
+    }
+    return Buffer();
+}
+
+// Runs `op` on the stream's executor and completes `handler` with
+// (error_code, bytes) on the handler's associated executor.
+template <class Handler>
+void complete_io(asio::any_io_executor executor, asio::awaitable<IoResult> op, Handler handler) {
+    auto handler_executor = asio::get_associated_executor(handler, executor);
+    asio::co_spawn(executor, std::move(op),
+                   asio::bind_executor(handler_executor,
+                                       [h = std::move(handler)](std::exception_ptr, IoResult r) mutable {
+                                           std::move(h)(r.error, r.bytes);
+                                       }));
+}
+}  // namespace detail
 
 class Stream {
 public:
@@ -140,7 +204,39 @@ public:
 
     explicit operator bool() const noexcept { return impl_ != nullptr; }
 
-    asio::any_io_executor get_executor() const { return impl_->get_executor(); }
+    // Asio's AsyncReadStream and AsyncWriteStream: a Stream works with
+    // asio::async_read, async_read_until (asio::streambuf, dynamic_buffer),
+    // async_write and any protocol library written for Asio streams, with
+    // any completion token (use_awaitable, a callback, use_future, ...).
+    // One call moves bytes of the first non-empty buffer; end of stream
+    // is asio::error::eof; other errors as detail::IoResult says.
+    using executor_type = asio::any_io_executor;
+    executor_type get_executor() const { return impl_->get_executor(); }
+
+    template <class MutableBufferSequence, class Token>
+    auto async_read_some(const MutableBufferSequence& buffers, Token&& token) {
+        return asio::async_initiate<Token, void(std::error_code, std::size_t)>(
+            [](auto handler, std::shared_ptr<StreamImpl> impl, asio::mutable_buffer buffer) {
+                auto executor = impl->get_executor();
+                detail::complete_io(executor, detail::read_some_result(std::move(impl), buffer),
+                                    std::move(handler));
+            },
+            token, impl_, detail::first_buffer<asio::mutable_buffer>(buffers));
+    }
+
+    template <class ConstBufferSequence, class Token>
+    auto async_write_some(const ConstBufferSequence& buffers, Token&& token) {
+        return asio::async_initiate<Token, void(std::error_code, std::size_t)>(
+            [](auto handler, std::shared_ptr<StreamImpl> impl, asio::const_buffer buffer) {
+                auto executor = impl->get_executor();
+                detail::complete_io(executor, detail::write_some_result(std::move(impl), buffer),
+                                    std::move(handler));
+            },
+            token, impl_, detail::first_buffer<asio::const_buffer>(buffers));
+    }
+
+    // The coroutine forms: read_some returns 0 at a clean end of stream and
+    // throws on errors (see StreamImpl).
     asio::awaitable<std::size_t> read_some(asio::mutable_buffer buffer);
     asio::awaitable<std::size_t> write_some(asio::const_buffer buffer);
     asio::awaitable<void> shutdown_send();
@@ -157,6 +253,8 @@ public:
     // Keeps `object` alive for as long as any stream of this connection.
     void hold(std::shared_ptr<void> object);
     const std::shared_ptr<ConnectionTrail>& trail() const noexcept { return trail_; }
+    // What the client dialled (ConnectionTrail::dialled), for every stream of the connection.
+    const std::optional<ConnectionTrail::Dialled>& dialled() const noexcept { return trail_->dialled(); }
 
 private:
     Stream(std::shared_ptr<StreamImpl> impl, std::shared_ptr<ConnectionTrail> trail);

@@ -70,7 +70,9 @@ asio::awaitable<Stream> connect_tcp(const Endpoint& endpoint, std::chrono::milli
     }
     if (ec) throw std::system_error(ec);
     deadline.cancel();
-    co_return tcp_stream(std::move(socket));
+    Stream stream = tcp_stream(std::move(socket));
+    stream.trail()->set_dialled({endpoint.host, endpoint.port});  // as tcp_connect does
+    co_return stream;
 }
 
 }  // namespace

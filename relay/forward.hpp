@@ -42,7 +42,7 @@ struct ForwardOptions {
     // Run on the backend stream before pumping (a client-side chain, e.g.
     // client::secure_channel() | client::public_key(...)); empty: none.
     // A refusal ends the forward (ForwardOutcome::refused).
-    Authenticator client_chain;
+    Authenticator client_chain{};
     std::chrono::steady_clock::duration handshake_timeout = std::chrono::seconds(10);
     // Send a PROXY v2 header first (relay/proxy_v2.hpp): source = the
     // client's peer, destination = the address the client dialled
@@ -51,7 +51,7 @@ struct ForwardOptions {
     asio::ip::tcp::endpoint proxy_destination{};
     PumpOptions pump{};
     // Optional: registers the forward so it can be closed from outside.
-    std::shared_ptr<LiveForwards> live;
+    std::shared_ptr<LiveForwards> live{};
 };
 
 enum class ForwardOutcome {
@@ -78,12 +78,12 @@ struct ForwardSummary {
     // check (a tampered or truncated secure channel); the other side was
     // reset (RST), not closed.
     ForwardSide integrity_failure = ForwardSide::none;
-    std::optional<DenyReason> refusal;             // with ForwardOutcome::refused
+    std::optional<DenyReason> refusal{};             // with ForwardOutcome::refused
     // Local detail: "127.0.0.1:6379: Connection refused", the refusal's
     // detail, the pump's first failure ("b: read: ..."). Empty when forwarded.
-    std::string error_text;
+    std::string error_text{};
     // What client_chain proved about the backend (empty without one).
-    Credentials backend_credentials;
+    Credentials backend_credentials{};
 };
 
 // Forwards `session` to `backend` as described at the top. Never throws for

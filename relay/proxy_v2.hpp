@@ -43,16 +43,16 @@ enum class Tlv : std::uint8_t {
 
 struct TlvEntry {
     std::uint8_t type = 0;
-    std::string value;
+    std::string value{};
     bool operator==(const TlvEntry&) const = default;
 };
 
 // What one header says.
 struct Header {
     bool local = false;  // LOCAL command: no addresses, no TLVs (health checks)
-    asio::ip::tcp::endpoint source;
-    asio::ip::tcp::endpoint destination;
-    std::vector<TlvEntry> tlvs;
+    asio::ip::tcp::endpoint source{};
+    asio::ip::tcp::endpoint destination{};
+    std::vector<TlvEntry> tlvs{};
 };
 
 // Encodes a PROXY (or LOCAL) header. Both endpoints IPv4 (or v4-mapped IPv6)
@@ -75,7 +75,7 @@ Bytes encode_for(const asio::ip::tcp::endpoint& source, const asio::ip::tcp::end
 // std::invalid_argument on anything malformed (bad signature, version,
 // command, family, lengths, TLV overrun). `max_size` bounds the length field.
 struct Parsed {
-    Header header;
+    Header header{};
     std::size_t size = 0;
 };
 std::optional<Parsed> parse(ByteView bytes, std::size_t max_size = 4096);

@@ -42,7 +42,7 @@ struct PumpSummary {
     // The side whose transport rejected what it read (AuthenticationError on
     // a read: integrity failure, truncation); none otherwise.
     PumpSide rejected = PumpSide::none;
-    std::string error_text;  // the first failure, e.g. "b: write: Connection reset by peer"
+    std::string error_text{};  // the first failure, e.g. "b: write: Connection reset by peer"
 };
 
 // Runs until both directions are done; never throws for I/O errors (they

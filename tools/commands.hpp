@@ -19,5 +19,10 @@ int run_tunnel(const TunnelConfig& config);
 // Connects to config.server once, runs the client chain, prints who the
 // server proved to be and the outcome.
 int run_probe(const TunnelConfig& config);
+// gate --check (tools/check.cpp): prints the skipped lines of the key files,
+// refuses (2) a config file writable by others or a `user` that does not
+// exist, then prints every setting that matters (PROXY v2, audit log,
+// user, allow rules, limits); 0 when the gate could start.
+int check_gate(const GateConfig& config);
 
 }  // namespace authchain::tools

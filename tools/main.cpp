@@ -87,12 +87,7 @@ int tunnel(const std::string& file, bool check_only) {
 int gate(const std::string& file, bool check_only) {
     GateConfig c = load_gate_config(file);
     warn_if_unauthenticated(c);
-    if (check_only) {
-        report_warnings("gate", c, nullptr);
-        std::cout << file << ": ok: " << c.listen.to_string() << " -> " << c.backend.to_string() << " via "
-                  << chain_summary(c) << (c.allow.empty() ? "" : " | allow") << "\n";
-        return exit_ok;
-    }
+    if (check_only) return check_gate(c);
     return run_gate(c);
 }
 

@@ -11,9 +11,9 @@
 namespace authchain {
 
 struct Endpoint {
-    std::string host;
+    std::string host{};
     std::uint16_t port = 0;
-    std::filesystem::path unix_path;  // set for a Unix socket; then host/port are unused
+    std::filesystem::path unix_path{};  // set for a Unix socket; then host/port are unused
 
     bool is_unix() const { return !unix_path.empty(); }
     // "127.0.0.1:7000", "[::1]:7000" or "unix:/run/app.sock".

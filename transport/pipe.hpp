@@ -20,13 +20,13 @@ namespace authchain {
 // Faults applied to the bytes flowing in one direction, as the reader sees them.
 struct PipeFaults {
     bool one_byte_at_a_time = false;       // every read_some returns at most 1 byte
-    std::optional<std::size_t> truncate_after;  // then the reader sees end of stream
+    std::optional<std::size_t> truncate_after{};  // then the reader sees end of stream
     std::optional<std::size_t> stall_after;     // then nothing more arrives (until cancelled)
 };
 
 struct PipeEnd {
     asio::ip::tcp::endpoint endpoint{asio::ip::make_address("127.0.0.1"), 40000};
-    PipeFaults faults;      // faults on the bytes this end READS
+    PipeFaults faults{};      // faults on the bytes this end READS
     Protection protection;  // what this end's protection() reports
 };
 

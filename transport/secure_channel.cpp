@@ -60,6 +60,7 @@ void require_empty(const Botan::secure_vector<std::uint8_t>& payload, const char
 // suite; if the server prefers another offered suite it sends only its
 // choice and the client restarts with C2 (see secure_channel.md).
 asio::awaitable<Session> respond(Session session, std::shared_ptr<const Config> config) {
+    require_side(session, ConnectionTrail::Side::server, "secure_channel");
     Stream& stream = session.stream;
     channel::ReadBuffer input(handshake_buffer, handshake_limit);
     try {
@@ -94,6 +95,7 @@ asio::awaitable<Session> respond(Session session, std::shared_ptr<const Config> 
 
 // C1/C2 side.
 asio::awaitable<Session> initiate(Session session, std::shared_ptr<const Config> config) {
+    require_side(session, ConnectionTrail::Side::client, "secure_channel");
     Stream& stream = session.stream;
     channel::ReadBuffer input(handshake_buffer, handshake_limit);
     try {

@@ -55,7 +55,9 @@ asio::awaitable<Stream> tcp_connect(std::string host, std::uint16_t port) {
                                                      asio::use_awaitable);
     asio::ip::tcp::socket socket(executor);
     co_await asio::async_connect(socket, endpoints, asio::use_awaitable);
-    co_return tcp_stream(std::move(socket));
+    Stream stream = tcp_stream(std::move(socket));
+    stream.trail()->set_dialled({std::move(host), port});
+    co_return stream;
 }
 
 }  // namespace authchain

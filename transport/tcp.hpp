@@ -33,7 +33,9 @@ private:
 Stream tcp_stream(asio::ip::tcp::socket socket);
 
 // Resolves and connects to host:port (each resolved address in turn).
-// Throws std::system_error when no address accepts.
+// Throws std::system_error when no address accepts. The stream records
+// host and port as dialled (Stream::dialled()), so client::public_key looks
+// the server up in known_hosts under that name by default.
 asio::awaitable<Stream> tcp_connect(std::string host, std::uint16_t port);
 
 }  // namespace authchain

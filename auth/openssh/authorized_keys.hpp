@@ -46,7 +46,7 @@ struct AuthorizedKey {
     std::optional<std::string> from;  // pattern list of from="..."
     std::optional<std::chrono::system_clock::time_point> expiry;
     std::string expiry_text;          // as written, for messages
-    KeyRestrictions restrictions;     // effective: `no` lists what is disabled
+    KeyRestrictions restrictions{};     // effective: `no` lists what is disabled
     std::string source;               // "file:line"
 };
 

@@ -32,16 +32,37 @@ struct HostDecision {
     bool append = false;  // unknown under accept-new: append once the signature verified
 };
 
+// The name and port to look the server up under: the options', or what the
+// connection dialled where they leave them unset.
+struct HostName {
+    std::string name;
+    std::uint16_t port = 0;
+};
+
+HostName host_name_for(const PublicKeyClientOptions& o, const Stream& stream) {
+    const auto& dialled = stream.dialled();
+    HostName h{o.host_name, o.port};
+    if (h.name.empty()) {
+        if (!dialled)
+            deny(DenyReason::internal_error,
+                 "public_key: no host_name given and the connection does not say what it dialled "
+                 "(connect with tcp_connect, or set host_name)");
+        h.name = dialled->host;
+    }
+    if (h.port == 0 && dialled && dialled->host == h.name) h.port = dialled->port;
+    return h;
+}
+
 // Decides whether `host` may be trusted, from known_hosts alone; throws
 // AuthenticationError(denied) otherwise.
-HostDecision check_host_key(const PublicKeyClientOptions& o, const openssh::PublicKey& host) {
+HostDecision check_host_key(const PublicKeyClientOptions& o, const HostName& h, const openssh::PublicKey& host) {
     openssh::KnownHosts known;
     try {
         known = read_known_hosts(o.known_hosts);
     } catch (const std::exception& e) {
         deny(DenyReason::denied, std::string("cannot use known_hosts: ") + e.what());
     }
-    auto found = openssh::lookup_host_key(known, o.host_name, o.port, host);
+    auto found = openssh::lookup_host_key(known, h.name, h.port, host);
     std::string key = host.type() + " " + host.fingerprint();
     switch (found.status) {
         case openssh::HostKeyStatus::known:
@@ -65,28 +86,31 @@ HostDecision check_host_key(const PublicKeyClientOptions& o, const openssh::Publ
 }
 
 // accept-new: records a new host key whose signature verified.
-void append_host_key(const PublicKeyClientOptions& o, const openssh::PublicKey& host, const std::string& name) {
+void append_host_key(const PublicKeyClientOptions& o, const HostName& h, const openssh::PublicKey& host,
+                     const std::string& name) {
     try {
         openssh::append_atomically(o.known_hosts,
-                                   openssh::known_hosts_line(o.host_name, o.port, host, o.hash_new_hosts));
+                                   openssh::known_hosts_line(h.name, h.port, host, o.hash_new_hosts));
     } catch (const std::exception& e) {
         deny(DenyReason::denied, "cannot add " + name + " to known_hosts: " + e.what());
     }
 }
 
 asio::awaitable<Session> authenticate(std::shared_ptr<const ClientState> state, Session session) {
+    require_side(session, ConnectionTrail::Side::client, "public_key");
     Bytes channel_id = require_channel_id(session.stream);
+    const HostName host_name = host_name_for(state->options, session.stream);
 
     // S1: the host key and its proof over this channel.
     KeyProof s1 = decode_s1(co_await read_public_key_message(session.stream, "S1"));
     const openssh::PublicKey host = key_of(s1, "S1", "host");
     // Cheap before expensive (DESIGN rule 9): known_hosts first, so a host
     // refused anyway costs no signature work.
-    HostDecision decision = check_host_key(state->options, host);
+    HostDecision decision = check_host_key(state->options, host_name, host);
     if (!host.verify(host_signed_data(channel_id), s1.signature))
         deny(DenyReason::denied, "host key " + host.fingerprint() +
                                      ": signature does not verify for this channel (forged or relayed)");
-    if (decision.append) append_host_key(state->options, host, decision.name);
+    if (decision.append) append_host_key(state->options, host_name, host, decision.name);
     const std::string& name = decision.name;
 
     // C1: our key and its proof over this channel and the host key.
@@ -108,7 +132,6 @@ asio::awaitable<Session> authenticate(std::shared_ptr<const ClientState> state, 
 }  // namespace
 
 Authenticator public_key(PublicKeyClientOptions options) {
-    if (options.host_name.empty()) throw std::invalid_argument("public_key: host_name is required");
     if (options.known_hosts.empty()) throw std::invalid_argument("public_key: known_hosts path is required");
     auto identity = openssh::load_private_key(options.identity, options.passphrase);
     options.passphrase = {};  // decrypted: the layer keeps no passphrase

@@ -78,6 +78,7 @@ asio::awaitable<void> refuse(Stream& stream, std::string detail) {
 }
 
 asio::awaitable<Session> serve(std::shared_ptr<PublicKeyFiles> files, Session session) {
+    require_side(session, ConnectionTrail::Side::server, "public_key");
     Bytes channel_id = require_channel_id(session.stream);
     // One snapshot for the whole handshake, even if reload() runs meanwhile.
     std::shared_ptr<const PublicKeyFiles::Snapshot> files_now = files->current();

@@ -208,7 +208,7 @@ TEST_CASE("public_key: files are checked at build time and reloaded on demand") 
     CHECK_THROWS(f.client());
     ::chmod(f.known_hosts.c_str(), 0600);
     auto no_name = f.client_options();
-    no_name.host_name.clear();
+    no_name.known_hosts.clear();
     CHECK_THROWS_AS(client::public_key(no_name), std::invalid_argument);
     auto missing = f.server_options();
     missing.authorized_keys = f.dir / "nope";

@@ -82,3 +82,36 @@ TEST_CASE("a copy's proof log is its own; a moved-from Credentials is empty") {
     CHECK(b.shared_log() != c.shared_log());
     CHECK(b.log() == c.log());
 }
+
+TEST_CASE("the one-call prove names the fact after its field and converts the value") {
+    Credentials c;
+    c.prove("my_layer", &Credentials::user, "alice");
+    c.prove("my_layer", &Credentials::psk_id, std::string_view("client-7"));
+    c.prove("my_layer", &Credentials::cert_subject, std::string("CN=alice"));
+    CHECK(c.user == std::string("alice"));
+    CHECK(c.psk_id == std::string("client-7"));
+    REQUIRE(c.log().size() == 3);
+    CHECK(c.log()[0] == Proof{"my_layer", "user"});
+    CHECK(c.log()[1] == Proof{"my_layer", "psk_id"});
+    CHECK(c.log()[2] == Proof{"my_layer", "cert_subject"});
+    CHECK(c.identity().find("user alice") != std::string::npos);
+}
+
+TEST_CASE("the one-call prove refuses to overwrite, as the named form") {
+    Credentials c;
+    c.prove("password", &Credentials::user, "alice");
+    CHECK_THROWS_AS(c.prove("evil", &Credentials::user, "root"), CredentialConflict);
+    CHECK(*c.user == "alice");
+    CHECK(c.log().size() == 1);
+}
+
+TEST_CASE("the one-call prove names facts of every type") {
+    Credentials c;
+    c.prove("t", &Credentials::peer, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 9));
+    c.prove("t", &Credentials::channel_id, Bytes{1, 2, 3});
+    c.prove("t", &Credentials::key_restrictions, KeyRestrictions{.restrict = true});
+    REQUIRE(c.log().size() == 3);
+    CHECK(c.log()[0].fact == "peer");
+    CHECK(c.log()[1].fact == "channel_id");
+    CHECK(c.log()[2].fact == "key_restrictions");
+}

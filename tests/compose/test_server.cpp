@@ -126,7 +126,8 @@ TEST_CASE("client driver: refusal by the client chain raises and closes the stre
     test::run([&](asio::any_io_executor ex) -> asio::awaitable<void> {
         auto [c, s] = make_pipe(ex);
         try {
-            co_await authenticate(std::move(c), check([](const Credentials&) { return false; }, "client_check"));
+            const Authenticator refuse_all = check([](const Credentials&) { return false; }, "client_check");
+            co_await authenticate(std::move(c), refuse_all);
             FAIL("not refused");
         } catch (const AuthenticationError& e) {
             CHECK(e.reason() == DenyReason::denied);

@@ -33,7 +33,7 @@ std::string trim(std::string s) {
 }
 
 // `redis-cli -p port args`: trimmed output; *status gets the exit code.
-std::string cli(std::uint16_t port, const std::string& args, int* status = nullptr) {
+inline std::string cli(std::uint16_t port, const std::string& args, int* status = nullptr) {
     std::string out;
     int rc = shell("timeout 20 redis-cli -p " + std::to_string(port) + " " + args, &out);
     if (status) *status = rc;
@@ -162,8 +162,8 @@ inline const std::vector<std::string>& redis_tools() {
     static const std::vector<std::string> tools{"redis-server", "redis-cli"};
     return tools;
 }
-bool skip_without_redis() { return skip_missing(redis_tools()); }
-void require_redis() { require_tools(redis_tools()); }
+inline bool skip_without_redis() { return skip_missing(redis_tools()); }
+inline void require_redis() { require_tools(redis_tools()); }
 
 // A raw client through the tunnel speaking RESP, for connections that must
 // stay open across a signal.

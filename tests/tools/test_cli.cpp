@@ -174,3 +174,54 @@ TEST_CASE("fingerprint of keys ssh-keygen made matches ssh-keygen -l" *
     auto missing = cli("fingerprint " + arg(dir / "nothing"));
     CHECK(missing.status == 2);
 }
+
+namespace {
+// A gate config with one open layer and `extra` top-level keys, at `mode`.
+std::filesystem::path gate_config(const std::filesystem::path& dir, const std::string& extra, unsigned mode = 0600) {
+    auto file = dir / "gate.toml";
+    authchain::test::write_file(file,
+                                "listen = \"127.0.0.1:7000\"\nbackend = \"127.0.0.1:8000\"\n" + extra +
+                                    "[[layer]]\nkind = \"ip_filter\"\nallow = [\"127.0.0.1\"]\n",
+                                mode);
+    return file;
+}
+}  // namespace
+
+TEST_CASE("gate --check prints every setting that matters: PROXY v2, audit log, user") {
+    authchain::test::TempDir dir;
+    auto file = gate_config(dir.path(), "proxy_protocol = \"v2\"\naudit_log = \"audit.jsonl\"\nuser = \"nobody\"\n");
+    auto r = cli("gate --check --config " + arg(file));
+    CHECK(r.status == 0);
+    CHECK(contains(r.output, "127.0.0.1:7000 -> 127.0.0.1:8000 via ip_filter"));
+    CHECK(contains(r.output, "proxy_protocol: v2"));
+    CHECK(contains(r.output, "audit_log: "));
+    CHECK(contains(r.output, "audit.jsonl"));
+    CHECK(contains(r.output, "user: nobody"));
+
+    auto plain = cli("gate --check --config " + arg(gate_config(dir.path(), "")));
+    CHECK(plain.status == 0);
+    CHECK(contains(plain.output, "proxy_protocol: off"));
+    CHECK(contains(plain.output, "audit_log: none"));
+    CHECK(contains(plain.output, "user: not set"));
+}
+
+TEST_CASE("gate --check refuses a user that does not exist") {
+    authchain::test::TempDir dir;
+    auto r = cli("gate --check --config " + arg(gate_config(dir.path(), "user = \"no-such-user-authchain\"\n")));
+    CHECK(r.status == 2);
+    CHECK(contains(r.output, "no such user \"no-such-user-authchain\""));
+    CHECK_FALSE(contains(r.output, ": ok:"));
+}
+
+TEST_CASE("gate --check refuses a config file writable by others, warns when writable by its group") {
+    authchain::test::TempDir dir;
+    auto r = cli("gate --check --config " + arg(gate_config(dir.path(), "", 0602)));
+    CHECK(r.status == 2);
+    CHECK(contains(r.output, "writable by others"));
+    CHECK_FALSE(contains(r.output, ": ok:"));
+
+    auto group = cli("gate --check --config " + arg(gate_config(dir.path(), "", 0620)));
+    CHECK(group.status == 0);
+    CHECK(contains(group.output, "WARNING"));
+    CHECK(contains(group.output, "writable by its group"));
+}

@@ -62,7 +62,8 @@ void round_trip(const std::string& address) {
                       });
         asio::co_spawn(ex, server.run(), asio::detached);
 
-        Session good = co_await authenticate(co_await tcp_connect(address, port), send_token("open"));
+        const Authenticator open = send_token("open"), shut = send_token("shut");  // named: g++ 12
+        Session good = co_await authenticate(co_await tcp_connect(address, port), open);
         CHECK(good.credentials.peer->port() == port);
         co_await write_all(good.stream, asio::buffer(std::string("ping")));
         co_await good.stream.shutdown_send();
@@ -75,7 +76,7 @@ void round_trip(const std::string& address) {
         }
         CHECK(echoed == "ping");
 
-        Session bad = co_await authenticate(co_await tcp_connect(address, port), send_token("shut"));
+        Session bad = co_await authenticate(co_await tcp_connect(address, port), shut);
         std::size_t n = 0;
         try {
             n = co_await bad.stream.read_some(asio::buffer(buf));

@@ -26,7 +26,11 @@ Bytes encode_proof(PublicKeyMessage type, const KeyProof& proof) {
 KeyProof decode_proof(PublicKeyMessage type, ByteView body, std::string_view what) {
     try {
         openssh::WireReader in(body);
-        if (in.u8() != static_cast<std::uint8_t>(type)) deny(DenyReason::protocol_error, std::string(what) + ": unexpected message type");
+        const std::uint8_t got = in.u8();
+        if (type == PublicKeyMessage::c1_user_proof && got == static_cast<std::uint8_t>(PublicKeyMessage::s1_host_proof))
+            deny(DenyReason::protocol_error, "C1: the peer sent S1: it runs public_key's server side too "
+                                             "(a server layer in the client's chain?)");
+        if (got != static_cast<std::uint8_t>(type)) deny(DenyReason::protocol_error, std::string(what) + ": unexpected message type");
         ByteView key = in.string();
         ByteView signature = in.string();
         in.expect_end(what);
