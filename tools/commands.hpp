@@ -19,5 +19,8 @@ int run_tunnel(const TunnelConfig& config);
 // Connects to config.server once, runs the client chain, prints who the
 // server proved to be and the outcome.
 int run_probe(const TunnelConfig& config);
+// keygen --psk: writes a fresh key file (auth/psk.hpp) at `path`, key id
+// `id` (empty: today's date, YYYYMMDD); refuses an existing file unless `overwrite`.
+int keygen_psk(const std::string& path, const std::string& id, bool overwrite);
 
 }  // namespace authchain::tools
