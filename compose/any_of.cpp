@@ -80,7 +80,10 @@ asio::awaitable<Session> serve(std::shared_ptr<const State> state, Session sessi
     for (const auto& m : state->methods) left.push_back(m.name);
     std::size_t attempts_left = state->options.max_attempts;
     for (;;) {
-        co_await n.send(encode_offer({static_cast<std::uint8_t>(attempts_left), left}));
+        // (Named values, not temporaries, inside co_await: g++ 12, PLATFORM.md.)
+        Offer offer{static_cast<std::uint8_t>(attempts_left), left};
+        Bytes a1 = encode_offer(offer);
+        co_await n.send(std::move(a1));
         std::string choice = decode_choice(co_await n.receive("A2"));
         if (choice.empty())
             deny(DenyReason::denied, "any_of: the client has none of the methods offered (" + join(left, ", ") + ")");
@@ -96,14 +99,17 @@ asio::awaitable<Session> serve(std::shared_ptr<const State> state, Session sessi
         std::optional<Session> done;
         std::optional<AuthenticationError> failure;
         try {
-            done = co_await method.authenticator(n.session_for(base));
+            Session attempt = n.session_for(base);
+            done = co_await method.authenticator(std::move(attempt));
         } catch (const AuthenticationError& e) {
             if (e.reason() != DenyReason::denied) throw;
             failure = e;
         }
         // Attempts left if this one fails: none once no other method is left.
         std::size_t remaining = left.size() > 1 ? attempts_left : 0;
-        co_await n.send(encode_server_verdict({done.has_value(), static_cast<std::uint8_t>(remaining)}));
+        Verdict verdict{done.has_value(), static_cast<std::uint8_t>(remaining)};
+        Bytes a3 = encode_server_verdict(verdict);
+        co_await n.send(std::move(a3));
         bool client_ok = decode_client_verdict(co_await n.receive("A4"));
         if (done && client_ok) {
             done->credentials.note("any_of", "method " + choice);
@@ -133,23 +139,27 @@ asio::awaitable<Session> authenticate(std::shared_ptr<const State> state, Sessio
                     break;
                 }
         if (!pick) {
-            co_await n.send(encode_choice(""));
+            Bytes none = encode_choice("");
+            co_await n.send(std::move(none));
             deny(DenyReason::denied, "any_of: no method left in common (server offers " + join(offer.methods, ", ") +
                                          "; tried " + (tried.empty() ? std::string("none") : join(tried, ", ")) + ")");
         }
-        co_await n.send(encode_choice(pick->name));
+        Bytes a2 = encode_choice(pick->name);
+        co_await n.send(std::move(a2));
         tried.push_back(pick->name);
         ++attempts;
 
         std::optional<Session> done;
         std::optional<AuthenticationError> failure;
         try {
-            done = co_await pick->authenticator(n.session_for(base));
+            Session attempt = n.session_for(base);
+            done = co_await pick->authenticator(std::move(attempt));
         } catch (const RefusedByPeer& e) {
             failure = e;  // the server said no and the method's exchange is complete
         }
         Verdict server = decode_server_verdict(co_await n.receive("A3"));
-        co_await n.send(encode_client_verdict(done.has_value()));
+        Bytes a4 = encode_client_verdict(done.has_value());
+        co_await n.send(std::move(a4));
         if (done && server.accepted) {
             done->credentials.note("any_of", "method " + pick->name);
             co_return std::move(*done);

@@ -57,7 +57,13 @@ struct AnyOfOptions {
     std::size_t max_attempts = 3;  // 1..16
     // Called on each failed attempt that leaves the stream usable (not the
     // final denial: that is thrown), with the credentials as they were
-    // before it (credentials.peer: the source, for a FailureThrottle).
+    // before it (credentials.peer: the source). It may throw to end the
+    // connection. With a FailureThrottle (auth/failure_throttle.hpp) around
+    // the chain, count each attempt and stop a source once it is blocked:
+    //     .on_failed_attempt = [t](const Credentials& c, const AuthenticationError&) {
+    //         t->record_failure(c.peer->address());
+    //         if (t->blocked(c.peer->address())) deny(DenyReason::host_blocked, "blocked");
+    //     }
     std::function<void(const Credentials&, const AuthenticationError&)> on_failed_attempt;
 };
 
