@@ -67,10 +67,11 @@ struct Negotiation {
 };
 
 // After a failed attempt: the trail follows the proof log of the session as
-// it was before (the failed method's facts are dropped with its session).
-void report_failure(const State& state, const Negotiation& n, const Session& base, const AuthenticationError& why) {
+// it was before (the failed method's facts are dropped with its session), and
+// a failure after which another attempt follows (`why` not null) is reported.
+void report_failure(const State& state, const Negotiation& n, const Session& base, const AuthenticationError* why) {
     n.home->trail()->track(base.credentials);
-    if (state.options.on_failed_attempt) state.options.on_failed_attempt(base.credentials, why);
+    if (why && state.options.on_failed_attempt) state.options.on_failed_attempt(base.credentials, *why);
 }
 
 asio::awaitable<Session> serve(std::shared_ptr<const State> state, Session session) {
@@ -118,8 +119,8 @@ asio::awaitable<Session> serve(std::shared_ptr<const State> state, Session sessi
         if (!failure) failure = AuthenticationError(DenyReason::denied, "any_of: method " + choice + ": the client failed it");
         AuthenticationError why(failure->reason(), "any_of: method " + choice + ": " + failure->detail());
         left.erase(offered);
+        report_failure(*state, n, base, remaining == 0 ? nullptr : &why);
         if (remaining == 0) throw why;
-        report_failure(*state, n, base, why);
     }
 }
 
@@ -166,8 +167,8 @@ asio::awaitable<Session> authenticate(std::shared_ptr<const State> state, Sessio
         }
         AuthenticationError why(DenyReason::denied, "any_of: method " + pick->name + ": " +
                                                         (failure ? failure->detail() : "the server refused it"));
+        report_failure(*state, n, base, server.attempts_left == 0 ? nullptr : &why);
         if (server.attempts_left == 0) throw why;
-        report_failure(*state, n, base, why);
     }
 }
 
