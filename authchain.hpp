@@ -7,6 +7,7 @@
 #include <asio/detached.hpp>
 #include <asio/io_context.hpp>
 
+#include "compose/any_of.hpp"
 #include "compose/cidr.hpp"
 #include "compose/combinators.hpp"
 #include "compose/credentials.hpp"
@@ -23,6 +24,7 @@
 #include "auth/connection_limit.hpp"
 #include "auth/failure_throttle.hpp"
 #include "auth/ip_filter.hpp"
+#include "auth/psk.hpp"
 #include "auth/public_key.hpp"
 #include "relay/connect.hpp"
 #include "relay/forward.hpp"

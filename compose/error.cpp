@@ -31,6 +31,8 @@ void deny(DenyReason reason, std::string detail) {
     throw AuthenticationError(reason, std::move(detail));
 }
 
+void refused_by_peer(std::string detail) { throw RefusedByPeer(std::move(detail)); }
+
 AuthenticationError refusal_for(std::exception_ptr error) {
     try {
         std::rethrow_exception(error);

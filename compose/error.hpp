@@ -40,6 +40,16 @@ private:
 
 [[noreturn]] void deny(DenyReason reason, std::string detail);
 
+// A client-side layer throws this (reason denied) when it read the server's
+// refusal and its own exchange is complete, so the stream is still coherent
+// and any_of (compose/any_of.hpp) may offer another method. Any other
+// denial ends the connection.
+class RefusedByPeer : public AuthenticationError {
+public:
+    explicit RefusedByPeer(std::string detail) : AuthenticationError(DenyReason::denied, std::move(detail)) {}
+};
+[[noreturn]] void refused_by_peer(std::string detail);
+
 // Any exception that ended a handshake, as the refusal the drivers send and
 // audited() records:
 //   AuthenticationError                    itself

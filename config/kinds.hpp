@@ -11,5 +11,9 @@ namespace authchain::config {
 void add_access_kinds(Registry& registry);
 // secure_channel and public_key, server and client side.
 void add_crypto_kinds(Registry& registry);
+// psk, server and client side.
+void add_psk_kinds(Registry& registry);
+// any_of (method alternatives), server and client side.
+void add_any_of_kinds(Registry& registry);
 
 }  // namespace authchain::config

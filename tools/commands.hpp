@@ -24,5 +24,8 @@ int run_probe(const TunnelConfig& config);
 // exist, then prints every setting that matters (PROXY v2, audit log,
 // user, allow rules, limits); 0 when the gate could start.
 int check_gate(const GateConfig& config);
+// keygen --psk: writes a fresh key file (auth/psk.hpp) at `path`, key id
+// `id` (empty: today's date, YYYYMMDD); refuses an existing file unless `overwrite`.
+int keygen_psk(const std::string& path, const std::string& id, bool overwrite);
 
 }  // namespace authchain::tools

@@ -59,6 +59,7 @@ void warn_if_unauthenticated(const GateConfig& c) {
 
 struct Keygen {
     std::string file, comment, passphrase, type = "ed25519";
+    std::string psk_file, psk_id;  // keygen --psk PATH [--id ID]
     bool overwrite = false;
     bool comment_given = false;
 };
@@ -100,9 +101,13 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
 
     Keygen k;
-    auto* keygen_cmd = app.add_subcommand("keygen", "Write an OpenSSH key pair (PATH and PATH.pub), as ssh-keygen");
-    keygen_cmd->add_option("-f,--file", k.file, "Private key file to write (PATH.pub gets the public key)")
-        ->required();
+    auto* keygen_cmd = app.add_subcommand(
+        "keygen", "Write an OpenSSH key pair (PATH and PATH.pub), as ssh-keygen, or a pre-shared key file (--psk)");
+    auto* file_opt =
+        keygen_cmd->add_option("-f,--file", k.file, "Private key file to write (PATH.pub gets the public key)");
+    auto* psk_opt = keygen_cmd->add_option("--psk", k.psk_file, "Write a fresh pre-shared key file (mode 0600) instead")
+                        ->excludes(file_opt);
+    keygen_cmd->add_option("--id", k.psk_id, "Key id of the --psk key (default: today, YYYYMMDD)")->needs(psk_opt);
     auto* comment_opt = keygen_cmd->add_option("-C,--comment", k.comment, "Key comment (default: user@host)");
     keygen_cmd->add_option("-N,--passphrase", k.passphrase, "Encrypt the private key (empty: none)");
     keygen_cmd->add_option("-t,--type", k.type, "Key type")
@@ -141,6 +146,11 @@ int main(int argc, char** argv) {
 
     try {
         if (*keygen_cmd) {
+            if (psk_opt->count() > 0) return keygen_psk(k.psk_file, k.psk_id, k.overwrite);
+            if (file_opt->count() == 0) {
+                std::cerr << "authchain: keygen needs -f FILE or --psk FILE\n";
+                return exit_usage;
+            }
             k.comment_given = comment_opt->count() > 0;
             return keygen(k);
         }

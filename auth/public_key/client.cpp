@@ -120,7 +120,7 @@ asio::awaitable<Session> authenticate(std::shared_ptr<const ClientState> state, 
 
     // S2: the verdict.
     if (!decode_s2(co_await read_public_key_message(session.stream, "S2")))
-        deny(DenyReason::denied, "the server refused our key " + state->identity.public_key().fingerprint());
+        refused_by_peer("the server refused our key " + state->identity.public_key().fingerprint());
 
     Credentials& c = session.credentials;
     c.prove(layer, &Credentials::host_name, name, "host_name");

@@ -269,3 +269,10 @@ TEST_CASE("proxy v2: haproxy (accept-proxy) accepts our header and forwards its 
     CHECK(got.rfind("PROXY TCP4 203.0.113.7 198.51.100.9 56324 443\r\n", 0) == 0);
     CHECK(got.find("hello through haproxy\n") != std::string::npos);
 }
+
+TEST_CASE("proxy v2: a psk identity travels as TLV 0xE3") {
+    Credentials c;
+    c.prove("psk", &Credentials::psk_id, std::string("2026"), "psk_id");
+    auto tlvs = pp::identity_tlvs(c);
+    CHECK(tlvs == std::vector<pp::TlvEntry>{{0xE3, "2026"}});
+}

@@ -1,0 +1,25 @@
+// The steps both sides of psk share: reading one frame, the channel binding
+// (step 0 in auth/psk.hpp) and fresh nonces.
+#pragma once
+
+#include <asio/awaitable.hpp>
+#include <string_view>
+
+#include "auth/psk/detail/messages.hpp"
+#include "compose/bytes.hpp"
+#include "compose/stream.hpp"
+
+namespace authchain {
+
+// Reads one frame (uint32 length || body), the length bounded before any
+// allocation; a premature end of stream is a protocol_error naming `what`.
+asio::awaitable<Bytes> read_psk_message(Stream& stream, std::string_view what);
+
+// Step 0: the channel id the proofs cover. protocol_error on an encrypted
+// stream without one, or on a plain stream unless allow_plaintext.
+Bytes psk_channel_binding(const Stream& stream, bool allow_plaintext);
+
+// 32 bytes from the system RNG.
+PskNonce fresh_psk_nonce();
+
+}  // namespace authchain

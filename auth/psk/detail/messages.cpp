@@ -1,0 +1,140 @@
+#include "auth/psk/detail/messages.hpp"
+
+#include <botan/mac.h>
+#include <botan/mem_ops.h>
+
+#include "auth/openssh/detail/wire.hpp"
+#include "auth/psk.hpp"
+#include "compose/error.hpp"
+
+namespace authchain {
+
+namespace {
+
+constexpr std::string_view client_label = "authchain psk client v1";
+constexpr std::string_view server_label = "authchain psk server v1";
+
+Bytes frame(const openssh::WireWriter& body) {
+    const auto& b = body.data();
+    openssh::WireWriter out;
+    out.u32(static_cast<std::uint32_t>(b.size())).raw(ByteView(b.data(), b.size()));
+    return out.bytes();
+}
+
+template <std::size_t N>
+std::array<std::uint8_t, N> fixed(openssh::WireReader& in) {
+    ByteView v = in.raw(N);
+    std::array<std::uint8_t, N> out{};
+    std::copy(v.begin(), v.end(), out.begin());
+    return out;
+}
+
+[[noreturn]] void malformed(std::string_view what, std::string_view why) {
+    deny(DenyReason::protocol_error, std::string(what) + ": " + std::string(why));
+}
+
+void expect_type(openssh::WireReader& in, PskMessage type, std::string_view what) {
+    if (in.u8() != static_cast<std::uint8_t>(type)) malformed(what, "unexpected message type");
+}
+
+}  // namespace
+
+PskProof psk_proof(const Botan::secure_vector<std::uint8_t>& key, PskRole role, ByteView channel_id,
+                   std::string_view key_id, const PskNonce& server_nonce, const PskNonce& client_nonce) {
+    auto mac = Botan::MessageAuthenticationCode::create_or_throw("HMAC(SHA-256)");
+    mac->set_key(key);
+    openssh::WireWriter w;
+    w.string(role == PskRole::client ? client_label : server_label)
+        .string(channel_id)
+        .string(key_id)
+        .string(ByteView(server_nonce))
+        .string(ByteView(client_nonce));
+    mac->update(w.data());
+    PskProof out{};
+    mac->final(out.data());
+    return out;
+}
+
+bool psk_proofs_equal(const PskProof& a, const PskProof& b) {
+    return Botan::constant_time_compare(a.data(), b.data(), a.size());
+}
+
+Bytes encode_psk_s1(const PskNonce& server_nonce) {
+    openssh::WireWriter body;
+    body.u8(static_cast<std::uint8_t>(PskMessage::s1_nonce)).raw(ByteView(server_nonce));
+    return frame(body);
+}
+
+Bytes encode_psk_c1(const PskC1& c1) {
+    openssh::WireWriter body;
+    body.u8(static_cast<std::uint8_t>(PskMessage::c1_proof))
+        .string(std::string_view(c1.key_id))
+        .raw(ByteView(c1.client_nonce))
+        .raw(ByteView(c1.proof));
+    return frame(body);
+}
+
+Bytes encode_psk_s2(const PskS2& s2) {
+    openssh::WireWriter body;
+    body.u8(static_cast<std::uint8_t>(PskMessage::s2_verdict))
+        .u8(s2.accepted ? 0 : static_cast<std::uint8_t>(DenyReason::denied));
+    if (s2.accepted) body.raw(ByteView(s2.proof));
+    return frame(body);
+}
+
+std::size_t decode_psk_frame_length(const std::array<std::uint8_t, 4>& header, std::string_view what) {
+    std::size_t n = (std::size_t{header[0]} << 24) | (std::size_t{header[1]} << 16) |
+                    (std::size_t{header[2]} << 8) | std::size_t{header[3]};
+    if (n == 0 || n > max_psk_message)
+        malformed(what, "message length " + std::to_string(n) + " out of range 1.." + std::to_string(max_psk_message));
+    return n;
+}
+
+PskNonce decode_psk_s1(ByteView body) {
+    try {
+        openssh::WireReader in(body);
+        expect_type(in, PskMessage::s1_nonce, "S1");
+        PskNonce nonce = fixed<psk_nonce_size>(in);
+        in.expect_end("S1");
+        return nonce;
+    } catch (const openssh::FormatError& e) {
+        malformed("S1", e.what());
+    }
+}
+
+PskC1 decode_psk_c1(ByteView body) {
+    try {
+        openssh::WireReader in(body);
+        expect_type(in, PskMessage::c1_proof, "C1");
+        PskC1 c1;
+        c1.key_id = std::string(in.text());
+        if (!valid_psk_id(c1.key_id)) malformed("C1", "invalid key id");
+        c1.client_nonce = fixed<psk_nonce_size>(in);
+        c1.proof = fixed<psk_proof_size>(in);
+        in.expect_end("C1");
+        return c1;
+    } catch (const openssh::FormatError& e) {
+        malformed("C1", e.what());
+    }
+}
+
+PskS2 decode_psk_s2(ByteView body) {
+    try {
+        openssh::WireReader in(body);
+        expect_type(in, PskMessage::s2_verdict, "S2");
+        PskS2 s2;
+        std::uint8_t verdict = in.u8();
+        if (verdict == 0) {
+            s2.accepted = true;
+            s2.proof = fixed<psk_proof_size>(in);
+        } else if (verdict != static_cast<std::uint8_t>(DenyReason::denied)) {
+            malformed("S2", "unknown verdict " + std::to_string(verdict));
+        }
+        in.expect_end("S2");
+        return s2;
+    } catch (const openssh::FormatError& e) {
+        malformed("S2", e.what());
+    }
+}
+
+}  // namespace authchain

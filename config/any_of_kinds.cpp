@@ -1,0 +1,40 @@
+// The any_of kind, server and client side (compose/any_of.hpp): its methods
+// are [[layer.method]] tables, each built as a layer of its own kind; the
+// kind's name is the method's name on the wire.
+#include <algorithm>
+
+#include "compose/any_of.hpp"
+#include "config/kinds.hpp"
+
+namespace authchain::config {
+namespace {
+
+BuiltLayer build_any_of(TableReader& r, const LayerContext& context) {
+    AnyOfOptions options;
+    if (auto n = r.integer("max_attempts", 1, 16)) options.max_attempts = static_cast<std::size_t>(*n);
+    if (!r.has("method")) r.fail("method", "give at least one [[layer.method]] table");
+    std::vector<BuiltLayer> built = context.nested_layers(r, "method");
+    if (built.empty()) r.fail("method", "give at least one [[layer.method]] table");
+    std::vector<Method> methods;
+    std::vector<std::shared_ptr<Reloadable>> reloadables;
+    for (BuiltLayer& layer : built) {
+        if (std::any_of(methods.begin(), methods.end(), [&](const Method& m) { return m.name == layer.kind; }))
+            r.fail("method", "method kind \"" + layer.kind + "\" given twice (a method is named by its kind)");
+        methods.push_back({layer.kind, layer.wrapper(pass())});
+        reloadables.insert(reloadables.end(), layer.reloadables.begin(), layer.reloadables.end());
+    }
+    BuiltLayer out = before_rest(context.side == Side::server ? any_of(std::move(methods), std::move(options))
+                                                              : client::any_of(std::move(methods), std::move(options)));
+    out.reloadables = std::move(reloadables);
+    return out;
+}
+
+}  // namespace
+
+void add_any_of_kinds(Registry& registry) {
+    for (Side side : {Side::server, Side::client})
+        registry.add({.name = "any_of", .side = side, .keys = {"max_attempts", "method"}, .authenticates = true,
+                      .build = build_any_of});
+}
+
+}  // namespace authchain::config

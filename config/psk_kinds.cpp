@@ -1,0 +1,73 @@
+// The psk kinds, server and client side (auth/psk.hpp).
+#include "auth/psk.hpp"
+#include "config/kinds.hpp"
+
+namespace authchain::config {
+namespace {
+
+const std::string plaintext_warning =
+    "allow_plaintext = true: on a stream that is not encrypted psk proves knowledge of the key and nothing "
+    "more: the bytes after it are neither encrypted nor bound to the proof (put secure_channel before it)";
+
+// SIGHUP re-reads the key file of one server psk layer.
+class ReloadablePskKeys final : public Reloadable {
+public:
+    ReloadablePskKeys(std::shared_ptr<PskKeys> keys, std::string where) : keys_(std::move(keys)), where_(std::move(where)) {}
+    void reload() override { keys_->reload(); }
+    std::string name() const override { return where_ + " " + keys_->name(); }
+    std::vector<std::string> warnings() const override {
+        if (!keys_->options().allow_plaintext) return {};
+        return {plaintext_warning};
+    }
+
+private:
+    std::shared_ptr<PskKeys> keys_;
+    std::string where_;
+};
+
+// The client's key is read once, when the chain is built; this only
+// carries its startup warning.
+class PskClientNotice final : public Reloadable {
+public:
+    explicit PskClientNotice(std::string where) : where_(std::move(where)) {}
+    void reload() override {}
+    std::string name() const override { return where_ + " psk"; }
+    std::vector<std::string> warnings() const override { return {plaintext_warning}; }
+
+private:
+    std::string where_;
+};
+
+BuiltLayer build_psk_server(TableReader& r, const LayerContext&) {
+    PskServerOptions options;
+    options.keys = r.required_file("keys");
+    options.allow_plaintext = r.boolean("allow_plaintext").value_or(false);
+    auto keys = std::make_shared<PskKeys>(std::move(options));
+    BuiltLayer layer = before_rest(psk(keys));
+    layer.reloadables.push_back(std::make_shared<ReloadablePskKeys>(keys, r.prefix()));
+    return layer;
+}
+
+BuiltLayer build_psk_client(TableReader& r, const LayerContext&) {
+    client::PskClientOptions options;
+    options.key_file = r.required_file("key_file");
+    options.key_id = r.string("key_id");
+    if (options.key_id && !valid_psk_id(*options.key_id))
+        r.fail("key_id", "invalid key id (1 to 64 of A-Z a-z 0-9 . _ @ -)");
+    options.allow_plaintext = r.boolean("allow_plaintext").value_or(false);
+    bool plaintext = options.allow_plaintext;
+    BuiltLayer layer = before_rest(client::psk(std::move(options)));
+    if (plaintext) layer.reloadables.push_back(std::make_shared<PskClientNotice>(r.prefix()));
+    return layer;
+}
+
+}  // namespace
+
+void add_psk_kinds(Registry& registry) {
+    registry.add({.name = "psk", .side = Side::server, .keys = {"keys", "allow_plaintext"},
+                  .authenticates = true, .build = build_psk_server});
+    registry.add({.name = "psk", .side = Side::client, .keys = {"key_file", "key_id", "allow_plaintext"},
+                  .authenticates = true, .build = build_psk_client});
+}
+
+}  // namespace authchain::config
