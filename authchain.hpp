@@ -23,6 +23,7 @@
 #include "auth/connection_limit.hpp"
 #include "auth/failure_throttle.hpp"
 #include "auth/ip_filter.hpp"
+#include "auth/password.hpp"
 #include "auth/public_key.hpp"
 #include "relay/connect.hpp"
 #include "relay/forward.hpp"
