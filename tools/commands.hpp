@@ -3,6 +3,7 @@
 // 0 ok, 2 usage or config error, 3 denied, 4 network error.
 #pragma once
 
+#include "auth/password/user_database.hpp"
 #include "config/config.hpp"
 
 namespace authchain::tools {
@@ -19,5 +20,18 @@ int run_tunnel(const TunnelConfig& config);
 // Connects to config.server once, runs the client chain, prints who the
 // server proved to be and the outcome.
 int run_probe(const TunnelConfig& config);
+
+// authchain passwd FILE ACTION [USER] (tools/passwd.cpp).
+struct PasswdArgs {
+    std::string file;
+    std::string action;  // add, remove, check, list
+    std::string user;    // empty for list: every user
+    bool force = false;  // add: replace an existing user's password
+    userdb::Argon2Params params = userdb::owasp_argon2id;  // add: the new hash's cost
+};
+// Exit 0 ok; 2 usage, input or file error (printed; the file is as it
+// was), an existing user for add without force, a missing one for remove;
+// 3 check mismatch (wrong password or no such user).
+int run_passwd(const PasswdArgs& args);
 
 }  // namespace authchain::tools
