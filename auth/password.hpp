@@ -27,8 +27,9 @@
 //      another connection) as protocol_error, and a malformed one, before
 //      any hashing.
 //   The server then waits (at most max_check_wait) for one of
-//      max_concurrent_checks hashing slots; none free: P2 busy, and the
-//      connection is refused as busy. In the slot it runs Argon2id on the
+//      max_concurrent_checks hashing slots; none free, or the peer's source
+//      already holding its share of the pool (PasswordCheckPool): P2 busy,
+//      and the connection is refused as busy. In the slot it runs Argon2id on the
 //      password with the user's stored parameters and salt, or, for an
 //      unknown user, with a dummy hash of the parameters most users have,
 //      so both cost the same; the result is compared in constant time.

@@ -1,5 +1,7 @@
 #include "auth/password/check_pool.hpp"
 
+#include "compose/cidr.hpp"
+
 #include <algorithm>
 #include <asio/co_spawn.hpp>
 #include <asio/experimental/as_tuple.hpp>
@@ -8,6 +10,7 @@
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <stdexcept>
 
@@ -18,8 +21,10 @@ namespace {
 // One attempt waiting for a slot: its timer fires at the end of the wait,
 // or is cancelled early by the release that hands it a slot.
 struct Waiter {
-    explicit Waiter(asio::any_io_executor executor) : timer(std::move(executor)) {}
+    Waiter(asio::any_io_executor executor, std::optional<asio::ip::address> source)
+        : timer(std::move(executor)), source(std::move(source)) {}
     asio::steady_timer timer;
+    std::optional<asio::ip::address> source;
     bool granted = false;  // under State::mutex
 };
 
@@ -41,15 +46,32 @@ asio::awaitable<bool> run_verify(userdb::Secret password, std::string phc) {
 struct PasswordCheckPool::State {
     std::size_t max_concurrent = 1;
     std::size_t max_waiting = 16;
+    std::size_t max_per_source = 1;
     mutable std::mutex mutex;
     std::size_t in_use = 0;
     std::deque<std::shared_ptr<Waiter>> waiters;
+    std::map<asio::ip::address, std::size_t> per_source;  // slots held and places waited for
+
+    // Counts a place for `source`; false when it holds its share. Under mutex.
+    bool take(const std::optional<asio::ip::address>& source) {
+        if (!source) return true;
+        std::size_t& n = per_source[*source];
+        if (n >= max_per_source) return false;
+        ++n;
+        return true;
+    }
+    void give_back(const std::optional<asio::ip::address>& source) {
+        if (!source) return;
+        auto it = per_source.find(*source);
+        if (it != per_source.end() && --it->second == 0) per_source.erase(it);
+    }
 };
 
 PasswordCheckPool::PasswordCheckPool(std::size_t max_concurrent, std::size_t max_waiting)
     : state_(std::make_shared<State>()), threads_(checked_size(max_concurrent)) {
     state_->max_concurrent = max_concurrent;
     state_->max_waiting = max_waiting == 0 ? 16 * max_concurrent : max_waiting;
+    state_->max_per_source = std::max<std::size_t>(1, (state_->max_concurrent + state_->max_waiting) / 2);
 }
 
 PasswordCheckPool::~PasswordCheckPool() { threads_.join(); }
@@ -58,6 +80,7 @@ PasswordCheckPool::Slot& PasswordCheckPool::Slot::operator=(Slot&& other) noexce
     if (this != &other) {
         release();
         state_ = std::move(other.state_);
+        source_ = std::move(other.source_);
     }
     return *this;
 }
@@ -67,6 +90,7 @@ PasswordCheckPool::Slot::~Slot() { release(); }
 void PasswordCheckPool::Slot::release() noexcept {
     if (!state_) return;
     std::lock_guard lock(state_->mutex);
+    state_->give_back(source_);
     if (state_->waiters.empty()) {
         --state_->in_use;
     } else {
@@ -79,31 +103,37 @@ void PasswordCheckPool::Slot::release() noexcept {
     state_.reset();
 }
 
-std::optional<PasswordCheckPool::Slot> PasswordCheckPool::try_acquire() {
+std::optional<PasswordCheckPool::Slot> PasswordCheckPool::try_acquire(std::optional<asio::ip::address> source) {
+    if (source) source = source_of(*source);
     std::lock_guard lock(state_->mutex);
-    if (state_->in_use >= state_->max_concurrent) return std::nullopt;
+    if (state_->in_use >= state_->max_concurrent || !state_->take(source)) return std::nullopt;
     ++state_->in_use;
-    return Slot(state_);
+    return Slot(state_, std::move(source));
 }
 
-asio::awaitable<std::optional<PasswordCheckPool::Slot>> PasswordCheckPool::acquire(std::chrono::milliseconds wait) {
-    if (auto slot = try_acquire()) co_return slot;
-    auto waiter = std::make_shared<Waiter>(co_await asio::this_coro::executor);
+asio::awaitable<std::optional<PasswordCheckPool::Slot>> PasswordCheckPool::acquire(
+    std::chrono::milliseconds wait, std::optional<asio::ip::address> source) {
+    if (source) source = source_of(*source);
+    auto waiter = std::make_shared<Waiter>(co_await asio::this_coro::executor, source);
     {
         std::lock_guard lock(state_->mutex);
-        if (state_->in_use < state_->max_concurrent) {  // freed meanwhile
+        if (!state_->take(source)) co_return std::nullopt;  // this source holds its share
+        if (state_->in_use < state_->max_concurrent) {
             ++state_->in_use;
-            co_return Slot(state_);
+            co_return Slot(state_, source);
         }
-        if (wait <= std::chrono::milliseconds::zero() || state_->waiters.size() >= state_->max_waiting)
+        if (wait <= std::chrono::milliseconds::zero() || state_->waiters.size() >= state_->max_waiting) {
+            state_->give_back(source);
             co_return std::nullopt;
+        }
         waiter->timer.expires_after(wait);
         state_->waiters.push_back(waiter);
     }
     (void)co_await waiter->timer.async_wait(as_tuple_awaitable);
     std::lock_guard lock(state_->mutex);
-    if (waiter->granted) co_return Slot(state_);
+    if (waiter->granted) co_return Slot(state_, source);  // its place counted on
     std::erase(state_->waiters, waiter);
+    state_->give_back(source);
     co_return std::nullopt;
 }
 
@@ -115,6 +145,8 @@ asio::awaitable<bool> PasswordCheckPool::verify(userdb::Secret password, std::st
 }
 
 std::size_t PasswordCheckPool::max_concurrent() const noexcept { return state_->max_concurrent; }
+
+std::size_t PasswordCheckPool::max_per_source() const noexcept { return state_->max_per_source; }
 
 std::size_t PasswordCheckPool::in_use() const {
     std::lock_guard lock(state_->mutex);

@@ -5,10 +5,14 @@
 // connections' executors, so a slow hash does not stall other sessions).
 // An attempt waits for a slot in order of arrival, for a bounded time; when
 // none frees in time, or when max_waiting attempts already wait, it gets
-// none and the layer refuses it as busy.
+// none and the layer refuses it as busy. One source (an IPv4 address or an
+// IPv6 /64, compose/cidr.hpp source_of) holds at most half of the places
+// (slots and waiting places together, at least 1), so a flood from one
+// address cannot keep the others from being checked (DESIGN rule 9).
 #pragma once
 
 #include <asio/awaitable.hpp>
+#include <asio/ip/address.hpp>
 #include <asio/thread_pool.hpp>
 #include <chrono>
 #include <cstddef>
@@ -35,7 +39,8 @@ public:
     // destroyed. Move-only.
     class Slot {
     public:
-        explicit Slot(std::shared_ptr<State> state) : state_(std::move(state)) {}
+        Slot(std::shared_ptr<State> state, std::optional<asio::ip::address> source)
+            : state_(std::move(state)), source_(std::move(source)) {}
         Slot(Slot&&) noexcept = default;
         Slot& operator=(Slot&&) noexcept;
         ~Slot();
@@ -43,12 +48,16 @@ public:
     private:
         void release() noexcept;
         std::shared_ptr<State> state_;
+        std::optional<asio::ip::address> source_;
     };
 
-    // A slot now, or nullopt when all are taken.
-    std::optional<Slot> try_acquire();
-    // A slot within `wait`, or nullopt (all taken until then, or too many waiting).
-    asio::awaitable<std::optional<Slot>> acquire(std::chrono::milliseconds wait);
+    // A slot now, or nullopt when all are taken (or `source` holds its share).
+    std::optional<Slot> try_acquire(std::optional<asio::ip::address> source = std::nullopt);
+    // A slot within `wait`, or nullopt (all taken until then, too many
+    // waiting, or `source` already holding or waiting for its share).
+    // `source` is reduced with source_of(); none: not counted per source.
+    asio::awaitable<std::optional<Slot>> acquire(std::chrono::milliseconds wait,
+                                                 std::optional<asio::ip::address> source = std::nullopt);
     // Runs userdb::verify_password(password, phc) on one of the pool's
     // threads and resumes the caller on its own executor. Call it holding a
     // slot. The password is wiped on that thread once checked.
@@ -57,6 +66,8 @@ public:
     std::size_t max_concurrent() const noexcept;
     std::size_t in_use() const;
     std::size_t waiting() const;
+    // Places (slots and waiting) one source may hold: (max_concurrent + max_waiting) / 2.
+    std::size_t max_per_source() const noexcept;
 
 private:
     std::shared_ptr<State> state_;

@@ -57,11 +57,14 @@ asio::awaitable<Session> serve(std::shared_ptr<PasswordUsers> users, Session ses
     bool matched = false;
     {
         PasswordCheckPool& pool = *options.check_pool;
-        std::optional<PasswordCheckPool::Slot> slot = co_await pool.acquire(options.max_check_wait);
+        asio::ip::address peer = session.credentials.peer ? session.credentials.peer->address()
+                                                          : session.stream.remote_endpoint().address();
+        std::optional<PasswordCheckPool::Slot> slot = co_await pool.acquire(options.max_check_wait, peer);
         if (!slot)
             co_await refuse(session.stream, DenyReason::busy,
                             prefix + "all " + std::to_string(pool.max_concurrent()) + " password checks busy for " +
-                                std::to_string(options.max_check_wait.count()) + " ms");
+                                std::to_string(options.max_check_wait.count()) + " ms, or " + peer.to_string() +
+                                " holding its share of " + std::to_string(pool.max_per_source()));
         matched = co_await pool.verify(std::move(login.password), std::move(phc));
     }
     if (!matched || !entry)
