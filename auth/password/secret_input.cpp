@@ -52,8 +52,8 @@ bool is_terminal(int fd) { return ::isatty(fd) == 1; }
 std::optional<Secret> read_secret_line(int fd, std::string_view prompt, int prompt_fd) {
     std::optional<NoEcho> no_echo;
     if (is_terminal(fd)) {
+        no_echo.emplace(fd);  // first (as readpassphrase): nothing typed after the prompt shows
         write_text(prompt_fd, prompt);
-        no_echo.emplace(fd);
     }
     Secret line;
     line.reserve(max_password + 2);  // no reallocation: no unwiped copy left behind

@@ -9,9 +9,9 @@
 
 namespace authchain::userdb {
 
-// Reads one line from `fd`. When `fd` is a terminal, writes `prompt` to
-// `prompt_fd`, turns echo off while the line is typed (restored after, and a
-// newline written in its place). Otherwise reads one line without a prompt
+// Reads one line from `fd`. When `fd` is a terminal, turns echo off
+// (discarding what was typed ahead), writes `prompt` to `prompt_fd`, and
+// restores echo once the line is read (the newline still shows). Otherwise reads one line without a prompt
 // (for scripts: `printf '%s\n' "$pw" | authchain passwd ...`). Reads byte by
 // byte (nothing of the input is buffered beyond the line). The final "\n"
 // (and a "\r" before it) is removed. Returns nullopt at end of input before

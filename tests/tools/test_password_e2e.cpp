@@ -100,3 +100,35 @@ TEST_CASE("password e2e: a wrong password is denied and redis never sees a conne
     CHECK(shell(s.bin + " probe --config " + q(s.dir / "good.toml") + " </dev/null", &probe_out) == 0);
     CHECK(probe_out.ends_with("\nok\n"));
 }
+
+TEST_CASE("password e2e: probe on a terminal asks for the password without echo" *
+          doctest::skip(skip_without_redis() || skip_missing({"script"}))) {
+    require_redis();
+    require_tools({"script"});
+    Setup s;
+    add_user(s, "alice", "correct horse");
+    Redis redis(s.dir.path());
+    auto gate = s.gate(s.gate_config(redis.backend(), "", password_layers));
+    auto config = password_tunnel(s, "asks", "alice", "unused");
+    std::string text = read_file(config);
+    text.replace(text.find("password_file"), std::string::npos, "\n");  // neither source: probe asks
+    write_file(config, text);
+    // script(1) gives probe a terminal; the password is typed only once the
+    // prompt shows (bounded wait), as a person would.
+    auto fifo = s.dir / "typed", out = s.dir / "terminal.out";
+    REQUIRE(shell("mkfifo " + q(fifo)) == 0);
+    std::string run = "cd " + q(s.dir.path()) + " && "
+                      "(timeout 30 script -qec \"" + s.bin + " probe --config asks.toml\" /dev/null < " + q(fifo) +
+                      " > " + q(out) + " 2>&1; echo $? > status) & "
+                      "exec 3> " + q(fifo) + "; "
+                      "for i in $(seq 200); do grep -q 'Password for alice' " + q(out) + " 2>/dev/null && break; "
+                      "sleep 0.05; done; "
+                      "printf 'correct horse\\n' >&3; exec 3>&-; wait";
+    REQUIRE(shell(run) == 0);
+    std::string terminal = read_file(out);
+    INFO(terminal);
+    CHECK(terminal.find("Password for alice at 127.0.0.1:" + std::to_string(s.gate_port) + ": ") != std::string::npos);
+    CHECK(terminal.find("\nok") != std::string::npos);
+    CHECK(terminal.find("correct horse") == std::string::npos);  // never echoed
+    CHECK(trim(read_file(s.dir / "status")) == "0");
+}
