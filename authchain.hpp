@@ -25,6 +25,7 @@
 #include "auth/failure_throttle.hpp"
 #include "auth/ip_filter.hpp"
 #include "auth/psk.hpp"
+#include "auth/password.hpp"
 #include "auth/public_key.hpp"
 #include "relay/connect.hpp"
 #include "relay/forward.hpp"

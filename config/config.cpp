@@ -185,6 +185,7 @@ TunnelConfig parse_tunnel_config(std::string_view text, const std::filesystem::p
     const toml::array* layers = r.tables("layer");
     r.finish();
     LayerContext context{.side = Side::client, .server_host = c.server.host, .server_port = c.server.port};
+    context.interactive = command == TunnelCommand::probe;
     install_chain(c, build_chain(r, layers, context));
     return c;
 }

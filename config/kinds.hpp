@@ -15,5 +15,7 @@ void add_crypto_kinds(Registry& registry);
 void add_psk_kinds(Registry& registry);
 // any_of (method alternatives), server and client side.
 void add_any_of_kinds(Registry& registry);
+// password, server and client side.
+void add_password_kinds(Registry& registry);
 
 }  // namespace authchain::config

@@ -15,7 +15,8 @@
 //   server: ip_filter, connection_limit, failure_throttle (access_kinds.cpp),
 //           secure_channel, public_key (crypto_kinds.cpp)
 //   client: secure_channel, public_key (crypto_kinds.cpp)
-//   both:   psk (psk_kinds.cpp), any_of (any_of_kinds.cpp)
+//   both:   password (password_kinds.cpp), psk (psk_kinds.cpp),
+//           any_of (any_of_kinds.cpp)
 #pragma once
 
 #include <cstdint>
@@ -58,6 +59,7 @@ struct LayerContext {
     std::uint16_t server_port = 0;
     std::optional<Endpoint> backend;  // server side: where the gate forwards (permitopen checks)
     const Registry* registry = nullptr;  // where kinds are looked up; null: built_in_registry()
+    bool interactive = false;  // client side, probe: a layer may ask on the terminal (password)
 
     const Registry& kinds() const;
     // For kinds that hold other layers (any_of's [[layer.method]]): builds

@@ -3,6 +3,7 @@
 // 0 ok, 2 usage or config error, 3 denied, 4 network error.
 #pragma once
 
+#include "auth/password/user_database.hpp"
 #include "config/config.hpp"
 
 namespace authchain::tools {
@@ -27,5 +28,18 @@ int check_gate(const GateConfig& config);
 // keygen --psk: writes a fresh key file (auth/psk.hpp) at `path`, key id
 // `id` (empty: today's date, YYYYMMDD); refuses an existing file unless `overwrite`.
 int keygen_psk(const std::string& path, const std::string& id, bool overwrite);
+
+// authchain passwd FILE ACTION [USER] (tools/passwd.cpp).
+struct PasswdArgs {
+    std::string file;
+    std::string action;  // add, remove, check, list
+    std::string user;    // empty for list: every user
+    bool force = false;  // add: replace an existing user's password
+    userdb::Argon2Params params = userdb::owasp_argon2id;  // add: the new hash's cost
+};
+// Exit 0 ok; 2 usage, input or file error (printed; the file is as it
+// was), an existing user for add without force, a missing one for remove;
+// 3 check mismatch (wrong password or no such user).
+int run_passwd(const PasswdArgs& args);
 
 }  // namespace authchain::tools

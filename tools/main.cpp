@@ -1,4 +1,4 @@
-// The authchain command: keygen, fingerprint, gate, tunnel, probe.
+// The authchain command: keygen, fingerprint, passwd, gate, tunnel, probe.
 // Exit codes: 0 ok, 2 usage or config error, 3 denied, 4 network error.
 #include <pwd.h>
 #include <unistd.h>
@@ -121,6 +121,22 @@ int main(int argc, char** argv) {
     fingerprint_cmd->add_option("FILE", fp_file, "Public or private key file, or authorized_keys")->required();
     fingerprint_cmd->add_option("-N,--passphrase", fp_passphrase, "Passphrase of an encrypted PEM key");
 
+    PasswdArgs pw;
+    auto* passwd_cmd = app.add_subcommand(
+        "passwd", "Edit a password user database: FILE add|remove|check|list [USER]; check exits 3 on a mismatch");
+    passwd_cmd->add_option("FILE", pw.file, "User database (user:argon2id-hash per line, mode 0600)")->required();
+    passwd_cmd->add_option("ACTION", pw.action, "add, remove, check or list")
+        ->required()
+        ->check(CLI::IsMember({"add", "remove", "check", "list"}));
+    passwd_cmd->add_option("USER", pw.user, "User name (list: only this user)");
+    passwd_cmd->add_flag("--force", pw.force, "add: replace the password of an existing user");
+    passwd_cmd->add_option("-m,--memory-kib", pw.params.memory_kib, "add: Argon2id memory in KiB")
+        ->capture_default_str();
+    passwd_cmd->add_option("-t,--iterations", pw.params.iterations, "add: Argon2id iterations")
+        ->capture_default_str();
+    passwd_cmd->add_option("-p,--parallelism", pw.params.parallelism, "add: Argon2id lanes")
+        ->capture_default_str();
+
     std::string config_file;
     bool check_only = false;
     auto add_run = [&](const char* name, const char* help, const char* config_help) {
@@ -158,6 +174,7 @@ int main(int argc, char** argv) {
             std::cout << openssh::fingerprint_line(fp_file, maybe(fp_passphrase)) << "\n";
             return exit_ok;
         }
+        if (*passwd_cmd) return run_passwd(pw);
         if (*gate_cmd) return gate(config_file, check_only);
         if (*tunnel_cmd) return tunnel(config_file, check_only);
         if (*probe_cmd) return run_probe(load_tunnel_config(config_file, TunnelCommand::probe));

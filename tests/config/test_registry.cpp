@@ -27,6 +27,8 @@ struct Samples {
         test::write_file(dir / "authorized_keys", test::read_file(dir / "id.pub"));
         test::write_file(dir / "known_hosts", "[127.0.0.1]:7000 " + test::read_file(dir / "host.pub"));
         test::write_file(dir / "psk", "k:" + std::string(44, 'A') + "\n", 0600);
+        test::write_file(dir / "users", "", 0600);
+        test::write_file(dir / "pw", "secret\n", 0600);
     }
     std::optional<std::string> of(Side side, const std::string& kind) const {
         const std::map<std::pair<Side, std::string>, std::string> samples{
@@ -41,6 +43,8 @@ struct Samples {
             {{Side::client, "psk"}, "key_file = \"psk\"\n"},
             {{Side::server, "any_of"}, "method = [{kind = \"psk\", keys = \"psk\"}]\n"},
             {{Side::client, "any_of"}, "method = [{kind = \"psk\", key_file = \"psk\"}]\n"},
+            {{Side::server, "password"}, "users = \"users\"\n"},
+            {{Side::client, "password"}, "user = \"alice\"\npassword_file = \"pw\"\n"},
         };
         auto it = samples.find({side, kind});
         if (it == samples.end()) return std::nullopt;
@@ -192,8 +196,8 @@ TEST_CASE("the registry says which kinds authenticate") {
     for (Side side : {Side::server, Side::client})
         for (const LayerKind* kind : built_in_registry().kinds(side)) {
             CAPTURE(kind->name);
-            CHECK(kind->authenticates ==
-                  (kind->name == "public_key" || kind->name == "psk" || kind->name == "any_of"));
+            CHECK(kind->authenticates == (kind->name == "public_key" || kind->name == "password" ||
+                                          kind->name == "psk" || kind->name == "any_of"));
         }
     CHECK(chain_authenticates({"ip_filter", "secure_channel", "public_key"}));
     CHECK_FALSE(chain_authenticates({"ip_filter", "failure_throttle", "secure_channel"}));
@@ -204,8 +208,9 @@ TEST_CASE("the registry says which kinds authenticate") {
 }
 
 TEST_CASE("kinds are listed per side in the order they were added; a name is added once per side") {
-    CHECK(known_kinds(Side::server) == "ip_filter, connection_limit, failure_throttle, secure_channel, public_key, psk, any_of");
-    CHECK(known_kinds(Side::client) == "secure_channel, public_key, psk, any_of");
+    CHECK(known_kinds(Side::server) ==
+          "ip_filter, connection_limit, failure_throttle, secure_channel, public_key, password, psk, any_of");
+    CHECK(known_kinds(Side::client) == "secure_channel, public_key, password, psk, any_of");
     CHECK(built_in_registry().find(Side::client, "ip_filter") == nullptr);
     Registry registry;
     registry.add({.name = "k", .side = Side::server, .keys = {}, .build = {}});
