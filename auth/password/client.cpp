@@ -26,6 +26,7 @@ void require_authenticated_server(const Credentials& c, bool allow_unauthenticat
 
 asio::awaitable<Session> authenticate(std::shared_ptr<const PasswordClientOptions> options, Session session) {
     // Step 0: all refusals before the password is asked for or a byte is sent.
+    require_side(session, ConnectionTrail::Side::client, "password");
     Bytes channel_id = require_password_channel_id(session.stream);
     require_confidential(session.stream, options->allow_plaintext, "refusing to send the password");
     require_authenticated_server(session.credentials, options->allow_unauthenticated_server);
@@ -54,7 +55,7 @@ asio::awaitable<Session> authenticate(std::shared_ptr<const PasswordClientOption
         deny(DenyReason::busy, "the server is busy checking other passwords (user \"" + options->user +
                                    "\"); try again later");
     if (verdict)
-        deny(DenyReason::denied, "the server refused the password for user \"" + options->user +
+        refused_by_peer("the server refused the password for user \"" + options->user +
                                      "\" (wrong password or unknown user)");
     session.credentials.note(layer, "accepted user " + options->user);
     co_return session;

@@ -37,6 +37,7 @@ bool same_channel(ByteView a, ByteView b) {
 }
 
 asio::awaitable<Session> serve(std::shared_ptr<PasswordUsers> users, Session session) {
+    require_side(session, ConnectionTrail::Side::server, "password");
     const PasswordServerOptions& options = users->options();
     // Step 0, before reading a byte.
     Bytes channel_id = require_password_channel_id(session.stream);

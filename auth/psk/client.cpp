@@ -18,6 +18,7 @@ struct ClientState {
 };
 
 asio::awaitable<Session> authenticate(std::shared_ptr<const ClientState> state, Session session) {
+    require_side(session, ConnectionTrail::Side::client, "psk");
     Bytes channel_id = psk_channel_binding(session.stream, state->allow_plaintext);
     const PskKey& key = state->key;
 

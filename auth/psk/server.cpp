@@ -30,6 +30,7 @@ asio::awaitable<void> refuse(Stream& stream, std::string detail) {
 }
 
 asio::awaitable<Session> serve(std::shared_ptr<PskKeys> keys, Session session) {
+    require_side(session, ConnectionTrail::Side::server, "psk");
     Bytes channel_id = psk_channel_binding(session.stream, keys->options().allow_plaintext);
     std::shared_ptr<const PskKeyFile> keys_now = keys->current();  // one snapshot per handshake
 

@@ -132,3 +132,50 @@ TEST_CASE("password e2e: probe on a terminal asks for the password without echo"
     CHECK(terminal.find("correct horse") == std::string::npos);  // never echoed
     CHECK(trim(read_file(s.dir / "status")) == "0");
 }
+
+TEST_CASE("password e2e: any_of(public_key, password): a client without a key gets in by password, one with "
+          "neither is denied" * doctest::skip(skip_without_redis())) {
+    require_redis();
+    Setup s;
+    add_user(s, "alice", "correct horse");
+    Redis redis(s.dir.path());
+    auto gate = s.gate(s.gate_config(redis.backend(), "",
+                                     "[[layer]]\nkind = \"secure_channel\"\n"
+                                     "[[layer]]\nkind = \"any_of\"\n"
+                                     "[[layer.method]]\nkind = \"public_key\"\nhost_key = \"host\"\n"
+                                     "authorized_keys = \"authorized_keys\"\n"
+                                     "[[layer.method]]\nkind = \"password\"\nusers = \"users\"\n"
+                                     "min_memory_kib = 64\nmin_iterations = 1\n"));
+    auto tunnel_with = [&](const std::string& name, const std::string& methods) {
+        std::string text = "listen = \"127.0.0.1:0\"\n"
+                           "server = \"127.0.0.1:" + std::to_string(s.gate_port) + "\"\n" +
+                           "audit_log = \"" + name + "-audit.log\"\nhandshake_timeout = \"5s\"\n"
+                           "[[layer]]\nkind = \"secure_channel\"\n[[layer]]\nkind = \"any_of\"\n" + methods;
+        write_file(s.dir / (name + ".toml"), text);
+        return s.tunnel(s.dir / (name + ".toml"));
+    };
+    write_file(s.dir / "right.pw", "correct horse\n", 0600);
+    write_file(s.dir / "wrong.pw", "battery staple\n", 0600);
+    // No user key: the gate's host key is not proven either, so the client
+    // must opt in to sending its password to an unproven server by name.
+    auto by_password = tunnel_with("by_password", "[[layer.method]]\nkind = \"password\"\nuser = \"alice\"\n"
+                                                  "password_file = \"right.pw\"\nallow_unauthenticated_server = true\n");
+    CHECK(cli(by_password.port, "ping") == "PONG");
+
+    // A key the gate does not know, then a wrong password: two failed methods.
+    auto neither = tunnel_with("neither", "[[layer.method]]\nkind = \"public_key\"\nidentity = \"stranger\"\n"
+                                          "known_hosts = \"known_hosts\"\n"
+                                          "[[layer.method]]\nkind = \"password\"\nuser = \"alice\"\n"
+                                          "password_file = \"wrong.pw\"\nallow_unauthenticated_server = true\n");
+    long before = redis.info("total_connections_received");
+    int rc = 0;
+    CHECK(cli(neither.port, "ping", &rc) != "PONG");
+    CHECK(rc != 0);
+    CHECK(redis.info("total_connections_received") == before + 1);  // only our INFO
+
+    auto lines = wait_audit(s.dir / "gate-audit.log", 2);
+    REQUIRE(lines.size() == 2);
+    CHECK(lines[0].at("verdict") == "accepted");
+    CHECK(lines[0].at("identity").at("user") == "alice");
+    CHECK(lines[1].at("verdict") == "denied");
+}
