@@ -38,8 +38,8 @@ Authority make_authority(const AuthorityOptions& options) {
     extensions.add(new Botan::Cert_Extension::Key_Usage(
                        Botan::Key_Constraints(Botan::KEY_CERT_SIGN | Botan::CRL_SIGN)),
                    true);
-    extensions.add(new Botan::Cert_Extension::Subject_Key_ID(key->public_key_bits(), "SHA-256"));
-    auto cert = detail::sign_certificate(*key, key->public_key_bits(), dn, dn, extensions,
+    extensions.add(new Botan::Cert_Extension::Subject_Key_ID(key->subject_public_key(), "SHA-256"));
+    auto cert = detail::sign_certificate(*key, key->subject_public_key(), dn, dn, extensions,
                                          options.now - std::chrono::minutes(5), options.now + options.lifetime);
     return Authority(std::make_unique<Botan::X509_Certificate>(std::move(cert)), std::move(key));
 }
@@ -91,7 +91,7 @@ Authority load_authority(const std::filesystem::path& dir) {
         throw std::runtime_error(dir.string() + ": not a CA made by `authchain ca init`: " + e.what());
     }
     if (!cert->is_CA_cert()) throw std::runtime_error(cert_path.string() + ": not a CA certificate");
-    if (key->public_key_bits() != cert->subject_public_key_bits())
+    if (key->subject_public_key() != cert->subject_public_key_info())
         throw std::runtime_error(key_path.string() + " does not match " + cert_path.string());
     return Authority(std::move(cert), std::move(key));
 }

@@ -100,7 +100,7 @@ Issued issue(const Authority& ca, const LeafRequest& request) {
     check(request);
     Botan::ECDSA_PrivateKey key(detail::rng(), Botan::EC_Group("secp256r1"));
     Issued out;
-    out.certificate_pem = sign_leaf(ca, request, key.public_key_bits(), key.algo_name()).PEM_encode();
+    out.certificate_pem = sign_leaf(ca, request, key.subject_public_key(), key.algo_name()).PEM_encode();
     std::string pem = Botan::PKCS8::PEM_encode(key);
     out.key_pem.assign(pem.begin(), pem.end());
     detail::wipe(pem);

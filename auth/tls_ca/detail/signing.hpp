@@ -20,7 +20,7 @@ inline constexpr std::size_t max_pem_file = 256 * 1024;
 
 Botan::RandomNumberGenerator& rng();
 
-// A certificate for `public_key` (DER SubjectPublicKeyInfo) signed by
+// A certificate for `public_key` (its DER SubjectPublicKeyInfo) signed by
 // `signer` with ECDSA/SHA-256 (or RSA PKCS#1 v1.5 SHA-256), a random
 // 127-bit serial, exactly `extensions`.
 Botan::X509_Certificate sign_certificate(const Botan::Private_Key& signer, const std::vector<std::uint8_t>& public_key,

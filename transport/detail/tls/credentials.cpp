@@ -74,7 +74,7 @@ std::shared_ptr<const TlsCredentials> make_tls_credentials(TlsCredentialsPem pem
         if (algo != "ECDSA" && algo != "RSA")
             throw std::invalid_argument("a " + algo +
                                         " key cannot be a TLS certificate key here (use ECDSA P-256 or RSA)");
-        if (out->key->public_key_bits() != out->chain.front().subject_public_key_bits())
+        if (out->key->subject_public_key() != out->chain.front().subject_public_key_info())
             throw std::invalid_argument("the private key does not match the certificate");
     }
     if (!pem.trust_anchors.empty()) {
