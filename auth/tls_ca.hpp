@@ -76,6 +76,7 @@ struct LeafRequest {
 };
 
 struct Issued {
+    std::string name;  // the common name it got
     std::string certificate_pem;
     Botan::secure_vector<char> key_pem;  // empty for a signed CSR
 };

@@ -11,5 +11,7 @@ namespace authchain::config {
 void add_access_kinds(Registry& registry);
 // secure_channel and public_key, server and client side.
 void add_crypto_kinds(Registry& registry);
+// tls, server and client side.
+void add_tls_kinds(Registry& registry);
 
 }  // namespace authchain::config

@@ -53,6 +53,7 @@ const Registry& built_in_registry() {
         Registry r;
         add_access_kinds(r);
         add_crypto_kinds(r);
+        add_tls_kinds(r);
         return r;
     }();
     return registry;

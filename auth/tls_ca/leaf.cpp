@@ -100,6 +100,7 @@ Issued issue(const Authority& ca, const LeafRequest& request) {
     check(request);
     Botan::ECDSA_PrivateKey key(detail::rng(), Botan::EC_Group("secp256r1"));
     Issued out;
+    out.name = request.name;
     out.certificate_pem = sign_leaf(ca, request, key.subject_public_key(), key.algo_name()).PEM_encode();
     std::string pem = Botan::PKCS8::PEM_encode(key);
     out.key_pem.assign(pem.begin(), pem.end());
@@ -126,6 +127,7 @@ Issued sign_request(const Authority& ca, std::string_view csr_pem, LeafRequest r
     if (request.name.empty()) request.name = csr->subject_dn().get_first_attribute("CN");
     check(request);
     Issued out;
+    out.name = request.name;
     out.certificate_pem = sign_leaf(ca, request, key->subject_public_key(), algo).PEM_encode();
     return out;
 }
