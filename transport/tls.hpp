@@ -23,13 +23,18 @@
 // the certificate's DNS (or IPv4 address) subject alternative names; the
 // common name is never used as a host name.
 //
+// Closing: TLS 1.2 has no half-close (RFC 5246 7.2.1, and Botan 2 follows
+// it): shutdown_send() sends close_notify and ends both directions; a
+// peer's close_notify ends reading (0) and writing. A raw end of stream
+// without close_notify is a protocol_error (a truncation).
+//
 // Facts proven (layer "tls"): channel_id; and for a peer certificate that
 // verified: cert_subject ("CN=alice,O=Example", RFC 4514 order),
 // cert_common_name, cert_serial (upper-case hex), cert_fingerprint (the
 // SHA-256 of the SubjectPublicKeyInfo as "sha256//BASE64", the pin format
 // of curl and ghostunnel), cert_san ("DNS:x", "URI:y", "IP:z", "email:w"),
 // cert_not_after ("2026-11-30T16:00:00Z"); and tls_suite
-// ("TLSv1.2 ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"). Peer checks beyond the
+// ("TLSv1.2 ECDHE-ECDSA-AES256-GCM-SHA384"). Peer checks beyond the
 // chain (pins, allowed names) are auth/tls_peer.hpp.
 #pragma once
 

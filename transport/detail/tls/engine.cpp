@@ -10,6 +10,7 @@
 #include <botan/system_rng.h>
 #include <botan/tls_client.h>
 #include <botan/tls_exceptn.h>
+#include <botan/tls_messages.h>
 #include <botan/tls_policy.h>
 #include <botan/tls_server.h>
 #include <botan/tls_session_manager.h>
@@ -168,6 +169,21 @@ bool names_server(const Botan::X509_Certificate& cert, const std::string& name) 
     return false;
 }
 
+// OpenSSL's name of a suite this policy allows (what HAProxy and stunnel
+// log): ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 -> ECDHE-ECDSA-AES256-GCM-SHA384.
+std::string openssl_suite_name(std::string name) {
+    auto replace = [&](const std::string& from, const std::string& to) {
+        if (auto at = name.find(from); at != std::string::npos) name.replace(at, from.size(), to);
+    };
+    replace("_WITH_", "-");
+    replace("AES_128_GCM", "AES128-GCM");
+    replace("AES_256_GCM", "AES256-GCM");
+    replace("CHACHA20_POLY1305_SHA256", "CHACHA20-POLY1305");
+    for (char& c : name)
+        if (c == '_') c = '-';
+    return name;
+}
+
 bool refusal_alert(Alert::Type type) {
     switch (type) {
         case Alert::BAD_CERTIFICATE:
@@ -204,8 +220,16 @@ struct Engine::Impl final : Botan::TLS::Callbacks, Botan::Credentials_Manager {
     bool tls_session_established(const Botan::TLS::Session& session) override {
         if (!session.supports_extended_master_secret())
             throw Botan::TLS::TLS_Exception(Alert::HANDSHAKE_FAILURE, "extended master secret required");
-        suite = "TLSv1.2 " + session.ciphersuite().to_string();
+        suite = "TLSv1.2 " + openssl_suite_name(session.ciphersuite().to_string());
         return false;  // nothing is cached: no resumption
+    }
+    // A client's empty Certificate message: the refusal that follows is a
+    // missing certificate (denied), not a malformed handshake.
+    void tls_inspect_handshake_msg(const Botan::TLS::Handshake_Message& message) override {
+        if (!is_server || message.type() != Botan::TLS::CERTIFICATE) return;
+        if (auto* c = dynamic_cast<const Botan::TLS::Certificate*>(&message); c && c->empty() &&
+            settings.client_certificate == ClientCertificate::required)
+            verify_failure = "the client showed no certificate";
     }
     void tls_verify_cert_chain(const std::vector<Botan::X509_Certificate>& chain,
                                const std::vector<std::shared_ptr<const Botan::OCSP::Response>>& ocsp,

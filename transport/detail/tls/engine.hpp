@@ -65,7 +65,7 @@ public:
 
     // After established():
     Bytes channel_id() const;               // RFC 5705 exporter, channel_id_label
-    std::string suite() const;              // "TLSv1.2 ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"
+    std::string suite() const;              // "TLSv1.2 ECDHE-ECDSA-AES256-GCM-SHA384"
     std::optional<PeerCertificate> peer() const;  // only a chain that verified
 
 private:
