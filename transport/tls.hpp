@@ -29,7 +29,8 @@
 // without close_notify is a protocol_error (a truncation).
 //
 // Facts proven (layer "tls"): channel_id; and for a peer certificate that
-// verified: cert_subject ("CN=alice,O=Example", RFC 4514 order),
+// verified: cert_subject (RFC 4514, as `openssl x509 -subject -nameopt
+// RFC2253` prints it: "CN=alice,O=Example" for a subject encoded O, CN),
 // cert_common_name, cert_serial (upper-case hex), cert_fingerprint (the
 // SHA-256 of the SubjectPublicKeyInfo as "sha256//BASE64", the pin format
 // of curl and ghostunnel), cert_san ("DNS:x", "URI:y", "IP:z", "email:w"),
