@@ -105,7 +105,7 @@ TEST_CASE("tls interop: certificates made by openssl req and x509 are accepted" 
                           &out) == 0,
                   out);
     CHECK(out.find("CN=server.example") != std::string::npos);
-    CHECK(file_gets(s.dir / "gate-audit.log", "O=Example,CN=carol")  // as openssl -nameopt RFC2253);
+    CHECK(file_gets(s.dir / "gate-audit.log", "O=Example,CN=carol"));  // as openssl -nameopt RFC2253
 }
 
 TEST_CASE("tls interop: authchain ca output passes openssl verify and x509 -text" *
