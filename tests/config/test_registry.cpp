@@ -8,6 +8,7 @@
 #include <map>
 
 #include "auth/openssh/keyfile.hpp"
+#include "auth/tls_ca.hpp"
 #include "tests/config/config_fixture.hpp"
 
 namespace {
@@ -26,6 +27,10 @@ struct Samples {
         openssh::write_keypair(dir / "id", "id", std::nullopt);
         test::write_file(dir / "authorized_keys", test::read_file(dir / "id.pub"));
         test::write_file(dir / "known_hosts", "[127.0.0.1]:7000 " + test::read_file(dir / "host.pub"));
+        authchain::ca::Authority a = authchain::ca::make_authority();
+        test::write_file(dir / "ca.crt", a.certificate_pem());
+        authchain::ca::write_issued(dir.path(), "tls", authchain::ca::issue(a, {.name = "127.0.0.1", .purpose = authchain::ca::Purpose::server,
+                                                            .ip = {"127.0.0.1"}}));
     }
     std::optional<std::string> of(Side side, const std::string& kind) const {
         const std::map<std::pair<Side, std::string>, std::string> samples{
@@ -36,6 +41,8 @@ struct Samples {
             {{Side::server, "public_key"}, "host_key = \"host\"\nauthorized_keys = \"authorized_keys\"\n"},
             {{Side::client, "secure_channel"}, ""},
             {{Side::client, "public_key"}, "identity = \"id\"\nknown_hosts = \"known_hosts\"\n"},
+            {{Side::server, "tls"}, "cert = \"tls.crt\"\nkey = \"tls.key\"\nca = \"ca.crt\"\n"},
+            {{Side::client, "tls"}, "ca = \"ca.crt\"\n"},
         };
         auto it = samples.find({side, kind});
         if (it == samples.end()) return std::nullopt;
@@ -187,7 +194,7 @@ TEST_CASE("the registry says which kinds authenticate") {
     for (Side side : {Side::server, Side::client})
         for (const LayerKind* kind : built_in_registry().kinds(side)) {
             CAPTURE(kind->name);
-            CHECK(kind->authenticates == (kind->name == "public_key"));
+            CHECK(kind->authenticates == (kind->name == "public_key" || kind->name == "tls"));
         }
     CHECK(chain_authenticates({"ip_filter", "secure_channel", "public_key"}));
     CHECK_FALSE(chain_authenticates({"ip_filter", "failure_throttle", "secure_channel"}));
@@ -198,8 +205,8 @@ TEST_CASE("the registry says which kinds authenticate") {
 }
 
 TEST_CASE("kinds are listed per side in the order they were added; a name is added once per side") {
-    CHECK(known_kinds(Side::server) == "ip_filter, connection_limit, failure_throttle, secure_channel, public_key");
-    CHECK(known_kinds(Side::client) == "secure_channel, public_key");
+    CHECK(known_kinds(Side::server) == "ip_filter, connection_limit, failure_throttle, secure_channel, public_key, tls");
+    CHECK(known_kinds(Side::client) == "secure_channel, public_key, tls");
     CHECK(built_in_registry().find(Side::client, "ip_filter") == nullptr);
     Registry registry;
     registry.add({.name = "k", .side = Side::server, .keys = {}, .build = {}});
