@@ -144,3 +144,29 @@ TEST_CASE("tls interop: authchain ca sign takes only the key and name of an open
     std::string out;
     CHECK(s.try_run(s.bin + " ca sign ca evil.csr --client --hours 2000", &out) == 2);
 }
+
+TEST_CASE("tls interop: SIGHUP makes the gate use a renewed certificate for new connections" *
+          doctest::skip(skip_missing(tools()))) {
+    require_tools(tools());
+    Setup s;
+    s.make_ca();
+    Redis redis(s.dir.path());
+    Daemon gate = s.gate(redis, gate_keys);
+    auto spki = [&]() {
+        std::string out;
+        REQUIRE_MESSAGE(s.probe(gate.port, client_keys, &out) == 0, out);
+        auto at = out.find("sha256//");
+        REQUIRE(at != std::string::npos);
+        return out.substr(at, 52);
+    };
+    const std::string before = spki();
+    s.run(s.bin + " ca issue ca --name server.example --server --dns server.example");  // a new key
+    gate.process->signal(SIGHUP);
+    // Bounded: 100 probes, each a new connection; the reload is asynchronous.
+    std::string after = before;
+    for (int i = 0; i < 100 && after == before; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        after = spki();
+    }
+    CHECK(after != before);
+}

@@ -62,6 +62,8 @@ public:
     std::size_t minimum_ecdsa_group_size() const override { return 256; }
     bool require_client_certificate_authentication() const override { return require_client_; }
     bool request_client_certificate_authentication() const override { return require_client_; }
+    // DESIGN rule 2: a bound on what a peer's Certificate message may hold.
+    std::size_t maximum_certificate_chain_size() const override { return 64 * 1024; }
 
 private:
     std::vector<std::string> ciphers_;
