@@ -15,6 +15,7 @@
 //   server: ip_filter, connection_limit, failure_throttle (access_kinds.cpp),
 //           secure_channel, public_key (crypto_kinds.cpp)
 //   client: secure_channel, public_key (crypto_kinds.cpp)
+//   both:   tls (tls_kinds.cpp)
 #pragma once
 
 #include <cstdint>

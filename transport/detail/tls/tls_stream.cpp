@@ -33,7 +33,7 @@ TlsStream::TlsStream(Stream inner, std::unique_ptr<Engine> engine, Protection pr
       engine_(std::move(engine)),
       protection_(std::move(protection)),
       gate_(inner_.get_executor()),
-      input_(16384 + 2048) {}
+      input_(4 * (16384 + 2048)) {}
 
 asio::awaitable<std::size_t> TlsStream::read_some(asio::mutable_buffer buffer) {
     if (buffer.size() == 0) co_return 0;

@@ -54,7 +54,7 @@ private:
     std::unique_ptr<Engine> engine_;
     Protection protection_;
     OutputGate gate_;
-    std::vector<std::uint8_t> input_;  // one TLS record and then some
+    std::vector<std::uint8_t> input_;  // up to four TLS records per inner read
     std::size_t consumed_ = 0;  // of engine_->plaintext()
     bool send_closed_ = false;
 };
