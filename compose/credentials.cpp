@@ -56,6 +56,10 @@ std::string_view Credentials::fact_name(const void* field) {
         {&c.cert_serial, "cert_serial"},
         {&c.cert_fingerprint, "cert_fingerprint"},
         {&c.psk_id, "psk_id"},
+        {&c.cert_common_name, "cert_common_name"},
+        {&c.cert_san, "cert_san"},
+        {&c.cert_not_after, "cert_not_after"},
+        {&c.tls_suite, "tls_suite"},
     };
     for (const auto& [address, name] : names)
         if (address == field) return name;

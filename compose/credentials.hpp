@@ -119,6 +119,13 @@ public:
     Fact<std::string> cert_serial;
     Fact<std::string> cert_fingerprint;
     Fact<std::string> psk_id;
+    // TLS (transport/tls.hpp): the peer certificate's common name, subject
+    // alternative names ("DNS:x", "URI:y", "IP:z", "email:w"), expiry
+    // ("2026-11-30T16:00:00Z"), and the negotiated protocol and suite.
+    Fact<std::string> cert_common_name;
+    Fact<std::vector<std::string>> cert_san;
+    Fact<std::string> cert_not_after;
+    Fact<std::string> tls_suite;
 
     // Sets a fact and logs it. Throws CredentialConflict if already known.
     template <class T>

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include "config/config.hpp"
 
 #include <toml++/toml.h>
@@ -99,17 +100,22 @@ std::vector<AllowRule> read_allow(TableReader& top, const toml::array* rules) {
     std::size_t index = 0;
     for (const toml::node& node : *rules) {
         TableReader r = top.nested(*node.as_table(), "allow[" + std::to_string(index++) + "]");
-        r.declare({"key_fingerprint", "user", "cert_subject", "psk_id"});
+        r.declare({"key_fingerprint", "user", "cert_subject", "psk_id", "cert_san", "spki"});
         AllowRule rule;
         rule.key_fingerprint = nonempty(r, "key_fingerprint");
         rule.user = nonempty(r, "user");
         rule.cert_subject = nonempty(r, "cert_subject");
         rule.psk_id = nonempty(r, "psk_id");
+        rule.cert_san = nonempty(r, "cert_san");
+        rule.spki = nonempty(r, "spki");
         r.finish();
+        if (rule.spki && !rule.spki->starts_with("sha256//"))
+            r.fail("spki", "expected \"sha256//BASE64\" as `authchain probe` prints cert_fingerprint");
         if (rule.key_fingerprint && !rule.key_fingerprint->starts_with("SHA256:"))
             r.fail("key_fingerprint", "expected \"SHA256:...\" as `authchain fingerprint` prints it");
-        if (!rule.key_fingerprint && !rule.user && !rule.cert_subject && !rule.psk_id)
-            r.fail("a rule needs key_fingerprint, user, cert_subject or psk_id (an empty rule would allow anyone)");
+        if (!rule.key_fingerprint && !rule.user && !rule.cert_subject && !rule.psk_id && !rule.cert_san && !rule.spki)
+            r.fail("a rule needs key_fingerprint, user, cert_subject, psk_id, cert_san or spki (an empty rule would "
+                   "allow anyone)");
         out.push_back(std::move(rule));
     }
     return out;
@@ -138,7 +144,10 @@ bool AllowRule::matches(const Credentials& c) const {
     if (user && !(c.user == *user)) return false;
     if (cert_subject && !(c.cert_subject == *cert_subject)) return false;
     if (psk_id && !(c.psk_id == *psk_id)) return false;
-    return key_fingerprint || user || cert_subject || psk_id;
+    if (cert_san && !(c.cert_san && std::find(c.cert_san->begin(), c.cert_san->end(), *cert_san) != c.cert_san->end()))
+        return false;
+    if (spki && !(c.cert_fingerprint == *spki)) return false;
+    return key_fingerprint || user || cert_subject || psk_id || cert_san || spki;
 }
 
 GateConfig parse_gate_config(std::string_view text, const std::filesystem::path& file) {

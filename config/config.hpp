@@ -46,6 +46,9 @@ struct Reloadable {
 struct AllowRule {
     std::optional<std::string> key_fingerprint, user, cert_subject;
     std::optional<std::string> psk_id;  // the key id a psk layer proved
+    // TLS: one subject alternative name of the peer ("DNS:x", "URI:y"), and
+    // the peer's SPKI pin ("sha256//BASE64", cert_fingerprint).
+    std::optional<std::string> cert_san, spki;
     // True when every present field equals the proven fact (an absent fact
     // never matches a present field).
     bool matches(const Credentials&) const;

@@ -17,5 +17,7 @@ void add_psk_kinds(Registry& registry);
 void add_any_of_kinds(Registry& registry);
 // password, server and client side.
 void add_password_kinds(Registry& registry);
+// tls, server and client side.
+void add_tls_kinds(Registry& registry);
 
 }  // namespace authchain::config

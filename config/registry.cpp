@@ -55,6 +55,7 @@ const Registry& built_in_registry() {
         add_crypto_kinds(r);
         add_password_kinds(r);
         add_psk_kinds(r);
+        add_tls_kinds(r);
         add_any_of_kinds(r);
         return r;
     }();

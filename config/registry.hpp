@@ -16,7 +16,7 @@
 //           secure_channel, public_key (crypto_kinds.cpp)
 //   client: secure_channel, public_key (crypto_kinds.cpp)
 //   both:   password (password_kinds.cpp), psk (psk_kinds.cpp),
-//           any_of (any_of_kinds.cpp)
+//           tls (tls_kinds.cpp), any_of (any_of_kinds.cpp)
 #pragma once
 
 #include <cstdint>

@@ -76,6 +76,35 @@ Bytes encode(const Header& header) {
     return out;
 }
 
+namespace {
+
+void put_sub_tlv(std::string& out, std::uint8_t type, std::string_view value) {
+    const std::size_t n = std::min<std::size_t>(value.size(), 0xFFFF);
+    out += static_cast<char>(type);
+    out += static_cast<char>(n >> 8);
+    out += static_cast<char>(n & 0xFF);
+    out.append(value.substr(0, n));
+}
+
+// PP2_TYPE_SSL from the tls layer's facts: tls_suite is "TLSv1.2 CIPHER".
+TlvEntry ssl_tlv(const Credentials& c) {
+    const std::string& suite = *c.tls_suite;
+    const auto space = suite.find(' ');
+    const std::string version = suite.substr(0, space);
+    const std::string cipher = space == std::string::npos ? std::string() : suite.substr(space + 1);
+    std::string value;
+    std::uint8_t client = pp2_client_ssl;
+    if (c.cert_subject) client |= pp2_client_cert_conn | pp2_client_cert_sess;
+    value += static_cast<char>(client);
+    value.append(4, '\0');  // verify: 0, every certificate proven has verified
+    put_sub_tlv(value, pp2_subtype_ssl_version, version);
+    if (c.cert_common_name) put_sub_tlv(value, pp2_subtype_ssl_cn, *c.cert_common_name);
+    if (!cipher.empty()) put_sub_tlv(value, pp2_subtype_ssl_cipher, cipher);
+    return {static_cast<std::uint8_t>(Tlv::ssl), std::move(value)};
+}
+
+}  // namespace
+
 std::vector<TlvEntry> identity_tlvs(const Credentials& c) {
     std::vector<TlvEntry> tlvs;
     if (c.channel_id && !c.channel_id->empty()) {
@@ -91,6 +120,9 @@ std::vector<TlvEntry> identity_tlvs(const Credentials& c) {
     add(Tlv::cert_subject, c.cert_subject);
     add(Tlv::psk_id, c.psk_id);
     add(Tlv::key_comment, c.key_comment);
+    if (c.tls_suite) tlvs.push_back(ssl_tlv(c));
+    add(Tlv::cert_fingerprint, c.cert_fingerprint);
+    add(Tlv::cert_serial, c.cert_serial);
     return tlvs;
 }
 

@@ -39,7 +39,18 @@ enum class Tlv : std::uint8_t {
     cert_subject = 0xE2,     // X.509 subject of the client certificate
     psk_id = 0xE3,           // pre-shared key identity
     key_comment = 0xE4,      // comment of the matching authorized_keys line
+    // PP2_TYPE_SSL as HAProxy sends it: client flags (u8), verify (u32, 0 =
+    // the certificate verified), then sub-TLVs VERSION, CN (when the client
+    // showed a certificate), CIPHER (OpenSSL's name).
+    ssl = 0x20,
+    cert_fingerprint = 0xEA,  // "sha256//BASE64" SPKI pin of the client certificate
+    cert_serial = 0xEB,       // serial of the client certificate (upper-case hex)
 };
+
+// PP2_TYPE_SSL's client flags and sub-TLV types.
+inline constexpr std::uint8_t pp2_client_ssl = 0x01, pp2_client_cert_conn = 0x02, pp2_client_cert_sess = 0x04;
+inline constexpr std::uint8_t pp2_subtype_ssl_version = 0x21, pp2_subtype_ssl_cn = 0x22,
+                              pp2_subtype_ssl_cipher = 0x23;
 
 struct TlvEntry {
     std::uint8_t type = 0;

@@ -49,6 +49,11 @@ nlohmann::json identity_json(const Credentials& c) {
     add("user", c.user);
     add("cert_subject", c.cert_subject);
     add("psk_id", c.psk_id);
+    add("cert_serial", c.cert_serial);
+    add("cert_fingerprint", c.cert_fingerprint);
+    add("cert_not_after", c.cert_not_after);
+    add("tls_suite", c.tls_suite);
+    if (c.cert_san) out["cert_san"] = *c.cert_san;
     for (const auto& [k, v] : c.extra()) out["extra"][k] = v;
     return out;
 }

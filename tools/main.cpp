@@ -1,4 +1,4 @@
-// The authchain command: keygen, fingerprint, passwd, gate, tunnel, probe.
+// The authchain command: keygen, fingerprint, passwd, gate, tunnel, probe, ca.
 // Exit codes: 0 ok, 2 usage or config error, 3 denied, 4 network error.
 #include <pwd.h>
 #include <unistd.h>
@@ -13,6 +13,7 @@
 
 #include "auth/openssh/keyfile.hpp"
 #include "compose/text.hpp"
+#include "tools/ca.hpp"
 #include "tools/commands.hpp"
 #include "tools/service.hpp"
 #include "config/config.hpp"
@@ -153,6 +154,9 @@ int main(int argc, char** argv) {
     auto* probe_cmd = add_run("probe", "Authenticate to a gate once and print who it proved to be",
                               "Tunnel config (TOML; listen is not needed)");
 
+    Action action;  // set by subcommands that parse themselves (tools/ca.hpp)
+    add_ca_command(app, action);
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -161,6 +165,7 @@ int main(int argc, char** argv) {
     }
 
     try {
+        if (action) return action();
         if (*keygen_cmd) {
             if (psk_opt->count() > 0) return keygen_psk(k.psk_file, k.psk_id, k.overwrite);
             if (file_opt->count() == 0) {

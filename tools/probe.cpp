@@ -37,6 +37,11 @@ std::string describe(const Endpoint& server, const Session& s) {
     line(out, "server   ", server.to_string());
     line(out, "host     ", c.host_name.value_or("(not proven)"));
     line(out, "key      ", c.key_type.value_or("-") + " " + c.key_fingerprint.value_or("(not proven)"));
+    if (c.cert_subject) {
+        line(out, "cert     ", *c.cert_subject + " serial " + c.cert_serial.value_or("?") + " until " +
+                                   c.cert_not_after.value_or("?"));
+        line(out, "spki     ", c.cert_fingerprint.value_or("?"));
+    }
     std::string channel = p.transport.empty() ? "?" : p.transport;
     channel += p.confidential ? " (confidential" : " (not confidential";
     if (!p.channel_id.empty()) channel += ", channel id " + to_hex(p.channel_id).substr(0, 16) + "...";

@@ -8,6 +8,7 @@
 #include <map>
 
 #include "auth/openssh/keyfile.hpp"
+#include "auth/tls_ca.hpp"
 #include "tests/config/config_fixture.hpp"
 
 namespace {
@@ -29,6 +30,10 @@ struct Samples {
         test::write_file(dir / "psk", "k:" + std::string(44, 'A') + "\n", 0600);
         test::write_file(dir / "users", "", 0600);
         test::write_file(dir / "pw", "secret\n", 0600);
+        authchain::ca::Authority a = authchain::ca::make_authority();
+        test::write_file(dir / "ca.crt", a.certificate_pem());
+        authchain::ca::write_issued(dir.path(), "tls", authchain::ca::issue(a, {.name = "127.0.0.1", .purpose = authchain::ca::Purpose::server,
+                                                            .ip = {"127.0.0.1"}}));
     }
     std::optional<std::string> of(Side side, const std::string& kind) const {
         const std::map<std::pair<Side, std::string>, std::string> samples{
@@ -45,6 +50,8 @@ struct Samples {
             {{Side::client, "any_of"}, "method = [{kind = \"psk\", key_file = \"psk\"}]\n"},
             {{Side::server, "password"}, "users = \"users\"\n"},
             {{Side::client, "password"}, "user = \"alice\"\npassword_file = \"pw\"\n"},
+            {{Side::server, "tls"}, "cert = \"tls.crt\"\nkey = \"tls.key\"\nca = \"ca.crt\"\n"},
+            {{Side::client, "tls"}, "ca = \"ca.crt\"\n"},
         };
         auto it = samples.find({side, kind});
         if (it == samples.end()) return std::nullopt;
@@ -197,7 +204,7 @@ TEST_CASE("the registry says which kinds authenticate") {
         for (const LayerKind* kind : built_in_registry().kinds(side)) {
             CAPTURE(kind->name);
             CHECK(kind->authenticates == (kind->name == "public_key" || kind->name == "password" ||
-                                          kind->name == "psk" || kind->name == "any_of"));
+                                          kind->name == "psk" || kind->name == "tls" || kind->name == "any_of"));
         }
     CHECK(chain_authenticates({"ip_filter", "secure_channel", "public_key"}));
     CHECK_FALSE(chain_authenticates({"ip_filter", "failure_throttle", "secure_channel"}));
@@ -209,8 +216,8 @@ TEST_CASE("the registry says which kinds authenticate") {
 
 TEST_CASE("kinds are listed per side in the order they were added; a name is added once per side") {
     CHECK(known_kinds(Side::server) ==
-          "ip_filter, connection_limit, failure_throttle, secure_channel, public_key, password, psk, any_of");
-    CHECK(known_kinds(Side::client) == "secure_channel, public_key, password, psk, any_of");
+          "ip_filter, connection_limit, failure_throttle, secure_channel, public_key, password, psk, tls, any_of");
+    CHECK(known_kinds(Side::client) == "secure_channel, public_key, password, psk, tls, any_of");
     CHECK(built_in_registry().find(Side::client, "ip_filter") == nullptr);
     Registry registry;
     registry.add({.name = "k", .side = Side::server, .keys = {}, .build = {}});

@@ -276,3 +276,31 @@ TEST_CASE("proxy v2: a psk identity travels as TLV 0xE3") {
     auto tlvs = pp::identity_tlvs(c);
     CHECK(tlvs == std::vector<pp::TlvEntry>{{0xE3, "2026"}});
 }
+TEST_CASE("proxy_v2: a TLS session carries PP2_TYPE_SSL as HAProxy does, and the certificate TLVs") {
+    Credentials c;
+    c.prove("tls", &Credentials::cert_subject, std::string("CN=alice,O=Example"), "cert_subject");
+    c.prove("tls", &Credentials::cert_common_name, std::string("alice"), "cert_common_name");
+    c.prove("tls", &Credentials::cert_fingerprint, std::string("sha256//AAAA"), "cert_fingerprint");
+    c.prove("tls", &Credentials::cert_serial, std::string("0A1B"), "cert_serial");
+    c.prove("tls", &Credentials::tls_suite, std::string("TLSv1.2 ECDHE-ECDSA-AES256-GCM-SHA384"), "tls_suite");
+    auto tlvs = proxy_v2::identity_tlvs(c);
+    auto find = [&](proxy_v2::Tlv t) {
+        for (const auto& e : tlvs)
+            if (e.type == static_cast<std::uint8_t>(t)) return std::optional<std::string>(e.value);
+        return std::optional<std::string>();
+    };
+    const std::string expected = std::string("\x07\0\0\0\0", 5) + std::string("\x21\0\x07TLSv1.2", 10) +
+                                 std::string("\x22\0\x05" "alice", 8) +
+                                 std::string("\x23\0\x1d" "ECDHE-ECDSA-AES256-GCM-SHA384", 32);
+    CHECK(find(proxy_v2::Tlv::ssl) == expected);
+    CHECK(find(proxy_v2::Tlv::cert_fingerprint) == std::string("sha256//AAAA"));
+    CHECK(find(proxy_v2::Tlv::cert_serial) == std::string("0A1B"));
+    CHECK(find(proxy_v2::Tlv::cert_subject) == std::string("CN=alice,O=Example"));
+    // Without a client certificate: SSL only, no CN.
+    Credentials anonymous;
+    anonymous.prove("tls", &Credentials::tls_suite, std::string("TLSv1.2 X"), "tls_suite");
+    auto only = proxy_v2::identity_tlvs(anonymous);
+    REQUIRE(only.size() == 1);
+    CHECK(only[0].value == std::string("\x01\0\0\0\0", 5) + std::string("\x21\0\x07TLSv1.2", 10) +
+                               std::string("\x23\0\x01X", 4));
+}
