@@ -141,7 +141,8 @@ std::string fingerprint_private_file(const std::filesystem::path& path, std::str
 }  // namespace
 
 void write_keypair(const std::filesystem::path& path, std::string_view comment,
-                   std::optional<std::string_view> passphrase, std::string_view type, bool overwrite) {
+                   std::optional<std::string_view> passphrase, std::string_view type, bool overwrite,
+                   std::size_t bits) {
     if (comment.find_first_of("\r\n") != std::string_view::npos)
         throw std::invalid_argument("a key comment cannot contain a line break");
     const std::filesystem::path pub_path(path.string() + ".pub");
@@ -150,8 +151,8 @@ void write_keypair(const std::filesystem::path& path, std::string_view comment,
             if (path_exists(p)) throw std::runtime_error("'" + p.string() + "' already exists; not overwriting it");
     }
     PrivateKey key = type == "ed25519" ? PrivateKey::generate_ed25519()
-                     : type == "ecdsa" ? PrivateKey::generate_ecdsa_p256()
-                     : type == "rsa"   ? PrivateKey::generate_rsa(3072)
+                     : type == "ecdsa" ? PrivateKey::generate_ecdsa(bits == 0 ? 256 : bits)
+                     : type == "rsa"   ? PrivateKey::generate_rsa(bits == 0 ? 3072 : bits)
                                        : throw std::invalid_argument("unknown key type '" + std::string(type) +
                                                                      "' (use ed25519, ecdsa or rsa)");
     std::string private_text = key.to_openssh(comment, passphrase);
