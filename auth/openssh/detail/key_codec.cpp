@@ -78,6 +78,12 @@ void check_rsa_private(const Botan::BigInt& n, const Botan::BigInt& e, const Bot
 
 }  // namespace
 
+FormatError unsupported_type(std::string_view type) {
+    return FormatError("key type '" + std::string(type.substr(0, 64)) +
+                       "' is not supported (supported: ssh-ed25519, ecdsa-sha2-nistp256, ecdsa-sha2-nistp384, "
+                       "ecdsa-sha2-nistp521, ssh-rsa)");
+}
+
 const EcdsaCurve* ecdsa_curve(std::string_view type) {
     for (const auto& c : curves)
         if (c.type == type) return &c;
@@ -147,7 +153,7 @@ std::unique_ptr<Botan::Public_Key> read_public(std::string_view type, WireReader
         check_rsa_public(n, e);
         return std::make_unique<Botan::RSA_PublicKey>(n, e);
     }
-    throw FormatError("unsupported key type '" + std::string(type.substr(0, 64)) + "'");
+    throw unsupported_type(type);
 }
 
 std::unique_ptr<Botan::Private_Key> read_private(std::string_view type, WireReader& in) {
@@ -187,7 +193,7 @@ std::unique_ptr<Botan::Private_Key> read_private(std::string_view type, WireRead
             throw FormatError("RSA private key is invalid");
         }
     }
-    throw FormatError("unsupported key type '" + std::string(type.substr(0, 64)) + "'");
+    throw unsupported_type(type);
 }
 
 void check_private(const Botan::Private_Key& key) {

@@ -53,6 +53,9 @@ inline constexpr std::size_t max_mpint_bytes = rsa_max_bits / 8;
 // Bound on a public key blob (an RSA-16384 blob is ~2 KiB).
 inline constexpr std::size_t max_blob_bytes = 8192;
 
+// "key type 'ssh-dss' is not supported (supported: ...)".
+FormatError unsupported_type(std::string_view type);
+
 // The SSH type name of a supported Botan key; throws FormatError otherwise
 // (other algorithms, ECDSA on a curve other than P-256/384/521, RSA outside the size or
 // exponent bounds).
