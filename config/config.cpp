@@ -99,16 +99,18 @@ std::vector<AllowRule> read_allow(TableReader& top, const toml::array* rules) {
     std::size_t index = 0;
     for (const toml::node& node : *rules) {
         TableReader r = top.nested(*node.as_table(), "allow[" + std::to_string(index++) + "]");
-        r.declare({"key_fingerprint", "user", "cert_subject"});
+        r.declare({"key_fingerprint", "user", "cert_subject", "cert_key_id"});
         AllowRule rule;
         rule.key_fingerprint = nonempty(r, "key_fingerprint");
         rule.user = nonempty(r, "user");
         rule.cert_subject = nonempty(r, "cert_subject");
+        rule.cert_key_id = nonempty(r, "cert_key_id");
         r.finish();
         if (rule.key_fingerprint && !rule.key_fingerprint->starts_with("SHA256:"))
             r.fail("key_fingerprint", "expected \"SHA256:...\" as `authchain fingerprint` prints it");
-        if (!rule.key_fingerprint && !rule.user && !rule.cert_subject)
-            r.fail("a rule needs key_fingerprint, user or cert_subject (an empty rule would allow anyone)");
+        if (!rule.key_fingerprint && !rule.user && !rule.cert_subject && !rule.cert_key_id)
+            r.fail("a rule needs key_fingerprint, user, cert_subject or cert_key_id (an empty rule would allow "
+                   "anyone)");
         out.push_back(std::move(rule));
     }
     return out;
@@ -136,7 +138,8 @@ bool AllowRule::matches(const Credentials& c) const {
     if (key_fingerprint && !(c.key_fingerprint == *key_fingerprint)) return false;
     if (user && !(c.user == *user)) return false;
     if (cert_subject && !(c.cert_subject == *cert_subject)) return false;
-    return key_fingerprint || user || cert_subject;
+    if (cert_key_id && !(c.cert_key_id == *cert_key_id)) return false;
+    return key_fingerprint || user || cert_subject || cert_key_id;
 }
 
 GateConfig parse_gate_config(std::string_view text, const std::filesystem::path& file) {

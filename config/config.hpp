@@ -45,6 +45,7 @@ struct Reloadable {
 // One [[allow]] rule of a gate: every field present must match.
 struct AllowRule {
     std::optional<std::string> key_fingerprint, user, cert_subject;
+    std::optional<std::string> cert_key_id;  // an OpenSSH certificate's key id
     // True when every present field equals the proven fact (an absent fact
     // never matches a present field).
     bool matches(const Credentials&) const;

@@ -91,6 +91,9 @@ std::vector<TlvEntry> identity_tlvs(const Credentials& c) {
     add(Tlv::cert_subject, c.cert_subject);
     add(Tlv::psk_id, c.psk_id);
     add(Tlv::key_comment, c.key_comment);
+    add(Tlv::cert_key_id, c.cert_key_id);
+    add(Tlv::ssh_cert_serial, c.ssh_cert_serial);
+    add(Tlv::ssh_ca_fingerprint, c.ssh_ca_fingerprint);
     return tlvs;
 }
 

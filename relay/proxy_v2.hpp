@@ -39,6 +39,9 @@ enum class Tlv : std::uint8_t {
     cert_subject = 0xE2,     // X.509 subject of the client certificate
     psk_id = 0xE3,           // pre-shared key identity
     key_comment = 0xE4,      // comment of the matching authorized_keys line
+    cert_key_id = 0xEA,         // key id of the OpenSSH user certificate the client proved
+    ssh_cert_serial = 0xEB,     // its serial (decimal)
+    ssh_ca_fingerprint = 0xEC,  // "SHA256:..." of the CA key that signed it
 };
 
 struct TlvEntry {

@@ -49,6 +49,10 @@ nlohmann::json identity_json(const Credentials& c) {
     add("user", c.user);
     add("cert_subject", c.cert_subject);
     add("psk_id", c.psk_id);
+    add("cert_key_id", c.cert_key_id);
+    add("ssh_cert_serial", c.ssh_cert_serial);
+    add("ssh_ca_fingerprint", c.ssh_ca_fingerprint);
+    add("ssh_cert_valid_before", c.ssh_cert_valid_before);
     for (const auto& [k, v] : c.extra()) out["extra"][k] = v;
     return out;
 }
