@@ -13,6 +13,7 @@
 
 #include "auth/openssh/keyfile.hpp"
 #include "auth/openssh/passphrase.hpp"
+#include "tools/ca_ssh_sign.hpp"
 #include "tools/passphrase_prompt.hpp"
 #include "compose/text.hpp"
 #include "tools/commands.hpp"
@@ -166,6 +167,11 @@ int main(int argc, char** argv) {
     fingerprint_cmd->add_option("FILE", fp_file, "Public or private key file, or authorized_keys")->required();
     fingerprint_cmd->add_option("-N,--passphrase", fp_passphrase, "Passphrase of an encrypted PEM key");
 
+    // The CA tools; each subcommand runs in its own callback (tools/ca_*.cpp).
+    auto* ca_cmd = app.add_subcommand("ca", "Certificate authority: sign OpenSSH certificates");
+    ca_cmd->require_subcommand(1);
+    add_ca_ssh_sign(*ca_cmd);
+
     std::string config_file;
     bool check_only = false;
     auto add_run = [&](const char* name, const char* help, const char* config_help) {
@@ -189,6 +195,7 @@ int main(int argc, char** argv) {
         return rc == 0 ? exit_ok : exit_usage;
     }
 
+    if (*ca_cmd) return exit_ok;  // ran in its callback; errors ended the parse with exit 2
     try {
         if (*keygen_cmd) {
             k.comment_given = comment_opt->count() > 0;
