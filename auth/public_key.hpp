@@ -70,6 +70,7 @@
 #include "auth/openssh/authorized_keys.hpp"
 #include "auth/openssh/key.hpp"
 #include "auth/openssh/passphrase.hpp"
+#include "auth/openssh/revoked_keys.hpp"
 #include "compose/session.hpp"
 
 namespace authchain {
@@ -89,6 +90,12 @@ struct PublicKeyServerOptions {
     // The backend this gate forwards to, as permitopen writes it
     // ("host:port" or "[v6]:port"). Unset: keys with permitopen are refused.
     std::optional<std::string> backend{};
+    // An OpenSSH host certificate for host_key, presented in S1 instead of
+    // the bare key (sshd's HostCertificate). Empty: HOST_KEY-cert.pub when
+    // that file exists, else none.
+    std::filesystem::path host_certificate{};
+    // sshd's RevokedKeys, plain form (openssh/revoked_keys.hpp). Empty: none.
+    std::filesystem::path revoked_keys{};
 };
 
 // The server's files, loaded at construction and re-read by reload() (for
@@ -101,16 +108,19 @@ public:
         openssh::PrivateKey host_key;
         openssh::PublicKey host_public;  // host_key.public_key()
         openssh::AuthorizedKeys authorized_keys;
+        openssh::RevokedKeys revoked_keys;
+        Bytes host_presented;  // S1's blob: the host certificate, or host_public.blob()
     };
 
     // Loads both files (mode checks as DESIGN rule 7). Throws
     // std::runtime_error / openssh::FormatError naming the file.
     explicit PublicKeyFiles(PublicKeyServerOptions options);
 
-    // Re-reads both files; on any error throws and keeps the current snapshot.
+    // Re-reads every file (host key and certificate, authorized_keys,
+    // revoked_keys); on any error throws and keeps the current snapshot.
     void reload();
     std::shared_ptr<const Snapshot> current() const;
-    // Lines of authorized_keys that were skipped, "file:line: why" (current snapshot).
+    // Lines of authorized_keys and revoked_keys that were skipped, "file:line: why" (current snapshot).
     std::vector<std::string> warnings() const;
     // For logs: "public_key: host key /etc/x, authorized_keys /etc/y".
     std::string name() const;
@@ -145,6 +155,11 @@ struct PublicKeyClientOptions {
     std::uint16_t port = 0;
     bool strict = true;                 // false = accept-new: unknown hosts are appended (TOFU)
     bool hash_new_hosts = false;        // accept-new writes the name hashed, as ssh-keygen -H
+    // An OpenSSH user certificate for identity, presented instead of the
+    // bare key. Empty: IDENTITY-cert.pub when that file exists (as ssh).
+    std::filesystem::path certificate;
+    // The principal claimed with the certificate; required when one is used.
+    std::string user;
 };
 
 // The client layer. Loads the identity and reads known_hosts now (errors

@@ -60,6 +60,10 @@ std::string_view Credentials::fact_name(const void* field) {
         {&c.cert_san, "cert_san"},
         {&c.cert_not_after, "cert_not_after"},
         {&c.tls_suite, "tls_suite"},
+        {&c.cert_key_id, "cert_key_id"},
+        {&c.ssh_cert_serial, "ssh_cert_serial"},
+        {&c.ssh_ca_fingerprint, "ssh_ca_fingerprint"},
+        {&c.ssh_cert_valid_before, "ssh_cert_valid_before"},
     };
     for (const auto& [address, name] : names)
         if (address == field) return name;

@@ -126,6 +126,12 @@ public:
     Fact<std::vector<std::string>> cert_san;
     Fact<std::string> cert_not_after;
     Fact<std::string> tls_suite;
+    // An OpenSSH user certificate the peer proved (public_key with a
+    // cert-authority line); `user` is then the principal it claimed.
+    Fact<std::string> cert_key_id;            // the certificate's key id
+    Fact<std::string> ssh_cert_serial;        // decimal
+    Fact<std::string> ssh_ca_fingerprint;     // "SHA256:..." of the CA key
+    Fact<std::string> ssh_cert_valid_before;  // seconds since the epoch, decimal
 
     // Sets a fact and logs it. Throws CredentialConflict if already known.
     template <class T>

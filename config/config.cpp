@@ -100,7 +100,7 @@ std::vector<AllowRule> read_allow(TableReader& top, const toml::array* rules) {
     std::size_t index = 0;
     for (const toml::node& node : *rules) {
         TableReader r = top.nested(*node.as_table(), "allow[" + std::to_string(index++) + "]");
-        r.declare({"key_fingerprint", "user", "cert_subject", "psk_id", "cert_san", "spki"});
+        r.declare({"key_fingerprint", "user", "cert_subject", "psk_id", "cert_san", "spki", "cert_key_id"});
         AllowRule rule;
         rule.key_fingerprint = nonempty(r, "key_fingerprint");
         rule.user = nonempty(r, "user");
@@ -108,14 +108,16 @@ std::vector<AllowRule> read_allow(TableReader& top, const toml::array* rules) {
         rule.psk_id = nonempty(r, "psk_id");
         rule.cert_san = nonempty(r, "cert_san");
         rule.spki = nonempty(r, "spki");
+        rule.cert_key_id = nonempty(r, "cert_key_id");
         r.finish();
         if (rule.spki && !rule.spki->starts_with("sha256//"))
             r.fail("spki", "expected \"sha256//BASE64\" as `authchain probe` prints cert_fingerprint");
         if (rule.key_fingerprint && !rule.key_fingerprint->starts_with("SHA256:"))
             r.fail("key_fingerprint", "expected \"SHA256:...\" as `authchain fingerprint` prints it");
-        if (!rule.key_fingerprint && !rule.user && !rule.cert_subject && !rule.psk_id && !rule.cert_san && !rule.spki)
-            r.fail("a rule needs key_fingerprint, user, cert_subject, psk_id, cert_san or spki (an empty rule would "
-                   "allow anyone)");
+        if (!rule.key_fingerprint && !rule.user && !rule.cert_subject && !rule.psk_id && !rule.cert_san && !rule.spki &&
+            !rule.cert_key_id)
+            r.fail("a rule needs key_fingerprint, user, cert_subject, psk_id, cert_san, spki or cert_key_id (an empty "
+                   "rule would allow anyone)");
         out.push_back(std::move(rule));
     }
     return out;
@@ -147,7 +149,8 @@ bool AllowRule::matches(const Credentials& c) const {
     if (cert_san && !(c.cert_san && std::find(c.cert_san->begin(), c.cert_san->end(), *cert_san) != c.cert_san->end()))
         return false;
     if (spki && !(c.cert_fingerprint == *spki)) return false;
-    return key_fingerprint || user || cert_subject || psk_id || cert_san || spki;
+    if (cert_key_id && !(c.cert_key_id == *cert_key_id)) return false;
+    return key_fingerprint || user || cert_subject || psk_id || cert_san || spki || cert_key_id;
 }
 
 GateConfig parse_gate_config(std::string_view text, const std::filesystem::path& file) {

@@ -49,6 +49,7 @@ struct AllowRule {
     // TLS: one subject alternative name of the peer ("DNS:x", "URI:y"), and
     // the peer's SPKI pin ("sha256//BASE64", cert_fingerprint).
     std::optional<std::string> cert_san, spki;
+    std::optional<std::string> cert_key_id;  // an OpenSSH certificate's key id
     // True when every present field equals the proven fact (an absent fact
     // never matches a present field).
     bool matches(const Credentials&) const;

@@ -24,7 +24,7 @@ BuiltLayer build_secure_channel(TableReader& r, const LayerContext& context) {
     return before_rest(context.side == Side::server ? secure_channel(options) : client::secure_channel(options));
 }
 
-// SIGHUP re-reads the host key and authorized_keys of one public_key layer.
+// SIGHUP re-reads the host key (and certificate), authorized_keys and revoked_keys of one public_key layer.
 class ReloadablePublicKeyFiles final : public Reloadable {
 public:
     ReloadablePublicKeyFiles(std::shared_ptr<PublicKeyFiles> files, std::string where)
@@ -45,6 +45,8 @@ BuiltLayer build_public_key_server(TableReader& r, const LayerContext& context) 
     if (auto secret = r.secret_file("host_key_passphrase_file"))
         options.host_key_passphrase = openssh::Passphrase::from_file(*secret);  // read at each (re)load
     options.ignore_command = r.boolean("ignore_command").value_or(false);
+    if (auto cert = r.file("host_certificate")) options.host_certificate = *cert;
+    if (auto revoked = r.file("revoked_keys")) options.revoked_keys = *revoked;
     // permitopen= keys may reach only this gate's backend (a TCP one: a Unix
     // socket cannot be named by permitopen, so such keys are then refused).
     if (context.backend && !context.backend->is_unix()) options.backend = context.backend->to_string();
@@ -75,6 +77,9 @@ BuiltLayer build_public_key_client(TableReader& r, const LayerContext& context) 
     options.host_name = r.string("host_name").value_or(context.server_host);
     if (options.host_name.empty()) r.fail("host_name", "empty host name");
     options.port = context.server_port;
+    if (auto cert = r.file("certificate")) options.certificate = *cert;
+    options.user = r.string("user").value_or("");
+    if (r.has("certificate") && options.user.empty()) r.fail("user", "required with a certificate");
     return before_rest(client::public_key(std::move(options)));
 }
 
@@ -88,12 +93,14 @@ void add_crypto_kinds(Registry& registry) {
                       .build = build_secure_channel});
     registry.add({.name = "public_key",
                   .side = Side::server,
-                  .keys = {"host_key", "authorized_keys", "host_key_passphrase_file", "ignore_command"},
+                  .keys = {"host_key", "authorized_keys", "host_key_passphrase_file", "ignore_command",
+                           "host_certificate", "revoked_keys"},
                   .authenticates = true,
                   .build = build_public_key_server});
     registry.add({.name = "public_key",
                   .side = Side::client,
-                  .keys = {"identity", "known_hosts", "host_name", "strict", "hash_new_hosts", "passphrase_file"},
+                  .keys = {"identity", "known_hosts", "host_name", "strict", "hash_new_hosts", "passphrase_file",
+                           "certificate", "user"},
                   .authenticates = true,
                   .build = build_public_key_client});
 }

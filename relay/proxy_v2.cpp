@@ -123,6 +123,9 @@ std::vector<TlvEntry> identity_tlvs(const Credentials& c) {
     if (c.tls_suite) tlvs.push_back(ssl_tlv(c));
     add(Tlv::cert_fingerprint, c.cert_fingerprint);
     add(Tlv::cert_serial, c.cert_serial);
+    add(Tlv::cert_key_id, c.cert_key_id);
+    add(Tlv::ssh_cert_serial, c.ssh_cert_serial);
+    add(Tlv::ssh_ca_fingerprint, c.ssh_ca_fingerprint);
     return tlvs;
 }
 

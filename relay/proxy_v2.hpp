@@ -45,6 +45,9 @@ enum class Tlv : std::uint8_t {
     ssl = 0x20,
     cert_fingerprint = 0xEA,  // "sha256//BASE64" SPKI pin of the client certificate
     cert_serial = 0xEB,       // serial of the client certificate (upper-case hex)
+    cert_key_id = 0xEC,         // key id of the OpenSSH user certificate the client proved
+    ssh_cert_serial = 0xED,     // its serial (decimal)
+    ssh_ca_fingerprint = 0xEE,  // "SHA256:..." of the CA key that signed it
 };
 
 // PP2_TYPE_SSL's client flags and sub-TLV types.

@@ -54,6 +54,10 @@ nlohmann::json identity_json(const Credentials& c) {
     add("cert_not_after", c.cert_not_after);
     add("tls_suite", c.tls_suite);
     if (c.cert_san) out["cert_san"] = *c.cert_san;
+    add("cert_key_id", c.cert_key_id);
+    add("ssh_cert_serial", c.ssh_cert_serial);
+    add("ssh_ca_fingerprint", c.ssh_ca_fingerprint);
+    add("ssh_cert_valid_before", c.ssh_cert_valid_before);
     for (const auto& [k, v] : c.extra()) out["extra"][k] = v;
     return out;
 }

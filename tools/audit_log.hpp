@@ -12,7 +12,8 @@
 //   peer          "127.0.0.1:5555"
 //   layers        layers passed, in order
 //   identity      {key_fingerprint, key_type, key_comment, host_name, user,
-//                  cert_subject, psk_id} -- only the facts proven
+//                  cert_subject, psk_id, cert_key_id, ssh_cert_serial,
+//                  ssh_ca_fingerprint, ssh_cert_valid_before} -- only the facts proven
 //   verdict       "accepted" | "denied" | "error"
 //   reason        coarse reason ("denied", "busy", "internal error", ..., "backend unavailable",
 //                 "backend error", "client error", "client integrity failure"

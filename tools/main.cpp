@@ -12,6 +12,9 @@
 #include <system_error>
 
 #include "auth/openssh/keyfile.hpp"
+#include "auth/openssh/passphrase.hpp"
+#include "tools/ca_ssh_sign.hpp"
+#include "tools/passphrase_prompt.hpp"
 #include "compose/text.hpp"
 #include "tools/ca.hpp"
 #include "tools/commands.hpp"
@@ -59,15 +62,50 @@ void warn_if_unauthenticated(const GateConfig& c) {
 }
 
 struct Keygen {
-    std::string file, comment, passphrase, type = "ed25519";
+    std::string file, comment, passphrase, passphrase_file, type = "ed25519";
     std::string psk_file, psk_id;  // keygen --psk PATH [--id ID]
+    std::size_t bits = 0;
+    bool ask_passphrase = false;
     bool overwrite = false;
     bool comment_given = false;
 };
 
+// -N, --passphrase-file or --ask-passphrase (asked twice, as ssh-keygen); none: unencrypted.
+openssh::Passphrase::Secret keygen_passphrase(const Keygen& k) {
+    if (!k.passphrase_file.empty()) {
+        auto secret = openssh::Passphrase::from_file(k.passphrase_file).get();
+        return secret ? std::move(*secret) : openssh::Passphrase::Secret{};
+    }
+    if (k.ask_passphrase) {
+        auto first = prompt_passphrase("Enter passphrase (empty for no passphrase): ");
+        auto second = prompt_passphrase("Enter same passphrase again: ");
+        if (first != second) throw std::runtime_error("passphrases do not match");
+        return first;
+    }
+    return openssh::Passphrase::Secret(k.passphrase.begin(), k.passphrase.end());
+}
+
+// ssh-keygen -b: RSA 2048..8192, ECDSA 256/384/521; Ed25519 has one size.
+void check_bits(const Keygen& k) {
+    if (k.bits == 0 || k.type == "ed25519") return;
+    if (k.type == "rsa" && (k.bits < 2048 || k.bits > 8192))
+        throw std::invalid_argument("RSA keys are 2048..8192 bits (-b " + std::to_string(k.bits) + ")");
+    if (k.type == "ecdsa" && k.bits != 256 && k.bits != 384 && k.bits != 521)
+        throw std::invalid_argument("ECDSA keys are 256, 384 or 521 bits (-b " + std::to_string(k.bits) + ")");
+}
+
 int keygen(const Keygen& k) {
+    check_bits(k);
+    // A missing directory is the user's mistake (exit 2), not a network error.
+    const std::filesystem::path dir = std::filesystem::path(k.file).parent_path();
+    std::error_code ec;
+    if (!dir.empty() && !std::filesystem::is_directory(dir, ec))
+        throw std::runtime_error("directory '" + dir.string() + "' does not exist (for " + k.file + ")");
     std::string comment = k.comment_given ? k.comment : default_comment();
-    openssh::write_keypair(k.file, comment, maybe(k.passphrase), k.type, k.overwrite);
+    openssh::Passphrase::Secret pass = keygen_passphrase(k);
+    std::optional<std::string_view> p;
+    if (!pass.empty()) p = std::string_view(pass.data(), pass.size());
+    openssh::write_keypair(k.file, comment, p, k.type, k.overwrite, k.bits);
     std::cout << "Your identification has been saved in " << k.file << "\n"
               << "Your public key has been saved in " << k.file << ".pub\n"
               << "The key fingerprint is:\n"
@@ -110,7 +148,15 @@ int main(int argc, char** argv) {
                         ->excludes(file_opt);
     keygen_cmd->add_option("--id", k.psk_id, "Key id of the --psk key (default: today, YYYYMMDD)")->needs(psk_opt);
     auto* comment_opt = keygen_cmd->add_option("-C,--comment", k.comment, "Key comment (default: user@host)");
-    keygen_cmd->add_option("-N,--passphrase", k.passphrase, "Encrypt the private key (empty: none)");
+    auto* pass_opt = keygen_cmd->add_option("-N,--passphrase", k.passphrase,
+                                            "Encrypt the private key (empty: none; visible in ps, prefer the next two)");
+    auto* pass_file_opt = keygen_cmd->add_option("--passphrase-file", k.passphrase_file,
+                                                 "Read the passphrase from FILE (mode 0600, final newline dropped)");
+    auto* ask_opt = keygen_cmd->add_flag("--ask-passphrase", k.ask_passphrase,
+                                         "Ask for the passphrase on the terminal, without echo");
+    pass_opt->excludes(pass_file_opt)->excludes(ask_opt);
+    pass_file_opt->excludes(ask_opt);
+    keygen_cmd->add_option("-b,--bits", k.bits, "Key size: RSA 2048..8192 (default 3072), ECDSA 256, 384 or 521");
     keygen_cmd->add_option("-t,--type", k.type, "Key type")
         ->check(CLI::IsMember({"ed25519", "ecdsa", "rsa"}))
         ->capture_default_str();
@@ -137,6 +183,7 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     passwd_cmd->add_option("-p,--parallelism", pw.params.parallelism, "add: Argon2id lanes")
         ->capture_default_str();
+    // The CA tools; each subcommand runs in its own callback (tools/ca_*.cpp).
 
     std::string config_file;
     bool check_only = false;
@@ -155,7 +202,9 @@ int main(int argc, char** argv) {
                               "Tunnel config (TOML; listen is not needed)");
 
     Action action;  // set by subcommands that parse themselves (tools/ca.hpp)
-    add_ca_command(app, action);
+    // The CA tools: init, issue, sign (tools/ca.cpp) and ssh-sign (tools/ca_ssh_sign.cpp).
+    CLI::App* ca_cmd = add_ca_command(app, action);
+    add_ca_ssh_sign(*ca_cmd);
 
     try {
         app.parse(argc, argv);
@@ -166,6 +215,8 @@ int main(int argc, char** argv) {
 
     try {
         if (action) return action();
+        // ca ssh-sign ran in its own callback; its errors ended the parse with exit 2.
+        if (*ca_cmd) return exit_ok;
         if (*keygen_cmd) {
             if (psk_opt->count() > 0) return keygen_psk(k.psk_file, k.psk_id, k.overwrite);
             if (file_opt->count() == 0) {

@@ -90,8 +90,29 @@ private:
             entry_.restrictions.permitopen.push_back(std::move(*v));
             return std::nullopt;
         }
+        if (starts_with_nocase(s_, "cert-authority") && ends_option(14)) {
+            s_.remove_prefix(14);
+            entry_.cert_authority = true;
+            return std::nullopt;
+        }
+        if (value_of("principals")) {
+            if (entry_.principals) return std::string("multiple \"principals\" clauses");
+            auto v = dequote();
+            if (!v) return bad_quote("principals");
+            std::vector<std::string> names;
+            std::string_view rest = *v;
+            while (true) {
+                const auto comma = rest.find(',');
+                std::string_view name = rest.substr(0, comma);
+                if (name.empty()) return "principals=\"" + *v + "\": empty name";
+                names.emplace_back(name);
+                if (comma == std::string_view::npos) break;
+                rest.remove_prefix(comma + 1);
+            }
+            entry_.principals = std::move(names);
+            return std::nullopt;
+        }
         std::string name = option_name();
-        if (starts_with_nocase(name, "cert-authority")) return std::string("cert-authority lines are not supported");
         return "option \"" + name + "\" is not supported";
     }
 
@@ -234,8 +255,10 @@ AuthorizedKeys parse_authorized_keys(std::string_view text, std::string_view fil
         } catch (const FormatError& e) {
             return std::string("unusable ") + std::string(type) + " key: " + e.what();
         }
-        AuthorizedKey entry{*key, std::string(trim_line(rest)), {}, {}, {}, {}, where};
+        AuthorizedKey entry{*key, std::string(trim_line(rest)), {}, {}, {}, {}, where, false, {}};
         if (auto error = OptionParser(options, entry).parse()) return error;
+        if (entry.principals && !entry.cert_authority)
+            return std::string("principals= is only meaningful with cert-authority (as sshd)");
         out.entries.push_back(std::move(entry));
         return std::nullopt;
     };
@@ -243,12 +266,14 @@ AuthorizedKeys parse_authorized_keys(std::string_view text, std::string_view fil
     return out;
 }
 
-KeyAuthorization find_authorized_key(const AuthorizedKeys& keys, const PublicKey& key,
-                                     const asio::ip::address& peer,
-                                     std::chrono::system_clock::time_point now) {
-    KeyAuthorization result{nullptr, "key not in authorized_keys"};
+namespace {
+
+KeyAuthorization find_entry(const AuthorizedKeys& keys, const PublicKey& key, const asio::ip::address& peer,
+                            std::chrono::system_clock::time_point now, bool cert_authority) {
+    KeyAuthorization result{nullptr, cert_authority ? "CA key not in authorized_keys as cert-authority"
+                                                    : "key not in authorized_keys"};
     for (const auto& entry : keys.entries) {
-        if (!(entry.key == key)) continue;
+        if (entry.cert_authority != cert_authority || !(entry.key == key)) continue;
         if (entry.from && !match_from(peer, *entry.from)) {
             result.reason = "from=\"" + *entry.from + "\" does not match " + normalize(peer).to_string() +
                             " (" + entry.source + ")";
@@ -261,6 +286,19 @@ KeyAuthorization find_authorized_key(const AuthorizedKeys& keys, const PublicKey
         return {&entry, {}};
     }
     return result;
+}
+
+}  // namespace
+
+KeyAuthorization find_authorized_key(const AuthorizedKeys& keys, const PublicKey& key,
+                                     const asio::ip::address& peer, std::chrono::system_clock::time_point now) {
+    return find_entry(keys, key, peer, now, false);
+}
+
+KeyAuthorization find_certificate_authority(const AuthorizedKeys& keys, const PublicKey& ca,
+                                            const asio::ip::address& peer,
+                                            std::chrono::system_clock::time_point now) {
+    return find_entry(keys, ca, peer, now, true);
 }
 
 }  // namespace authchain::openssh

@@ -18,8 +18,11 @@
 //     [no-]X11-forwarding, [no-]pty, [no-]user-rc,
 //     permitopen="host:port" (repeatable), command="..." (\" escapes)
 //                           recorded in KeyRestrictions for the application
-// Any other option (environment=, tunnel=, principals=, permitlisten=,
-// cert-authority, unknown names), a malformed option, an unsupported key
+//     cert-authority        the key is a CA: it authorizes user certificates
+//                           it signed (certificate_check.hpp), never itself
+//     principals="a,b"      with cert-authority only: the certificate must
+//                           name one of these instead of the user
+// Any other option (environment=, tunnel=, permitlisten=, unknown names), a malformed option, an unsupported key
 // type, bad base64 or a type that does not match the blob makes the line
 // SKIPPED with a warning "file:line: ..." — never treated as unrestricted.
 #pragma once
@@ -48,6 +51,8 @@ struct AuthorizedKey {
     std::string expiry_text;          // as written, for messages
     KeyRestrictions restrictions{};     // effective: `no` lists what is disabled
     std::string source;               // "file:line"
+    bool cert_authority = false;      // the line names a CA key
+    std::optional<std::vector<std::string>> principals;  // principals="a,b" (cert-authority only)
 };
 
 struct AuthorizedKeys {
@@ -66,13 +71,19 @@ struct KeyAuthorization {
     explicit operator bool() const noexcept { return entry != nullptr; }
 };
 
-// The first entry (file order) whose key equals `key` and whose from= and
+// The first entry (file order) that is not a cert-authority line, whose key equals `key` and whose from= and
 // expiry-time= admit `peer` at `now`. Otherwise the reason of the last
 // entry of that key that refused ("from= does not match 10.1.2.3 (file:3)",
 // "key expired on 20200101 (file:4)"), or "key not in authorized_keys".
 KeyAuthorization find_authorized_key(const AuthorizedKeys& keys, const PublicKey& key,
                                      const asio::ip::address& peer,
                                      std::chrono::system_clock::time_point now);
+
+// As find_authorized_key, among cert-authority lines only: the first whose
+// key is the CA key `ca` and whose from= and expiry-time admit the peer.
+KeyAuthorization find_certificate_authority(const AuthorizedKeys& keys, const PublicKey& ca,
+                                            const asio::ip::address& peer,
+                                            std::chrono::system_clock::time_point now);
 
 // Parses an expiry-time value as OpenSSH parse_absolute_time:
 // YYYYMMDD, YYYYMMDDHHMM or YYYYMMDDHHMMSS, optionally followed by 'Z' or

@@ -16,7 +16,6 @@ namespace authchain::openssh {
 namespace {
 
 constexpr std::size_t ed25519_signature_bytes = 64;
-constexpr std::size_t p256_scalar_bytes = 32;
 
 std::atomic<std::uint64_t> verify_calls{0};
 
@@ -37,16 +36,17 @@ std::optional<BotanSignature> decode_signature(const PublicKey& key, const Botan
         if (algorithm != codec::ed25519_type || sig.size() != ed25519_signature_bytes) return std::nullopt;
         return BotanSignature{Bytes(sig.begin(), sig.end()), "Pure"};
     }
-    if (key.type() == codec::ecdsa_type) {
-        if (algorithm != codec::ecdsa_type) return std::nullopt;
+    if (const codec::EcdsaCurve* curve = codec::ecdsa_curve(key.type())) {
+        if (algorithm != curve->type) return std::nullopt;
+        const std::size_t n = curve->scalar_bytes;
         WireReader rs(sig);
-        ByteView r = rs.mpint(p256_scalar_bytes);
-        ByteView s = rs.mpint(p256_scalar_bytes);
+        ByteView r = rs.mpint(n);
+        ByteView s = rs.mpint(n);
         rs.expect_end("ECDSA signature");
-        Bytes ieee(2 * p256_scalar_bytes, 0);  // r || s, each left-padded to 32 bytes
-        std::copy(r.begin(), r.end(), ieee.begin() + static_cast<std::ptrdiff_t>(p256_scalar_bytes - r.size()));
+        Bytes ieee(2 * n, 0);  // r || s, each left-padded to the scalar size
+        std::copy(r.begin(), r.end(), ieee.begin() + static_cast<std::ptrdiff_t>(n - r.size()));
         std::copy(s.begin(), s.end(), ieee.end() - static_cast<std::ptrdiff_t>(s.size()));
-        return BotanSignature{std::move(ieee), "EMSA1(SHA-256)"};
+        return BotanSignature{std::move(ieee), std::string(curve->padding)};
     }
     // RSA: SHA-2 only; a signature shorter than the modulus is left-padded, as OpenSSH.
     std::string padding;
@@ -107,12 +107,13 @@ std::string PublicKey::fingerprint() const {
 
 std::size_t PublicKey::bits() const {
     if (type_ == codec::rsa_type) return dynamic_cast<const Botan::RSA_PublicKey&>(*key_).get_n().bits();
+    if (const codec::EcdsaCurve* curve = codec::ecdsa_curve(type_)) return curve->bits;
     return 256;
 }
 
 std::string PublicKey::type_label() const {
     if (type_ == codec::ed25519_type) return "ED25519";
-    if (type_ == codec::ecdsa_type) return "ECDSA";
+    if (codec::ecdsa_curve(type_)) return "ECDSA";
     return "RSA";
 }
 

@@ -2,7 +2,7 @@
 // SHA256 fingerprints as `ssh-keygen -l` prints) and private keys
 // (openssh-key-v1 files as ssh-keygen writes them, plain or with a
 // passphrase, and PEM/PKCS#8). Supported types: ssh-ed25519,
-// ecdsa-sha2-nistp256, ssh-rsa (RSA signatures only with SHA-2).
+// ecdsa-sha2-nistp256/384/521, ssh-rsa (RSA signatures only with SHA-2).
 #pragma once
 
 #include "compose/bytes.hpp"
@@ -43,19 +43,19 @@ public:
     // must equal the type named inside the blob. Throws FormatError.
     static PublicKey from_base64(std::string_view type, std::string_view base64);
 
-    // "ssh-ed25519", "ecdsa-sha2-nistp256" or "ssh-rsa".
+    // "ssh-ed25519", "ecdsa-sha2-nistp256" (384, 521) or "ssh-rsa".
     const std::string& type() const;
     // The SSH wire blob.
     const Bytes& blob() const;
     // "SHA256:" + unpadded base64 of SHA-256(blob), as `ssh-keygen -l` prints.
     std::string fingerprint() const;
-    // 256 for Ed25519 and P-256, the modulus size in bits for RSA.
+    // 256 for Ed25519, 256/384/521 for ECDSA, the modulus size in bits for RSA.
     std::size_t bits() const;
     // "ED25519", "ECDSA" or "RSA", as `ssh-keygen -l` prints in parentheses.
     std::string type_label() const;
     // Verifies an SSH signature blob (string algorithm, string signature)
-    // over `message`. Ed25519: "ssh-ed25519"; ECDSA: "ecdsa-sha2-nistp256"
-    // (mpint r, mpint s over SHA-256); RSA: only "rsa-sha2-256" and
+    // over `message`. Ed25519: "ssh-ed25519"; ECDSA: the key's type
+    // (mpint r, mpint s over SHA-256/384/512 for nistp256/384/521); RSA: only "rsa-sha2-256" and
     // "rsa-sha2-512" (never SHA-1 "ssh-rsa"). False on any mismatch or
     // malformed blob; never throws for bad input.
     bool verify(ByteView message, ByteView signature) const;
@@ -91,11 +91,15 @@ public:
     static PrivateKey generate_ed25519();
     // A fresh ECDSA P-256 key.
     static PrivateKey generate_ecdsa_p256();
+    // A fresh ECDSA key on nistp256, nistp384 or nistp521 (`bits` 256, 384
+    // or 521); other sizes throw std::invalid_argument.
+    static PrivateKey generate_ecdsa(std::size_t bits);
     // A fresh RSA key with `bits` modulus bits (2048..8192).
     static PrivateKey generate_rsa(std::size_t bits = 3072);
 
     // Parses an openssh-key-v1 file (unencrypted, or "aes256-ctr" /
-    // "aes256-gcm@openssh.com" with "bcrypt" as ssh-keygen -N writes) or a
+    // "aes256-gcm@openssh.com" / "chacha20-poly1305@openssh.com" with
+    // "bcrypt" as ssh-keygen -N [-Z] writes) or a
     // PEM private key (PKCS#8, plain or encrypted, "EC PRIVATE KEY",
     // "RSA PRIVATE KEY"). Throws FormatError, with "passphrase required"
     // or "wrong passphrase" when decryption is the problem. Files asking
@@ -114,8 +118,8 @@ public:
     PublicKey public_key() const;
     // The comment stored in an openssh-key-v1 file ("" for PEM or generated keys).
     const std::string& comment() const;
-    // An SSH signature blob over `message`: "ssh-ed25519",
-    // "ecdsa-sha2-nistp256" or, for RSA, "rsa-sha2-512".
+    // An SSH signature blob over `message`: "ssh-ed25519", the ECDSA
+    // key's type or, for RSA, "rsa-sha2-512".
     Bytes sign(ByteView message) const;
     // The openssh-key-v1 text ("-----BEGIN OPENSSH PRIVATE KEY-----" ...).
     // With a passphrase: aes256-ctr + bcrypt (16-byte salt, 16 rounds),

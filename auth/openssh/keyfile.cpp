@@ -1,5 +1,6 @@
 #include "auth/openssh/keyfile.hpp"
 
+#include "auth/openssh/authorized_keys.hpp"
 #include "auth/openssh/key.hpp"
 #include "auth/openssh/key_lines.hpp"
 #include "auth/openssh/passphrase.hpp"
@@ -40,7 +41,10 @@ std::optional<std::string> read_bounded(const std::filesystem::path& path) {
 }
 
 // As OpenSSH sshkey_read: "type <blanks> base64 <blanks>"; on success `s` is left at the comment.
-std::optional<PublicKey> read_key(std::string_view& s) {
+// A key of a type OpenSSH knows but authchain does not read (ssh-dss, sk-*)
+// leaves its message in `unsupported`, so that a file of such keys is not
+// called "not a public key file".
+std::optional<PublicKey> read_key(std::string_view& s, std::optional<std::string>* unsupported = nullptr) {
     std::string_view rest = s;
     std::string_view type = take_word(rest);
     if (type.size() == s.size()) return std::nullopt;  // the type must be followed by a blank
@@ -50,7 +54,10 @@ std::optional<PublicKey> read_key(std::string_view& s) {
         PublicKey key = PublicKey::from_base64(type, b64);
         s = rest;
         return key;
-    } catch (const FormatError&) {
+    } catch (const FormatError& e) {
+        if (unsupported && !*unsupported && is_key_type_name(type) &&
+            std::string_view(e.what()).find("is not supported") != std::string_view::npos)
+            *unsupported = e.what();
         return std::nullopt;
     }
 }
@@ -61,13 +68,13 @@ std::string format_line(const PublicKey& key, const std::optional<std::string>& 
 }
 
 // As ssh-keygen's do_fingerprint: plain keys, authorized_keys options or known_hosts names before the key.
-std::vector<std::string> fingerprint_public_lines(std::string_view text) {
+std::vector<std::string> fingerprint_public_lines(std::string_view text, std::optional<std::string>& unsupported) {
     std::vector<std::string> out;
     for (std::string_view line : lines_of(text)) {
         std::string_view cp = skip_blanks(line);
         if (cp.empty() || cp.front() == '#') continue;
         std::optional<std::string> comment;
-        std::optional<PublicKey> key = read_key(cp);
+        std::optional<PublicKey> key = read_key(cp, &unsupported);
         if (!key) {
             // Skip one leading field (options, quoted parts kept together) unless it is a number (SSH1 bits).
             std::size_t digits = 0;
@@ -80,7 +87,7 @@ std::vector<std::string> fingerprint_public_lines(std::string_view text) {
                 comment = std::string(cp.substr(0, *length));  // ssh-keygen prints the options when there is no comment
                 cp = cp.substr(*length + 1);
             }
-            key = read_key(cp);
+            key = read_key(cp, &unsupported);
             if (!key) continue;
         }
         if (!cp.empty() && cp.front() != '#') comment = std::string(cp);
@@ -115,10 +122,13 @@ std::string fingerprint_private_file(const std::filesystem::path& path, std::str
     if (auto pub = load_public_file(std::filesystem::path(path.string() + ".pub"))) {
         key = pub->first;
         comment = pub->second;
-    } else if (is_openssh_private_key(text)) {
+    }
+    std::optional<std::string> unsupported;
+    if (!key && is_openssh_private_key(text)) {
         try {
             key = PublicKey::from_blob(openssh_public_blob(text));
-        } catch (const FormatError&) {
+        } catch (const FormatError& e) {
+            if (std::string_view(e.what()).find("is not supported") != std::string_view::npos) unsupported = e.what();
         }
     }
     if (!key || !comment || comment->empty()) {
@@ -134,6 +144,7 @@ std::string fingerprint_private_file(const std::filesystem::path& path, std::str
         key = priv.public_key();
         if (is_openssh_private_key(text)) comment = priv.comment();
     }
+    if (!key && unsupported) throw std::runtime_error(path.string() + ": " + *unsupported);
     if (!key) throw std::runtime_error(path.string() + " is not a key file.");
     return format_line(*key, comment);
 }
@@ -141,7 +152,8 @@ std::string fingerprint_private_file(const std::filesystem::path& path, std::str
 }  // namespace
 
 void write_keypair(const std::filesystem::path& path, std::string_view comment,
-                   std::optional<std::string_view> passphrase, std::string_view type, bool overwrite) {
+                   std::optional<std::string_view> passphrase, std::string_view type, bool overwrite,
+                   std::size_t bits) {
     if (comment.find_first_of("\r\n") != std::string_view::npos)
         throw std::invalid_argument("a key comment cannot contain a line break");
     const std::filesystem::path pub_path(path.string() + ".pub");
@@ -150,8 +162,8 @@ void write_keypair(const std::filesystem::path& path, std::string_view comment,
             if (path_exists(p)) throw std::runtime_error("'" + p.string() + "' already exists; not overwriting it");
     }
     PrivateKey key = type == "ed25519" ? PrivateKey::generate_ed25519()
-                     : type == "ecdsa" ? PrivateKey::generate_ecdsa_p256()
-                     : type == "rsa"   ? PrivateKey::generate_rsa(3072)
+                     : type == "ecdsa" ? PrivateKey::generate_ecdsa(bits == 0 ? 256 : bits)
+                     : type == "rsa"   ? PrivateKey::generate_rsa(bits == 0 ? 3072 : bits)
                                        : throw std::invalid_argument("unknown key type '" + std::string(type) +
                                                                      "' (use ed25519, ecdsa or rsa)");
     std::string private_text = key.to_openssh(comment, passphrase);
@@ -174,7 +186,9 @@ std::string fingerprint_line(const std::filesystem::path& path, std::optional<st
         if (!first.empty() && first.front() != '#' && first.find("PRIVATE KEY") != std::string_view::npos)
             return fingerprint_private_file(path, *text, passphrase);
     }
-    std::vector<std::string> out = fingerprint_public_lines(*text);
+    std::optional<std::string> unsupported;
+    std::vector<std::string> out = fingerprint_public_lines(*text, unsupported);
+    if (out.empty() && unsupported) throw std::runtime_error(path.string() + ": " + *unsupported);
     if (out.empty()) throw std::runtime_error(path.string() + " is not a public key file.");
     return join(out, "\n");
 }

@@ -12,11 +12,13 @@ namespace authchain::openssh {
 // ("type base64 comment\n", mode 0644), each atomically (temp file in the
 // same directory, fsync, rename). Refuses (std::runtime_error) to overwrite
 // an existing PATH or PATH.pub unless overwrite=true. Types: "ed25519"
-// (default), "ecdsa" (nistp256), "rsa" (3072 bits); others throw
-// std::invalid_argument. With a passphrase: aes256-ctr + bcrypt as ssh-keygen.
+// (default), "ecdsa" (nistp256), "rsa" (3072 bits); `bits` as ssh-keygen -b
+// (0 = the default; ecdsa 256, 384 or 521; rsa 2048..8192; ed25519 ignores
+// it, as ssh-keygen does); others throw std::invalid_argument. With a
+// passphrase: aes256-ctr + bcrypt as ssh-keygen.
 void write_keypair(const std::filesystem::path& path, std::string_view comment,
                    std::optional<std::string_view> passphrase,
-                   std::string_view type = "ed25519", bool overwrite = false);
+                   std::string_view type = "ed25519", bool overwrite = false, std::size_t bits = 0);
 
 // authchain fingerprint FILE: "BITS SHA256:... COMMENT (TYPE)" exactly as
 // `ssh-keygen -l -f FILE` (OpenSSH 9.2) prints it, without the final newline.

@@ -60,12 +60,15 @@ bool hosts_field_matches(std::string_view hosts, std::string_view name) {
 KnownHosts parse_known_hosts(std::string_view text, std::string_view file_name) {
     KnownHosts out;
     auto parse = [&](std::string_view line, const std::string& where) -> std::optional<std::string> {
-        bool revoked = false;
+        bool revoked = false, cert_authority = false;
         if (line.front() == '@') {
             std::string_view marker = take_word(line);
-            if (marker == "@cert-authority") return "@cert-authority lines are not supported";
-            if (marker != "@revoked") return "unknown marker \"" + std::string(marker.substr(0, 32)) + "\"";
-            revoked = true;
+            if (marker == "@cert-authority")
+                cert_authority = true;
+            else if (marker == "@revoked")
+                revoked = true;
+            else
+                return "unknown marker \"" + std::string(marker.substr(0, 32)) + "\"";
         }
         std::string_view hosts = take_word(line);
         std::string_view type = take_word(line);
@@ -76,7 +79,7 @@ KnownHosts parse_known_hosts(std::string_view text, std::string_view file_name) 
         if (base64.empty()) return "no key after \"" + std::string(type) + "\"";
         try {
             out.entries.push_back({std::string(hosts), PublicKey::from_base64(type, base64),
-                                   std::string(trim_line(line)), revoked, where});
+                                   std::string(trim_line(line)), revoked, where, cert_authority});
         } catch (const FormatError& e) {
             return "unusable " + std::string(type) + " key: " + e.what();
         }
@@ -93,6 +96,7 @@ HostKeyLookup lookup_host_key(const KnownHosts& known, std::string_view host, st
     const KnownHost* listed = nullptr;
     const KnownHost* other = nullptr;
     for (const auto& entry : known.entries) {
+        if (entry.cert_authority) continue;  // a CA key is never a host key
         bool same = entry.key == key;
         if (entry.revoked) {
             if (same) {
@@ -117,6 +121,20 @@ HostKeyLookup lookup_host_key(const KnownHosts& known, std::string_view host, st
         result.entry = other;
     }
     return result;
+}
+
+const KnownHost* revoked_entry(const KnownHosts& known, const PublicKey& key) {
+    for (const auto& entry : known.entries)
+        if (entry.revoked && entry.key == key) return &entry;
+    return nullptr;
+}
+
+const KnownHost* find_host_authority(const KnownHosts& known, std::string_view host, std::uint16_t port,
+                                     const PublicKey& ca) {
+    const std::string name = known_host_name(host, port);
+    for (const auto& entry : known.entries)
+        if (entry.cert_authority && entry.key == ca && hosts_field_matches(entry.hosts, name)) return &entry;
+    return nullptr;
 }
 
 std::string known_hosts_line(std::string_view host, std::uint16_t port, const PublicKey& key, bool hash) {

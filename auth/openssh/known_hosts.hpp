@@ -2,13 +2,15 @@
 // (pure: text in, entries and warnings out) and looked up.
 //
 // Line format, as sshd(8) SSH_KNOWN_HOSTS FILE FORMAT:
-//     [@revoked] hostnames keytype base64 [comment]
+//     [@revoked | @cert-authority] hostnames keytype base64 [comment]
 // hostnames is a comma list of patterns (`*`, `?`, `!` negation, see
 // patterns.hpp; a negated match means the line does not apply), names are
 // "host" for port 22 and "[host]:port" otherwise, or a single hashed name
 // "|1|base64(salt)|base64(HMAC-SHA1(salt, name))" as `ssh-keygen -H` writes.
-// Blank lines and '#' comments are ignored. @cert-authority lines, unknown
-// markers, unsupported key types and bad base64 are skipped with a warning.
+// Blank lines and '#' comments are ignored. Unknown markers, unsupported
+// key types and bad base64 are skipped with a warning. A @cert-authority
+// line names a CA whose host certificates are trusted for its hostnames
+// (certificate_check.hpp); its key is never a host key itself.
 #pragma once
 
 #include <cstddef>
@@ -31,6 +33,7 @@ struct KnownHost {
     std::string comment;
     bool revoked = false;  // an @revoked line
     std::string source;    // "file:line"
+    bool cert_authority = false;  // a @cert-authority line
 };
 
 struct KnownHosts {
@@ -71,6 +74,14 @@ struct HostKeyLookup {
 // negotiation that could prefer a known type).
 HostKeyLookup lookup_host_key(const KnownHosts& known, std::string_view host, std::uint16_t port,
                               const PublicKey& key);
+
+// The @revoked line that lists `key`, whatever its hostnames, or nullptr.
+const KnownHost* revoked_entry(const KnownHosts& known, const PublicKey& key);
+
+// The first @cert-authority line for `ca` whose hostnames match host:port
+// (known_host_name), or nullptr.
+const KnownHost* find_host_authority(const KnownHosts& known, std::string_view host, std::uint16_t port,
+                                     const PublicKey& ca);
 
 // One known_hosts line (with final '\n') for host:port and `key`; with
 // `hash`, the name is hashed with a fresh random 20-byte salt as

@@ -3,6 +3,7 @@
 #include "auth/openssh/key.hpp"
 #include "auth/openssh/passphrase.hpp"
 #include "auth/openssh/private_key_file.hpp"
+#include "auth/openssh/detail/key_codec.hpp"
 
 #include <botan/asn1_obj.h>
 #include <botan/ber_dec.h>
@@ -49,7 +50,6 @@ std::unique_ptr<Botan::Private_Key> parse_pkcs8(std::string_view text, std::opti
 // "EC PRIVATE KEY": ECPrivateKey ::= SEQUENCE { version, privateKey OCTET STRING,
 // [0] EXPLICIT parameters (the curve OID) OPTIONAL, [1] publicKey OPTIONAL }.
 std::unique_ptr<Botan::Private_Key> parse_legacy_ec(const Botan::secure_vector<std::uint8_t>& der) {
-    static const Botan::EC_Group p256("secp256r1");
     std::size_t version = 0;
     Botan::secure_vector<std::uint8_t> scalar;
     Botan::OID curve;
@@ -58,9 +58,15 @@ std::unique_ptr<Botan::Private_Key> parse_legacy_ec(const Botan::secure_vector<s
         .decode(version)
         .decode(scalar, Botan::OCTET_STRING)
         .decode_optional(curve, Botan::ASN1_Tag(0), Botan::ASN1_Tag(Botan::CONSTRUCTED | Botan::CONTEXT_SPECIFIC));
-    if (version != 1 || curve != p256.get_curve_oid())
-        throw FormatError("EC private key: only version 1 keys on P-256 (with the curve named) are supported");
-    Botan::AlgorithmIdentifier alg(Botan::OID::from_string("ECDSA"), p256.DER_encode(Botan::EC_DOMPAR_ENC_OID));
+    const Botan::EC_Group* group = nullptr;
+    for (std::size_t bits : {256, 384, 521}) {
+        const Botan::EC_Group& g = codec::ecdsa_group(*codec::ecdsa_curve_of_bits(bits));
+        if (curve == g.get_curve_oid()) group = &g;
+    }
+    if (version != 1 || !group)
+        throw FormatError(
+            "EC private key: only version 1 keys on P-256/384/521 (with the curve named) are supported");
+    Botan::AlgorithmIdentifier alg(Botan::OID::from_string("ECDSA"), group->DER_encode(Botan::EC_DOMPAR_ENC_OID));
     return std::make_unique<Botan::ECDSA_PrivateKey>(alg, der);
 }
 

@@ -34,9 +34,13 @@ PrivateKey PrivateKey::generate_ed25519() {
     return PrivateKey(std::make_unique<Botan::Ed25519_PrivateKey>(Botan::system_rng()), "");
 }
 
-PrivateKey PrivateKey::generate_ecdsa_p256() {
-    return PrivateKey(
-        std::make_unique<Botan::ECDSA_PrivateKey>(Botan::system_rng(), Botan::EC_Group("secp256r1")), "");
+PrivateKey PrivateKey::generate_ecdsa_p256() { return generate_ecdsa(256); }
+
+PrivateKey PrivateKey::generate_ecdsa(std::size_t bits) {
+    const codec::EcdsaCurve* curve = codec::ecdsa_curve_of_bits(bits);
+    if (!curve) throw std::invalid_argument("ECDSA key size must be 256, 384 or 521 bits");
+    return PrivateKey(std::make_unique<Botan::ECDSA_PrivateKey>(Botan::system_rng(), codec::ecdsa_group(*curve)),
+                      "");
 }
 
 PrivateKey PrivateKey::generate_rsa(std::size_t bits) {
@@ -87,9 +91,9 @@ Bytes PrivateKey::sign(ByteView message) const {
     if (type == codec::ed25519_type) {
         Botan::PK_Signer signer(*key_, rng, "Pure");
         out.string(type).string(signer.sign_message(message.data(), message.size(), rng));
-    } else if (type == codec::ecdsa_type) {
-        Botan::PK_Signer signer(*key_, rng, "EMSA1(SHA-256)", Botan::IEEE_1363);
-        auto rs = signer.sign_message(message.data(), message.size(), rng);  // r || s, 32 bytes each
+    } else if (const codec::EcdsaCurve* curve = codec::ecdsa_curve(type)) {
+        Botan::PK_Signer signer(*key_, rng, std::string(curve->padding), Botan::IEEE_1363);
+        auto rs = signer.sign_message(message.data(), message.size(), rng);  // r || s, scalar_bytes each
         ByteView view(rs);
         WireWriter inner;
         inner.mpint(view.first(rs.size() / 2)).mpint(view.subspan(rs.size() / 2));

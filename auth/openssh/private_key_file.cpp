@@ -8,6 +8,7 @@
 #include <botan/aead.h>
 #include <botan/base64.h>
 #include <botan/cipher_mode.h>
+#include <botan/mac.h>
 #include <botan/mem_ops.h>
 #include <botan/pwdhash.h>
 #include <botan/stream_cipher.h>
@@ -26,7 +27,7 @@ constexpr std::size_t base64_columns = 70;
 constexpr std::size_t salt_bytes = 16;
 constexpr std::size_t max_salt_bytes = 1024;
 
-enum class Mode { none, ctr, cbc, gcm };
+enum class Mode { none, ctr, cbc, gcm, chachapoly };
 
 struct CipherSpec {
     std::string_view name;
@@ -37,7 +38,7 @@ struct CipherSpec {
     std::size_t tag_len;
 };
 
-constexpr std::array<CipherSpec, 9> ciphers{{
+constexpr std::array<CipherSpec, 10> ciphers{{
     {"none", Mode::none, 0, 0, 8, 0},
     {"aes128-ctr", Mode::ctr, 16, 16, 16, 0},
     {"aes192-ctr", Mode::ctr, 24, 16, 16, 0},
@@ -47,6 +48,8 @@ constexpr std::array<CipherSpec, 9> ciphers{{
     {"aes256-cbc", Mode::cbc, 32, 16, 16, 0},
     {"aes128-gcm@openssh.com", Mode::gcm, 16, 12, 16, 16},
     {"aes256-gcm@openssh.com", Mode::gcm, 32, 12, 16, 16},
+    // Two 256-bit ChaCha20 keys (main, then length-header key), no IV, 8-byte blocks.
+    {"chacha20-poly1305@openssh.com", Mode::chachapoly, 64, 0, 8, 16},
 }};
 
 const CipherSpec& cipher_spec(std::string_view name) {
@@ -68,6 +71,40 @@ secure_bytes derive(const CipherSpec& c, std::string_view passphrase, ByteView s
     return out;
 }
 
+// chacha20-poly1305@openssh.com as OpenSSH's cipher-chachapoly.c runs it for
+// key files (sequence number 0, no encrypted length header, so only the
+// main key, the first 32 of the 64 key bytes, is used): the Poly1305 key is
+// the first 32 bytes of ChaCha20(main key, nonce 0, block 0); the data is
+// XORed with ChaCha20(main key, nonce 0) from block 1; the tag is
+// Poly1305(poly key, ciphertext) and is checked before anything is decrypted.
+void apply_chachapoly(const secure_bytes& key, secure_bytes& data, bool encrypt) {
+    constexpr std::size_t main_key_bytes = 32, poly_key_bytes = 32, tag_bytes = 16, block_bytes = 64;
+    const std::array<std::uint8_t, 8> nonce{};  // the big-endian sequence number 0
+    auto chacha = Botan::StreamCipher::create_or_throw("ChaCha(20)");
+    chacha->set_key(key.data(), main_key_bytes);
+    chacha->set_iv(nonce.data(), nonce.size());
+    secure_bytes poly_key(poly_key_bytes, 0);
+    chacha->cipher1(poly_key.data(), poly_key.size());
+    auto poly = Botan::MessageAuthenticationCode::create_or_throw("Poly1305");
+    poly->set_key(poly_key);
+    if (!encrypt) {
+        if (data.size() < tag_bytes) throw Botan::Invalid_Authentication_Tag("chacha20-poly1305: no tag");
+        const std::size_t n = data.size() - tag_bytes;
+        poly->update(data.data(), n);
+        const secure_bytes tag = poly->final();
+        if (!Botan::constant_time_compare(tag.data(), data.data() + n, tag_bytes))
+            throw Botan::Invalid_Authentication_Tag("chacha20-poly1305: tag mismatch");
+        data.resize(n);
+    }
+    chacha->seek(block_bytes);  // block counter 1
+    chacha->cipher1(data.data(), data.size());
+    if (encrypt) {
+        poly->update(data.data(), data.size());
+        const secure_bytes tag = poly->final();
+        data.insert(data.end(), tag.begin(), tag.end());
+    }
+}
+
 // Decrypts (or encrypts) `data` in place; for GCM, `data` carries the tag at its end on decryption
 // and gets it appended on encryption. Throws Botan::Invalid_Authentication_Tag on a bad GCM tag.
 void apply_cipher(const CipherSpec& c, const secure_bytes& key_iv, secure_bytes& data, bool encrypt) {
@@ -75,6 +112,9 @@ void apply_cipher(const CipherSpec& c, const secure_bytes& key_iv, secure_bytes&
     const std::uint8_t* iv = key_iv.data() + c.key_len;
     switch (c.mode) {
     case Mode::none:
+        return;
+    case Mode::chachapoly:
+        apply_chachapoly(key_iv, data, encrypt);
         return;
     case Mode::ctr: {
         auto ctr = Botan::StreamCipher::create_or_throw("CTR-BE(" + aes_name(c) + ")");

@@ -37,7 +37,8 @@ struct OpensshPrivateKey {
 };
 
 // Parses and, if needed, decrypts an openssh-key-v1 file. Ciphers: none,
-// aes{128,192,256}-ctr, aes{128,192,256}-cbc, aes{128,256}-gcm@openssh.com;
+// aes{128,192,256}-ctr, aes{128,192,256}-cbc, aes{128,256}-gcm@openssh.com,
+// chacha20-poly1305@openssh.com;
 // KDF: bcrypt with at most `max_kdf_rounds` rounds. Checks the check
 // integers, the padding, and that the private key matches the public key
 // of the header. Throws FormatError: "passphrase required" when the file

@@ -3,6 +3,9 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "auth/openssh/certificate.hpp"
+#include "auth/openssh/certificate_check.hpp"
+#include "auth/openssh/detail/wire.hpp"
 #include "auth/openssh/known_hosts.hpp"
 #include "auth/openssh/text_file.hpp"
 #include "auth/public_key.hpp"
@@ -18,7 +21,9 @@ constexpr std::string_view layer = "public_key";
 struct ClientState {
     PublicKeyClientOptions options;
     openssh::PrivateKey identity;
+    std::optional<openssh::Certificate> certificate;  // of identity, presented with options.user
 };
+
 
 openssh::KnownHosts read_known_hosts(const std::filesystem::path& path) {
     std::error_code ec;
@@ -96,6 +101,56 @@ void append_host_key(const PublicKeyClientOptions& o, const HostName& h, const o
     }
 }
 
+bool is_certificate_blob(ByteView blob) {
+    try {
+        openssh::WireReader in(blob);
+        return openssh::is_certificate_type(in.text());
+    } catch (const openssh::FormatError&) {
+        return false;
+    }
+}
+
+// S1 with a host certificate: trusted when known_hosts has a @cert-authority
+// line for its CA matching the host, the certificate suits the host name and
+// time, and neither its key nor its CA is @revoked. Returns the certified
+// key, the one that signs S1; the CA signature is verified here, after the
+// cheap checks. Without a matching CA line, the certified key is looked up
+// as a plain host key (as OpenSSH falls back).
+struct HostCertDecision {
+    openssh::PublicKey key;
+    std::optional<HostDecision> plain;  // set when decided as a plain key
+    std::string name;
+};
+
+HostCertDecision check_host_certificate(const PublicKeyClientOptions& o, const HostName& h, ByteView blob) {
+    std::optional<openssh::Certificate> parsed;
+    try {
+        parsed = openssh::Certificate::from_blob(blob);
+    } catch (const openssh::FormatError& e) {
+        deny(DenyReason::protocol_error, std::string("S1: unusable host certificate: ") + e.what());
+    }
+    const openssh::Certificate& cert = *parsed;
+    openssh::KnownHosts known;
+    try {
+        known = read_known_hosts(o.known_hosts);
+    } catch (const std::exception& e) {
+        deny(DenyReason::denied, std::string("cannot use known_hosts: ") + e.what());
+    }
+    const std::string name = openssh::known_host_name(h.name, h.port);
+    const std::string what = "host certificate \"" + cert.key_id().substr(0, 64) + "\" for " +
+                             cert.key().fingerprint() + " signed by CA " + cert.signature_key().fingerprint();
+    for (const auto* key : {&cert.key(), &cert.signature_key()})
+        if (const auto* entry = openssh::revoked_entry(known, *key))
+            deny(DenyReason::denied, what + ": " + (key == &cert.key() ? "the host key" : "the CA key") +
+                                         " is REVOKED (" + entry->source + ")");
+    const openssh::KnownHost* ca = openssh::find_host_authority(known, h.name, h.port, cert.signature_key());
+    if (!ca) return {cert.key(), check_host_key(o, h, cert.key()), name};
+    if (auto why = openssh::host_certificate_refusal(cert, h.name, openssh::certificate_now()))
+        deny(DenyReason::denied, what + " (" + ca->source + "): " + *why);
+    if (!cert.verify_signature()) deny(DenyReason::denied, what + ": the CA signature does not verify");
+    return {cert.key(), std::nullopt, name};
+}
+
 asio::awaitable<Session> authenticate(std::shared_ptr<const ClientState> state, Session session) {
     require_side(session, ConnectionTrail::Side::client, "public_key");
     Bytes channel_id = require_channel_id(session.stream);
@@ -103,19 +158,35 @@ asio::awaitable<Session> authenticate(std::shared_ptr<const ClientState> state, 
 
     // S1: the host key and its proof over this channel.
     KeyProof s1 = decode_s1(co_await read_public_key_message(session.stream, "S1"));
-    const openssh::PublicKey host = key_of(s1, "S1", "host");
     // Cheap before expensive (DESIGN rule 9): known_hosts first, so a host
     // refused anyway costs no signature work.
-    HostDecision decision = check_host_key(state->options, host_name, host);
-    if (!host.verify(host_signed_data(channel_id), s1.signature))
-        deny(DenyReason::denied, "host key " + host.fingerprint() +
+    std::optional<openssh::PublicKey> host;
+    HostDecision decision;
+    if (is_certificate_blob(s1.key_blob)) {
+        HostCertDecision by_cert = check_host_certificate(state->options, host_name, s1.key_blob);
+        host = by_cert.key;
+        decision = by_cert.plain ? *by_cert.plain : HostDecision{by_cert.name, false};
+    } else {
+        host = key_of(s1, "S1", "host");
+        decision = check_host_key(state->options, host_name, *host);
+    }
+    if (!host->verify(host_signed_data(channel_id), s1.signature))
+        deny(DenyReason::denied, "host key " + host->fingerprint() +
                                      ": signature does not verify for this channel (forged or relayed)");
-    if (decision.append) append_host_key(state->options, host_name, host, decision.name);
+    if (decision.append) append_host_key(state->options, host_name, *host, decision.name);
     const std::string& name = decision.name;
 
-    // C1: our key and its proof over this channel and the host key.
-    Bytes c1 = encode_c1({state->identity.public_key().blob(),
-                          state->identity.sign(user_signed_data(channel_id, host.blob()))});
+    // C1: our key (or certificate and claimed user) and its proof over this
+    // channel and what the host presented.
+    Bytes c1;
+    if (state->certificate) {
+        const Bytes& cert = state->certificate->blob();
+        const std::string& user = state->options.user;
+        c1 = encode_c1({cert, state->identity.sign(user_cert_signed_data(channel_id, s1.key_blob, user, cert)), user});
+    } else {
+        c1 = encode_c1({state->identity.public_key().blob(),
+                        state->identity.sign(user_signed_data(channel_id, s1.key_blob)), {}});
+    }
     co_await write_all(session.stream, asio::buffer(c1));
 
     // S2: the verdict.
@@ -124,8 +195,8 @@ asio::awaitable<Session> authenticate(std::shared_ptr<const ClientState> state, 
 
     Credentials& c = session.credentials;
     c.prove(layer, &Credentials::host_name, name, "host_name");
-    c.prove(layer, &Credentials::key_type, host.type(), "key_type");
-    c.prove(layer, &Credentials::key_fingerprint, host.fingerprint(), "key_fingerprint");
+    c.prove(layer, &Credentials::key_type, host->type(), "key_type");
+    c.prove(layer, &Credentials::key_fingerprint, host->fingerprint(), "key_fingerprint");
     co_return session;
 }
 
@@ -136,7 +207,27 @@ Authenticator public_key(PublicKeyClientOptions options) {
     auto identity = openssh::load_private_key(options.identity, options.passphrase);
     options.passphrase = {};  // decrypted: the layer keeps no passphrase
     (void)read_known_hosts(options.known_hosts);  // fail now on a bad mode or unreadable file
-    auto state = std::make_shared<const ClientState>(ClientState{std::move(options), std::move(identity)});
+    // OpenSSH's default: IDENTITY-cert.pub next to the identity, when it exists.
+    if (options.certificate.empty()) {
+        std::filesystem::path guess(options.identity.string() + "-cert.pub");
+        std::error_code ec;
+        if (std::filesystem::exists(guess, ec)) options.certificate = guess;
+    }
+    std::optional<openssh::Certificate> certificate;
+    if (!options.certificate.empty()) {
+        certificate = openssh::Certificate::from_line(openssh::read_trusted_file(options.certificate));
+        if (!(certificate->key() == identity.public_key()))
+            throw openssh::FormatError(options.certificate.string() + ": certifies another key than " +
+                                       options.identity.string());
+        if (certificate->certificate_type() != openssh::CertificateType::user)
+            throw openssh::FormatError(options.certificate.string() + ": not a user certificate");
+        if (options.user.empty())
+            throw std::invalid_argument("public_key: user is required with a certificate (" +
+                                        options.certificate.string() + ")");
+        if (options.user.size() > max_claimed_user) throw std::invalid_argument("public_key: user too long");
+    }
+    auto state = std::make_shared<const ClientState>(
+        ClientState{std::move(options), std::move(identity), std::move(certificate)});
     return [state](Session session) { return authenticate(state, std::move(session)); };
 }
 

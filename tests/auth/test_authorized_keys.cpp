@@ -68,7 +68,7 @@ TEST_CASE("authorized_keys: restrictions are recorded") {
 
 TEST_CASE("authorized_keys: options it cannot honour skip the line with a warning") {
     for (std::string option : {"environment=\"A=b\"", "tunnel=\"1\"", "principals=\"x\"", "permitlisten=\"8080\"",
-                               "frobnicate", "no-touch-required", "cert-authority"}) {
+                               "frobnicate", "no-touch-required", "cert-authority=x"}) {
         CAPTURE(option);
         auto keys = parse_authorized_keys("\n" + option + " " + key_a().to_line() + "\n", "/home/u/ak");
         CHECK(keys.entries.empty());
@@ -225,4 +225,29 @@ TEST_CASE("authorized_keys: expiry-time without Z is UTC, whatever TZ says") {
         REQUIRE(here.entries.size() == 2);
         CHECK(here.entries[0].expiry == keys.entries[0].expiry);
     }
+}
+
+TEST_CASE("authorized_keys: a cert-authority line names a CA, never a user key; principals= goes with it") {
+    auto keys = parse_authorized_keys("cert-authority,principals=\"ops,deploy\",from=\"127.0.0.0/8\" " +
+                                          key_a().to_line() + " ca\n",
+                                      "ak");
+    REQUIRE(keys.entries.size() == 1);
+    CHECK(keys.warnings.empty());
+    const auto& e = keys.entries[0];
+    CHECK(e.cert_authority);
+    REQUIRE(e.principals);
+    CHECK(*e.principals == std::vector<std::string>{"ops", "deploy"});
+    // The CA key itself does not log in as a plain key.
+    CHECK_FALSE(find_authorized_key(keys, key_a(), ip("127.0.0.1"), system_clock::now()));
+    CHECK(find_certificate_authority(keys, key_a(), ip("127.0.0.1"), system_clock::now()));
+    // from= still applies to the CA line.
+    auto far = find_certificate_authority(keys, key_a(), ip("192.0.2.1"), system_clock::now());
+    CHECK_FALSE(far);
+    CHECK(far.reason.find("from=") != std::string::npos);
+    // A plain line is not a CA.
+    auto plain = parse_authorized_keys(key_a().to_line() + "\n", "ak");
+    CHECK_FALSE(find_certificate_authority(plain, key_a(), ip("127.0.0.1"), system_clock::now()));
+    // principals= with an empty name is skipped.
+    auto empty = parse_authorized_keys("cert-authority,principals=\"a,,b\" " + key_a().to_line() + "\n", "ak");
+    CHECK(empty.entries.empty());
 }

@@ -91,7 +91,7 @@ TEST_CASE("known_hosts: hashed names") {
 
 TEST_CASE("known_hosts: bad lines are skipped with a warning") {
     std::string k = key_a().to_line();
-    std::string text = "@cert-authority *.example " + k + "\n" +  // 1
+    std::string text = std::string("@cert-authority\n") +         // 1
                        "@frob example.com " + k + "\n" +           // 2
                        "|1|short|abc= " + k + "\n" +               // 3
                        "example.com ssh-ed25519 !!!\n" +           // 4
@@ -136,4 +136,20 @@ TEST_CASE("known_hosts: append_atomically") {
     CHECK_THROWS_AS(append_atomically(open_dir / "known_hosts", known_hosts_line("c", 0, key_a(), false)),
                     std::runtime_error);
     CHECK_FALSE(std::filesystem::exists(open_dir / "known_hosts"));
+}
+
+TEST_CASE("known_hosts: @cert-authority names a CA for its host patterns, never a host key") {
+    std::string k = key_a().to_line();
+    auto known = parse_known_hosts("@cert-authority *.example,!bad.example " + k + "\n", "kh");
+    REQUIRE(known.entries.size() == 1);
+    CHECK(known.entries[0].cert_authority);
+    CHECK(find_host_authority(known, "gate.example", 22, key_a()) == &known.entries[0]);
+    CHECK(find_host_authority(known, "bad.example", 22, key_a()) == nullptr);
+    CHECK(find_host_authority(known, "gate.other", 22, key_a()) == nullptr);
+    CHECK(find_host_authority(known, "gate.example", 22, key_b()) == nullptr);
+    // The CA key presented as a plain host key is unknown, not known.
+    CHECK(lookup_host_key(known, "gate.example", 22, key_a()).status == HostKeyStatus::unknown);
+    auto revoked = parse_known_hosts("@revoked * " + k + "\n", "kh");
+    CHECK(revoked_entry(revoked, key_a()) == &revoked.entries[0]);
+    CHECK(revoked_entry(revoked, key_b()) == nullptr);
 }

@@ -19,7 +19,8 @@ TEST_CASE("a misspelt key is reported as unknown, first by line, before the key 
     CHECK(typo.find("gate.toml:2: zeta: unknown key (known here: listen, backend,") != std::string::npos);
     auto layer = gate_error(minimal_gate + "[[layer]]\nkind = \"public_key\"\nhost_key = \"h\"\nauthorised_keys = \"a\"\n");
     CHECK(layer.find("gate.toml:6: layer[0].authorised_keys: unknown key (known here: kind, host_key, "
-                     "authorized_keys, host_key_passphrase_file, ignore_command)") != std::string::npos);
+                     "authorized_keys, host_key_passphrase_file, ignore_command, host_certificate, "
+                     "revoked_keys)") != std::string::npos);
 }
 
 TEST_CASE("errors name file:line:key: unknown kind lists the known ones") {

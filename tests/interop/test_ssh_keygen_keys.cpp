@@ -39,8 +39,11 @@ std::string run_ok(const std::string& command) {
     return out;
 }
 
+// "ed25519", "ecdsa", "ecdsa384", "ecdsa521", "rsa".
 std::string keygen_type_args(const std::string& type) {
-    return type == "rsa" ? "-t rsa -b 2048" : "-t " + type;
+    if (type == "rsa") return "-t rsa -b 2048";
+    if (type.starts_with("ecdsa") && type.size() > 5) return "-t ecdsa -b " + type.substr(5);
+    return "-t " + type;
 }
 
 std::string first_two_fields(const std::string& line) {
@@ -103,7 +106,7 @@ TEST_CASE("authchain reads ssh-keygen's keys and fingerprints them as ssh-keygen
           doctest::skip(skip_without_ssh_keygen())) {
     require_ssh_keygen();
     test::TempDir dir;
-    for (std::string type : {"ed25519", "ecdsa", "rsa"}) {
+    for (std::string type : {"ed25519", "ecdsa", "ecdsa384", "ecdsa521", "rsa"}) {
         for (std::string pass : {no_pass, std::string("pass phrase 1")}) {
             CAPTURE(type);
             CAPTURE(pass);
@@ -163,7 +166,8 @@ TEST_CASE("authchain reads keys ssh-keygen encrypts with other ciphers" *
           doctest::skip(skip_without_ssh_keygen())) {
     require_ssh_keygen();
     test::TempDir dir;
-    for (std::string cipher : {"aes256-gcm@openssh.com", "aes128-gcm@openssh.com", "aes128-ctr", "aes256-cbc"}) {
+    for (std::string cipher : {"aes256-gcm@openssh.com", "aes128-gcm@openssh.com", "aes128-ctr", "aes256-cbc",
+                               "chacha20-poly1305@openssh.com"}) {
         CAPTURE(cipher);
         const auto id = dir / ("id_" + std::to_string(std::hash<std::string>{}(cipher)));
         run_ok("ssh-keygen -q -t ed25519 -Z " + quote(cipher) + " -N 'cipher pass' -C c -f " + quote(id.string()));
@@ -177,7 +181,7 @@ TEST_CASE("authchain reads PKCS#8 keys written by ssh-keygen -m PKCS8" *
           doctest::skip(skip_without_ssh_keygen())) {
     require_ssh_keygen();
     test::TempDir dir;
-    for (std::string type : {"ecdsa", "rsa"}) {
+    for (std::string type : {"ecdsa", "ecdsa384", "ecdsa521", "rsa"}) {
         for (std::string pass : {no_pass, std::string("pkcs8 pass")}) {
             CAPTURE(type);
             CAPTURE(pass);
@@ -195,7 +199,7 @@ TEST_CASE("authchain reads legacy PEM keys written by ssh-keygen -m PEM, unencry
           doctest::skip(skip_without_ssh_keygen())) {
     require_ssh_keygen();
     test::TempDir dir;
-    for (std::string type : {"ecdsa", "rsa"}) {
+    for (std::string type : {"ecdsa", "ecdsa521", "rsa"}) {
         CAPTURE(type);
         const auto id = dir / ("pem_" + type);
         run_ok("ssh-keygen -q " + keygen_type_args(type) + " -N '' -C c -f " + quote(id.string()));
@@ -216,14 +220,17 @@ TEST_CASE("ssh-keygen reads the keys authchain writes" *
           doctest::skip(skip_without_ssh_keygen())) {
     require_ssh_keygen();
     test::TempDir dir;
-    for (std::string type : {"ed25519", "ecdsa", "rsa"}) {
+    for (std::string type : {"ed25519", "ecdsa", "ecdsa384", "ecdsa521", "rsa"}) {
         for (std::string pass : {no_pass, std::string("authchain pass")}) {
             CAPTURE(type);
             CAPTURE(pass);
             const auto id = dir / ("ac_" + type + (pass.empty() ? "" : "_enc"));
             std::optional<std::string_view> p;
             if (!pass.empty()) p = pass;
-            write_keypair(id, "written by authchain", p, type);
+            if (type.starts_with("ecdsa") && type.size() > 5)
+                write_keypair(id, "written by authchain", p, "ecdsa", false, std::stoul(type.substr(5)));
+            else
+                write_keypair(id, "written by authchain", p, type);
             const std::string pub_line = run_ok("cat " + quote(id.string() + ".pub"));
 
             CHECK(run_ok("ssh-keygen -l -f " + quote(id.string())) == fingerprint_line(id));
@@ -244,7 +251,7 @@ TEST_CASE("signatures verify both ways (ssh-keygen -Y sign / -Y verify)" *
     const std::string message = "message for SSHSIG\n";
     const auto msg = dir / "msg";
     test::write_file(msg, message);
-    for (std::string type : {"ed25519", "ecdsa", "rsa"}) {
+    for (std::string type : {"ed25519", "ecdsa", "ecdsa384", "ecdsa521", "rsa"}) {
         CAPTURE(type);
         const auto id = dir / ("sig_" + type);
         run_ok("ssh-keygen -q " + keygen_type_args(type) + " -N '' -C signer -f " + quote(id.string()));

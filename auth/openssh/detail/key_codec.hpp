@@ -7,6 +7,9 @@
 
 #include <botan/pk_keys.h>
 
+#include <botan/ec_group.h>
+
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -14,8 +17,21 @@
 namespace authchain::openssh::codec {
 
 inline constexpr std::string_view ed25519_type = "ssh-ed25519";
-inline constexpr std::string_view ecdsa_type = "ecdsa-sha2-nistp256";
-inline constexpr std::string_view ecdsa_curve = "nistp256";
+// The ECDSA curves of RFC 5656: SSH type, curve name, Botan group, the
+// signature hash and the size of a scalar (r, s, the private value).
+struct EcdsaCurve {
+    std::string_view type;         // "ecdsa-sha2-nistp384"
+    std::string_view curve;        // "nistp384"
+    std::string_view botan_group;  // "secp384r1"
+    std::string_view padding;      // "EMSA1(SHA-384)"
+    std::size_t scalar_bytes;      // 48
+    std::size_t bits;              // 384, as ssh-keygen -l prints
+};
+// nistp256, nistp384 and nistp521, or nullptr for another type name.
+const EcdsaCurve* ecdsa_curve(std::string_view type);
+// The curve of `bits` (256, 384, 521), or nullptr.
+const EcdsaCurve* ecdsa_curve_of_bits(std::size_t bits);
+const Botan::EC_Group& ecdsa_group(const EcdsaCurve& curve);
 inline constexpr std::string_view rsa_type = "ssh-rsa";
 // RSA modulus bounds, as OpenSSH (SSH_RSA_MINIMUM_MODULUS_SIZE and the
 // default RequiredRSASize are 1024; OPENSSL_RSA_MAX_MODULUS_BITS is 16384).
@@ -37,8 +53,11 @@ inline constexpr std::size_t max_mpint_bytes = rsa_max_bits / 8;
 // Bound on a public key blob (an RSA-16384 blob is ~2 KiB).
 inline constexpr std::size_t max_blob_bytes = 8192;
 
+// "key type 'ssh-dss' is not supported (supported: ...)".
+FormatError unsupported_type(std::string_view type);
+
 // The SSH type name of a supported Botan key; throws FormatError otherwise
-// (other algorithms, ECDSA on another curve, RSA outside the size or
+// (other algorithms, ECDSA on a curve other than P-256/384/521, RSA outside the size or
 // exponent bounds).
 std::string ssh_type(const Botan::Public_Key& key);
 

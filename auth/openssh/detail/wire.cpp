@@ -21,6 +21,11 @@ std::uint32_t WireReader::u32() {
            std::uint32_t{b[3]};
 }
 
+std::uint64_t WireReader::u64() {
+    const std::uint64_t high = u32();
+    return (high << 32) | u32();
+}
+
 ByteView WireReader::string() {
     std::uint32_t n = u32();
     return raw(n);  // checked against the remaining input, nothing allocated
@@ -49,6 +54,11 @@ WireWriter& WireWriter::u32(std::uint32_t v) {
     out_.push_back(static_cast<std::uint8_t>(v >> 8));
     out_.push_back(static_cast<std::uint8_t>(v));
     return *this;
+}
+
+WireWriter& WireWriter::u64(std::uint64_t v) {
+    u32(static_cast<std::uint32_t>(v >> 32));
+    return u32(static_cast<std::uint32_t>(v));
 }
 
 WireWriter& WireWriter::raw(ByteView bytes) {

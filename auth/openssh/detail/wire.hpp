@@ -22,6 +22,7 @@ public:
 
     std::uint8_t u8();
     std::uint32_t u32();
+    std::uint64_t u64();
     // A length-prefixed string, viewed in place (no copy).
     ByteView string();
     std::string_view text() { return as_text(string()); }
@@ -47,6 +48,7 @@ class WireWriter {
 public:
     WireWriter& u8(std::uint8_t v);
     WireWriter& u32(std::uint32_t v);
+    WireWriter& u64(std::uint64_t v);
     WireWriter& string(ByteView s);
     WireWriter& string(std::string_view s) { return string(as_bytes(s)); }
     // Writes a non-negative integer given as big-endian magnitude (leading

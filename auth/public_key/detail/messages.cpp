@@ -9,6 +9,7 @@ namespace {
 
 constexpr std::string_view host_label = "authchain public_key host v1";
 constexpr std::string_view user_label = "authchain public_key user v1";
+constexpr std::string_view user_cert_label = "authchain public_key user-cert v1";
 
 Bytes frame(const openssh::WireWriter& body) {
     Bytes b = body.bytes();
@@ -20,6 +21,7 @@ Bytes frame(const openssh::WireWriter& body) {
 Bytes encode_proof(PublicKeyMessage type, const KeyProof& proof) {
     openssh::WireWriter body;
     body.u8(static_cast<std::uint8_t>(type)).string(ByteView(proof.key_blob)).string(ByteView(proof.signature));
+    if (proof.user) body.string(*proof.user);
     return frame(body);
 }
 
@@ -33,9 +35,16 @@ KeyProof decode_proof(PublicKeyMessage type, ByteView body, std::string_view wha
         if (got != static_cast<std::uint8_t>(type)) deny(DenyReason::protocol_error, std::string(what) + ": unexpected message type");
         ByteView key = in.string();
         ByteView signature = in.string();
+        std::optional<std::string> user;
+        if (!in.empty() && type == PublicKeyMessage::c1_user_proof) {
+            std::string_view u = in.text();
+            if (u.empty() || u.size() > max_claimed_user)
+                deny(DenyReason::protocol_error, std::string(what) + ": claimed user empty or too long");
+            user = std::string(u);
+        }
         in.expect_end(what);
         if (key.empty() || signature.empty()) deny(DenyReason::protocol_error, std::string(what) + ": empty key or signature");
-        return {Bytes(key.begin(), key.end()), Bytes(signature.begin(), signature.end())};
+        return {Bytes(key.begin(), key.end()), Bytes(signature.begin(), signature.end()), std::move(user)};
     } catch (const openssh::FormatError& e) {
         deny(DenyReason::protocol_error, std::string(what) + ": " + e.what());
     }
@@ -52,6 +61,13 @@ Bytes host_signed_data(ByteView channel_id) {
 Bytes user_signed_data(ByteView channel_id, ByteView host_key_blob) {
     openssh::WireWriter w;
     w.string(user_label).string(channel_id).string(host_key_blob);
+    return w.bytes();
+}
+
+Bytes user_cert_signed_data(ByteView channel_id, ByteView host_key_blob, std::string_view user,
+                            ByteView certificate_blob) {
+    openssh::WireWriter w;
+    w.string(user_cert_label).string(channel_id).string(host_key_blob).string(user).string(certificate_blob);
     return w.bytes();
 }
 

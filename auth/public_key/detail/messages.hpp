@@ -7,12 +7,16 @@
 // in SSH wire encoding (RFC 4251: string = uint32 length || bytes).
 //     S1 body: byte 1 || string host_key_blob || string signature
 //     C1 body: byte 2 || string user_key_blob || string signature
+//              [|| string user]   (present exactly when user_key_blob is an
+//              OpenSSH certificate: the principal the client claims)
 //     S2 body: byte 3 || byte verdict   (0 = accepted, 3 = denied)
 #pragma once
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include "compose/bytes.hpp"
@@ -27,6 +31,7 @@ enum class PublicKeyMessage : std::uint8_t { s1_host_proof = 1, c1_user_proof = 
 struct KeyProof {
     Bytes key_blob;
     Bytes signature;
+    std::optional<std::string> user;  // C1 with a certificate only
     bool operator==(const KeyProof&) const = default;
 };
 
@@ -35,6 +40,14 @@ Bytes host_signed_data(ByteView channel_id);
 // What the user key signs: string "authchain public_key user v1" ||
 // string channel_id || string host_key_blob.
 Bytes user_signed_data(ByteView channel_id, ByteView host_key_blob);
+// What the certified key signs when C1 carries a certificate: string
+// "authchain public_key user-cert v1" || string channel_id ||
+// string host_key_blob || string user || string certificate_blob.
+Bytes user_cert_signed_data(ByteView channel_id, ByteView host_key_blob, std::string_view user,
+                            ByteView certificate_blob);
+
+// Bound on the claimed user name in C1.
+inline constexpr std::size_t max_claimed_user = 256;
 
 // Whole frames (length prefix included), ready to write.
 Bytes encode_s1(const KeyProof& proof);
@@ -48,7 +61,8 @@ std::size_t decode_frame_length(const std::array<std::uint8_t, 4>& header, std::
 // Decode a body (without the length prefix). Throw
 // AuthenticationError(protocol_error) on a wrong type byte, a field running
 // past the end, an empty key or signature, trailing bytes, or (S2) an
-// unknown verdict. decode_s2 returns true for accepted, false for denied.
+// unknown verdict, (C1) an empty or overlong user, or a user in S1.
+// decode_s2 returns true for accepted, false for denied.
 KeyProof decode_s1(ByteView body);
 KeyProof decode_c1(ByteView body);
 bool decode_s2(ByteView body);
