@@ -3,7 +3,7 @@
 A backend behind `authchain gate` with `proxy_protocol = "v2"` receives,
 before the client's first byte, a PROXY v2 header (docs/proxy_protocol.md)
 carrying the client's address and the facts the gate's chain proved, in
-TLVs 0xE0..0xE4. This module reads exactly that header from a connected
+TLVs 0xE0..0xEE. This module reads exactly that header from a connected
 socket, no byte more, and returns what it says. It needs nothing but the
 Python standard library.
 
@@ -73,6 +73,11 @@ TLV_TYPES = {
     0xE2: "cert_subject",
     0xE3: "psk_id",
     0xE4: "key_comment",
+    0xEA: "cert_fingerprint",     # TLS: SPKI pin "sha256//..." of the client certificate
+    0xEB: "cert_serial",          # TLS: serial, upper-case hex
+    0xEC: "ssh_cert_key_id",      # OpenSSH user certificate: key id
+    0xED: "ssh_cert_serial",      # OpenSSH user certificate: serial, decimal
+    0xEE: "ssh_ca_fingerprint",   # OpenSSH user certificate: CA key fingerprint
 }
 MAX_LENGTH = 4096          # the same bound as authchain's own parser
 HEADER_TIMEOUT = 10.0      # seconds to wait for the whole header
