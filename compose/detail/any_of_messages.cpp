@@ -1,6 +1,7 @@
 #include "compose/detail/any_of_messages.hpp"
 
 #include <algorithm>
+#include <botan/hash.h>
 
 #include "compose/error.hpp"
 
@@ -158,7 +159,11 @@ Bytes bound_channel_id(ByteView channel_id, ByteView transcript) {
     put_string(out, as_bytes("authchain any_of v1"));
     put_string(out, channel_id);
     put_string(out, transcript);
-    return out;
+    auto sha256 = Botan::HashFunction::create_or_throw("SHA-256");
+    sha256->update(out.data(), out.size());
+    Bytes digest(sha256->output_length());
+    sha256->final(digest.data());
+    return digest;
 }
 
 }  // namespace authchain::detail

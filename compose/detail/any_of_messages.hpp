@@ -55,7 +55,11 @@ std::string decode_choice(ByteView body);
 Verdict decode_server_verdict(ByteView body);
 bool decode_client_verdict(ByteView body);
 
-// string "authchain any_of v1" || string channel_id || string transcript.
+// SHA-256(string "authchain any_of v1" || string channel_id || string
+// transcript): 32 bytes whatever the transcript's length, so a method
+// with a bound on the channel id it signs (password: 64 bytes) runs
+// inside any_of. (The one hash compose computes; Botan is the library's
+// crypto, DESIGN rule 1.)
 Bytes bound_channel_id(ByteView channel_id, ByteView transcript);
 
 }  // namespace authchain::detail
