@@ -41,7 +41,8 @@ asio::awaitable<Stream> connect_unix(const Endpoint& endpoint, std::chrono::mill
     co_return unix_stream(std::move(socket));
 }
 
-asio::awaitable<Stream> connect_tcp(const Endpoint& endpoint, std::chrono::milliseconds limit) {
+asio::awaitable<Stream> connect_tcp(const Endpoint& endpoint, std::chrono::milliseconds limit,
+                                    std::chrono::seconds keepalive) {
     auto executor = co_await asio::this_coro::executor;
     asio::ip::tcp::resolver resolver(executor);
     asio::ip::tcp::socket socket(executor);
@@ -70,14 +71,16 @@ asio::awaitable<Stream> connect_tcp(const Endpoint& endpoint, std::chrono::milli
     }
     if (ec) throw std::system_error(ec);
     deadline.cancel();
+    if (keepalive.count() > 0) set_keepalive(socket, keepalive);
     co_return tcp_stream(std::move(socket));
 }
 
 }  // namespace
 
-asio::awaitable<Stream> connect_to(const Endpoint& endpoint, std::chrono::milliseconds limit) {
+asio::awaitable<Stream> connect_to(const Endpoint& endpoint, std::chrono::milliseconds limit,
+                                   std::chrono::seconds keepalive) {
     if (endpoint.is_unix()) co_return co_await connect_unix(endpoint, limit);
-    co_return co_await connect_tcp(endpoint, limit);
+    co_return co_await connect_tcp(endpoint, limit, keepalive);
 }
 
 }  // namespace authchain

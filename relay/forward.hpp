@@ -49,7 +49,9 @@ struct ForwardOptions {
     // (its stream's local_endpoint()), else `proxy_destination`.
     bool proxy_v2 = false;
     asio::ip::tcp::endpoint proxy_destination{};
-    PumpOptions pump{};
+    PumpOptions pump{};  // pump.idle_timeout: the gate's and tunnel's idle_timeout
+    // TCP keepalive on a TCP backend socket (idle time before probes); zero: off.
+    std::chrono::seconds keepalive{};
     // Optional: registers the forward so it can be closed from outside.
     std::shared_ptr<LiveForwards> live;
 };
@@ -82,6 +84,7 @@ struct ForwardSummary {
     // Local detail: "127.0.0.1:6379: Connection refused", the refusal's
     // detail, the pump's first failure ("b: read: ..."). Empty when forwarded.
     std::string error_text;
+    bool idle = false;  // the pump closed both sides after PumpOptions::idle_timeout
     // What client_chain proved about the backend (empty without one).
     Credentials backend_credentials;
 };

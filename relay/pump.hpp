@@ -19,6 +19,7 @@
 #pragma once
 
 #include <asio/awaitable.hpp>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -29,6 +30,9 @@ namespace authchain {
 
 struct PumpOptions {
     std::size_t buffer_size = 64 * 1024;  // per direction
+    // No byte read either way for this long closes both streams (a clean
+    // close, not a reset; PumpSummary::idle says so). Zero: no limit.
+    std::chrono::steady_clock::duration idle_timeout{};
 };
 
 // Which side ended first (end of stream or error), as seen by the pump.
@@ -43,6 +47,7 @@ struct PumpSummary {
     // a read: integrity failure, truncation); none otherwise.
     PumpSide rejected = PumpSide::none;
     std::string error_text;  // the first failure, e.g. "b: write: Connection reset by peer"
+    bool idle = false;       // closed by PumpOptions::idle_timeout (error is set too)
 };
 
 // Runs until both directions are done; never throws for I/O errors (they

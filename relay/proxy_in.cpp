@@ -1,0 +1,53 @@
+#include "relay/proxy_in.hpp"
+
+#include <asio/read.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+#include <system_error>
+
+#include "compose/deadline.hpp"
+
+namespace authchain {
+
+namespace {
+
+// The prefix says how long the rest is; parse() checks it as far as it goes.
+std::size_t body_length(ByteView prefix, std::size_t max_size) {
+    if (proxy_v2::parse(prefix, max_size)) throw std::invalid_argument("PROXY v2: inconsistent prefix");
+    return (static_cast<std::size_t>(prefix[14]) << 8) | prefix[15];
+}
+
+asio::awaitable<proxy_v2::Header> read_exactly(asio::ip::tcp::socket& socket, std::size_t max_size) {
+    Bytes bytes(proxy_v2::header_prefix_size);
+    co_await asio::async_read(socket, asio::buffer(bytes), asio::use_awaitable);
+    std::size_t len = body_length(bytes, max_size);  // bounded by max_size before any allocation
+    bytes.resize(proxy_v2::header_prefix_size + len);
+    if (len > 0)
+        co_await asio::async_read(socket, asio::buffer(bytes.data() + proxy_v2::header_prefix_size, len),
+                                  asio::use_awaitable);
+    auto parsed = proxy_v2::parse(bytes, max_size);
+    if (!parsed || parsed->size != bytes.size()) throw std::invalid_argument("PROXY v2: incomplete header");
+    co_return std::move(parsed->header);
+}
+
+}  // namespace
+
+asio::awaitable<proxy_v2::Header> read_proxy_header(asio::ip::tcp::socket& socket, std::chrono::milliseconds limit,
+                                                    std::size_t max_size) {
+    auto executor = co_await asio::this_coro::executor;
+    Deadline deadline(executor, limit, [&socket] {
+        std::error_code ignored;
+        socket.close(ignored);
+    });
+    try {
+        co_return co_await read_exactly(socket, max_size);
+    } catch (...) {
+        bool expired = deadline.expired();
+        std::error_code ignored;
+        socket.close(ignored);
+        if (expired) throw std::system_error(asio::error::timed_out, "PROXY v2 header");
+        throw;
+    }
+}
+
+}  // namespace authchain
