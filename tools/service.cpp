@@ -225,11 +225,12 @@ asio::awaitable<void> supervise(asio::io_context& io, asio::signal_set& signals,
     io.stop();
 }
 
-// Runs the server with two threads until the graceful stop; 0, or 4 if
-// accepting failed.
-int serve_until_signalled(asio::io_context& io, const Process& p) {
+// Tells systemd `ready` once the signals are caught, then runs the server
+// with two threads until the graceful stop; 0, or 4 if accepting failed.
+int serve_until_signalled(asio::io_context& io, const Process& p, const std::string& ready) {
     auto strand = asio::make_strand(io);
     asio::signal_set signals(strand, SIGHUP, SIGTERM, SIGINT);
+    notify(ready);  // only now: a SIGHUP from the manager is handled from here on
     int status = 0;
     asio::co_spawn(io, p.server->run(), [&](std::exception_ptr e) {
         if (!e || p.live->stopping()) return;
@@ -374,8 +375,7 @@ int run_service(std::string name_text, ServiceSetup first, SetupLoader reload) {
         audit->write(event_json("warning", {{"name", "listen"}, {"detail", "reachable from other hosts with " + what}}));
     }
     report_warnings(name, config, audit.get());
-    notify("READY=1\nSTATUS=listening on " + listening);
-    int status = serve_until_signalled(io, p);
+    int status = serve_until_signalled(io, p, "READY=1\nSTATUS=listening on " + listening);
     throttle.flush(/*everything=*/true);
     audit->write(event_json("exit", {{"status", status}}));
     return status;
