@@ -292,3 +292,35 @@ TEST_CASE("systemd: socket_activation = true without a socket from systemd refus
     CHECK(shell("timeout 20 " + s.bin + " gate --config " + q(s.dir / "gate.toml"), &out) == 2);
     CHECK(out.find("systemd passed no socket") != std::string::npos);
 }
+
+TEST_CASE("systemd: the unit files pass systemd-analyze verify (binary and man pages from this build)") {
+    require_tools({"systemd-analyze"});
+    const char* source = std::getenv("AUTHCHAIN_SOURCE_ROOT");
+    const char* build = std::getenv("AUTHCHAIN_BUILD_ROOT");
+    REQUIRE(source);
+    REQUIRE(build);
+    TempDir dir;
+    // The man pages this build made, where `man` finds them (Documentation=man:...).
+    for (std::string section : {"1", "5"}) std::filesystem::create_directories(dir / ("man/man" + section));
+    for (std::string page : {"authchain.1", "authchain-gate.1", "authchain-tunnel.1", "authchain.toml.5"})
+        std::filesystem::copy_file(std::filesystem::path(build) / "man" / page,
+                                   dir / ("man/man" + page.substr(page.size() - 1)) / page);
+    std::string units;
+    for (std::string kind : {"gate", "tunnel"}) {
+        for (std::string type : {"service", "socket"}) {
+            std::string text = read_file(std::filesystem::path(source) / "contrib/systemd" /
+                                         ("authchain-" + kind + "@." + type));
+            // The installed path of the binary, here: this build's.
+            for (auto at = text.find("/usr/bin/authchain"); at != std::string::npos;
+                 at = text.find("/usr/bin/authchain", at))
+                text.replace(at, 18, authchain_binary());
+            write_file(dir / ("authchain-" + kind + "@." + type), text);
+            units += " " + q(dir / ("authchain-" + kind + "@demo." + type));
+        }
+    }
+    std::string out;
+    int rc = shell("MANPATH=" + q(dir / "man") + " timeout 60 systemd-analyze verify" + units + " 2>&1", &out);
+    INFO(out);
+    CHECK(rc == 0);
+    CHECK(out.empty());
+}
