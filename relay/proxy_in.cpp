@@ -1,5 +1,6 @@
 #include "relay/proxy_in.hpp"
 
+#include <asio/experimental/as_tuple.hpp>
 #include <asio/read.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
@@ -17,9 +18,14 @@ std::size_t body_length(ByteView prefix, std::size_t max_size) {
     return (static_cast<std::size_t>(prefix[14]) << 8) | prefix[15];
 }
 
-asio::awaitable<proxy_v2::Header> read_exactly(asio::ip::tcp::socket& socket, std::size_t max_size) {
+asio::awaitable<std::optional<proxy_v2::Header>> read_exactly(asio::ip::tcp::socket& socket, std::size_t max_size) {
     Bytes bytes(proxy_v2::header_prefix_size);
-    co_await asio::async_read(socket, asio::buffer(bytes), asio::use_awaitable);
+    auto [ec, n] = co_await asio::async_read(socket, asio::buffer(bytes), asio::experimental::as_tuple(asio::use_awaitable));
+    if (ec == asio::error::eof && n == 0) co_return std::nullopt;  // connected and closed: a health check
+    if (ec) {
+        if (n > 0) proxy_v2::parse(ByteView(bytes.data(), n), max_size);  // garbage says so, not "end of file"
+        throw std::system_error(ec, "PROXY v2 header");
+    }
     std::size_t len = body_length(bytes, max_size);  // bounded by max_size before any allocation
     bytes.resize(proxy_v2::header_prefix_size + len);
     if (len > 0)
@@ -32,7 +38,7 @@ asio::awaitable<proxy_v2::Header> read_exactly(asio::ip::tcp::socket& socket, st
 
 }  // namespace
 
-asio::awaitable<proxy_v2::Header> read_proxy_header(asio::ip::tcp::socket& socket, std::chrono::milliseconds limit,
+asio::awaitable<std::optional<proxy_v2::Header>> read_proxy_header(asio::ip::tcp::socket& socket, std::chrono::milliseconds limit,
                                                     std::size_t max_size) {
     auto executor = co_await asio::this_coro::executor;
     Deadline deadline(executor, limit, [&socket] {

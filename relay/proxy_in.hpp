@@ -11,6 +11,7 @@
 #include <asio/ip/tcp.hpp>
 #include <chrono>
 #include <cstddef>
+#include <optional>
 
 #include "relay/proxy_v2.hpp"
 
@@ -18,12 +19,14 @@ namespace authchain {
 
 // Reads one complete PROXY v2 header from `socket` within `limit`.
 // Returns it (a LOCAL header, e.g. a balancer's health check, has
-// header.local set and no addresses). Throws std::invalid_argument when the
+// header.local set and no addresses), or std::nullopt when the peer closed
+// before sending a single byte (a balancer's TCP health check: connect,
+// then close). Throws std::invalid_argument when the
 // bytes are not a valid header (bad signature, version, command, family or
 // lengths, longer than `max_size`), std::system_error on end of stream, an
 // I/O error, or when `limit` passes (asio::error::timed_out); the socket is
 // closed in every failing case.
-asio::awaitable<proxy_v2::Header> read_proxy_header(asio::ip::tcp::socket& socket, std::chrono::milliseconds limit,
+asio::awaitable<std::optional<proxy_v2::Header>> read_proxy_header(asio::ip::tcp::socket& socket, std::chrono::milliseconds limit,
                                                     std::size_t max_size = 4096);
 
 }  // namespace authchain

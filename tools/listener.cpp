@@ -159,8 +159,10 @@ asio::awaitable<void> ServiceListener::read_header(std::shared_ptr<Shared> share
     auto balancer = socket.remote_endpoint(ec);
     auto own_local = socket.local_endpoint(ec);
     try {
-        proxy_v2::Header header = co_await read_proxy_header(socket, options.header_timeout);
+        std::optional<proxy_v2::Header> read = co_await read_proxy_header(socket, options.header_timeout);
         --shared->pending;
+        if (!read) co_return;  // a balancer's health check (connect, close): nothing to log
+        proxy_v2::Header& header = *read;
         if (header.local) {
             // LOCAL (a balancer's own health check): the connection's real ends, as the spec says.
             shared->deliver(tcp_stream(std::move(socket)), balancer);
