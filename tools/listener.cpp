@@ -11,6 +11,8 @@
 #include <asio/use_awaitable.hpp>
 
 #include "relay/proxy_in.hpp"
+#include "tools/log.hpp"
+#include "transport/endpoint.hpp"
 #include "transport/tcp.hpp"
 
 namespace authchain::tools {
@@ -161,7 +163,10 @@ asio::awaitable<void> ServiceListener::read_header(std::shared_ptr<Shared> share
     try {
         std::optional<proxy_v2::Header> read = co_await read_proxy_header(socket, options.header_timeout);
         --shared->pending;
-        if (!read) co_return;  // a balancer's health check (connect, close): nothing to log
+        if (!read) {  // a balancer's health check (connect, close): not a refusal
+            log(LogLevel::debug, "gate", "health check from " + endpoint_text(balancer) + " (closed before a byte)");
+            co_return;
+        }
         proxy_v2::Header& header = *read;
         if (header.local) {
             // LOCAL (a balancer's own health check): the connection's real ends, as the spec says.

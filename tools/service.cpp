@@ -321,7 +321,10 @@ int run_service(std::string name_text, ServiceSetup first, SetupLoader reload) {
 
     auto listening_endpoint = acceptor->local_endpoint();
     ServiceListener listener(std::move(*acceptor), listener_options(first),
-                             [&throttle, &metrics](const ListenerRefusal& r) {
+                             [&throttle, &metrics, name](const ListenerRefusal& r) {
+                                 log(LogLevel::debug, name,
+                                     fmt::format("closed {} before the chain: {}: {}", endpoint_text(r.from),
+                                                 r.reason, r.detail));
                                  auto line = listener_refusal_line(r);
                                  std::string reason = line["reason"];
                                  metrics.denied(reason, "proxy_protocol");
@@ -353,6 +356,17 @@ int run_service(std::string name_text, ServiceSetup first, SetupLoader reload) {
     Server server(listener, chain, handler, options);
     p.server = &server;
 
+    std::string exposed_warning;  // logged after the start event
+    if (exposed_without_guard(config, name == "gate")) {
+        std::string what = name == "gate" ? "no ip_filter and no layer that authenticates the peer"
+                                          : "its clients are not authenticated (a tunnel lends them its identity)";
+        log(LogLevel::warning, name, "**************************************************************");
+        log(LogLevel::warning, name, fmt::format("listening on {}, reachable from other hosts, with {}:", listening, what));
+        log(LogLevel::warning, name, fmt::format("anyone who can reach it gets to {}. Listen on 127.0.0.1, or add an "
+                                                 "ip_filter layer.", setup.far.to_string()));
+        log(LogLevel::warning, name, "**************************************************************");
+        exposed_warning = "reachable from other hosts with " + what;
+    }
     log(LogLevel::info, name, fmt::format("listening on {}{}, {} {}", listening,
                                           config.socket_activation ? " (socket from systemd)" : "",
                                           setup.far_label, setup.far.to_string()));
@@ -364,16 +378,7 @@ int run_service(std::string name_text, ServiceSetup first, SetupLoader reload) {
                          {"layers", config.layer_names}};
     if (!setup.proxy_protocol_from.empty()) start["proxy_protocol_from"] = setup.proxy_protocol_from;
     audit->write(event_json("start", start));
-    if (exposed_without_guard(config, name == "gate")) {
-        std::string what = name == "gate" ? "no ip_filter and no layer that authenticates the peer"
-                                          : "its clients are not authenticated (a tunnel lends them its identity)";
-        log(LogLevel::warning, name, "**************************************************************");
-        log(LogLevel::warning, name, fmt::format("listening on {}, reachable from other hosts, with {}:", listening, what));
-        log(LogLevel::warning, name, fmt::format("anyone who can reach it gets to {}. Listen on 127.0.0.1, or add an "
-                                                 "ip_filter layer.", setup.far.to_string()));
-        log(LogLevel::warning, name, "**************************************************************");
-        audit->write(event_json("warning", {{"name", "listen"}, {"detail", "reachable from other hosts with " + what}}));
-    }
+    if (!exposed_warning.empty()) audit->write(event_json("warning", {{"name", "listen"}, {"detail", exposed_warning}}));
     report_warnings(name, config, audit.get());
     int status = serve_until_signalled(io, p, "READY=1\nSTATUS=listening on " + listening);
     throttle.flush(/*everything=*/true);

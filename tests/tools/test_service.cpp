@@ -324,3 +324,24 @@ TEST_CASE("systemd: the unit files pass systemd-analyze verify (binary and man p
     CHECK(rc == 0);
     CHECK(out.empty());
 }
+
+TEST_CASE("a gate on a non-loopback address without ip_filter or an authenticating layer warns loudly") {
+    Setup s;
+    RecordingBackend backend;
+    auto config = s.gate_config(backend.address(), "", "[[layer]]\nkind = \"secure_channel\"\n");
+    std::string text = read_file(config);
+    text.replace(text.find("127.0.0.1:0"), 11, "0.0.0.0:0");
+    write_file(config, text);
+    Process gate({s.bin, "gate", "--config", config.string()}, s.dir / "gate.out");
+    wait_port(gate, s.dir / "gate.out", "authchain gate: listening on 0.0.0.0:");
+    std::string out = read_file(s.dir / "gate.out");  // the warning comes before the listening line
+    CHECK(out.find("authchain gate: WARNING: listening on 0.0.0.0:") < out.find("authchain gate: listening on"));
+    CHECK(out.find("reachable from other hosts, with no ip_filter and no layer that authenticates") !=
+          std::string::npos);
+    CHECK(wait_audit(s.dir / "gate-audit.log", 1, "warning").size() == 1);
+
+    // The same gate on loopback, or with an ip_filter, starts quietly.
+    Setup quiet;
+    quiet.gate(quiet.gate_config(backend.address(), "", filter_only("127.0.0.1/32")));
+    CHECK(read_file(quiet.dir / "gate.out").find("reachable from other hosts") == std::string::npos);
+}
