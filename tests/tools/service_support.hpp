@@ -61,7 +61,8 @@ private:
     asio::awaitable<void> read_all(asio::ip::tcp::socket socket, std::size_t index) {
         std::array<char, 4096> buf{};
         asio::steady_timer limit(io_, std::chrono::seconds(10));
-        limit.async_wait([&socket](std::error_code) {
+        limit.async_wait([&socket](std::error_code ec) {
+            if (ec) return;  // cancelled below: the socket may be gone by now
             std::error_code ignored;
             socket.close(ignored);
         });
