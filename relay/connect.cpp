@@ -64,6 +64,7 @@ asio::awaitable<Stream> connect_tcp(const Endpoint& endpoint, std::chrono::milli
         socket.close(ignored);
         socket.open(entry.endpoint().protocol(), ec);
         if (ec) continue;
+        if (keepalive.count() > 0) set_keepalive(socket, keepalive);  // before connecting: Linux keeps them
         const auto target = entry.endpoint();
         std::tie(ec) = co_await socket.async_connect(target, as_tuple_awaitable);
         if (deadline.expired()) timed_out(endpoint);
@@ -71,7 +72,6 @@ asio::awaitable<Stream> connect_tcp(const Endpoint& endpoint, std::chrono::milli
     }
     if (ec) throw std::system_error(ec);
     deadline.cancel();
-    if (keepalive.count() > 0) set_keepalive(socket, keepalive);
     co_return tcp_stream(std::move(socket));
 }
 

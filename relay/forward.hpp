@@ -39,6 +39,8 @@ namespace authchain {
 
 struct ForwardOptions {
     std::chrono::milliseconds connect_timeout{10000};
+    // TCP keepalive on a TCP backend socket (idle time before probes); zero: off.
+    std::chrono::seconds keepalive{};
     // Run on the backend stream before pumping (a client-side chain, e.g.
     // client::secure_channel() | client::public_key(...)); empty: none.
     // A refusal ends the forward (ForwardOutcome::refused).
@@ -49,9 +51,7 @@ struct ForwardOptions {
     // (its stream's local_endpoint()), else `proxy_destination`.
     bool proxy_v2 = false;
     asio::ip::tcp::endpoint proxy_destination{};
-    PumpOptions pump{};  // pump.idle_timeout: the gate's and tunnel's idle_timeout
-    // TCP keepalive on a TCP backend socket (idle time before probes); zero: off.
-    std::chrono::seconds keepalive{};
+    PumpOptions pump{};
     // Optional: registers the forward so it can be closed from outside.
     std::shared_ptr<LiveForwards> live;
 };
@@ -76,6 +76,7 @@ struct ForwardSummary {
     std::chrono::steady_clock::duration setup{};
     std::chrono::steady_clock::duration duration{};  // the whole forward
     ForwardSide closed_first = ForwardSide::none;   // who ended first
+    bool idle = false;  // the pump closed both sides after PumpOptions::idle_timeout
     // With ForwardOutcome::error: the side whose stream failed its integrity
     // check (a tampered or truncated secure channel); the other side was
     // reset (RST), not closed.
@@ -84,7 +85,6 @@ struct ForwardSummary {
     // Local detail: "127.0.0.1:6379: Connection refused", the refusal's
     // detail, the pump's first failure ("b: read: ..."). Empty when forwarded.
     std::string error_text;
-    bool idle = false;  // the pump closed both sides after PumpOptions::idle_timeout
     // What client_chain proved about the backend (empty without one).
     Credentials backend_credentials;
 };

@@ -41,13 +41,13 @@ enum class PumpSide { none, a, b };
 struct PumpSummary {
     std::uint64_t a_to_b = 0;  // bytes read from a and written to b
     std::uint64_t b_to_a = 0;
+    bool idle = false;  // closed by PumpOptions::idle_timeout (error is set too)
     PumpSide first_closed = PumpSide::none;
     bool error = false;  // a direction failed; both streams were closed
     // The side whose transport rejected what it read (AuthenticationError on
     // a read: integrity failure, truncation); none otherwise.
     PumpSide rejected = PumpSide::none;
     std::string error_text;  // the first failure, e.g. "b: write: Connection reset by peer"
-    bool idle = false;       // closed by PumpOptions::idle_timeout (error is set too)
 };
 
 // Runs until both directions are done; never throws for I/O errors (they

@@ -21,10 +21,10 @@ ServiceSetup gate_setup(std::shared_ptr<const GateConfig> config) {
                        .proxy_protocol_optional_from_others = config->proxy_protocol_optional_from_others};
     setup.serve = [config](const ServiceContext& service) {
         ForwardOptions options{.connect_timeout = config->handshake_timeout,
+                               .keepalive = std::chrono::duration_cast<std::chrono::seconds>(config->keepalive),
                                .proxy_v2 = config->proxy_protocol.has_value(),
                                .proxy_destination = service.listening,
                                .pump = {.idle_timeout = config->idle_timeout},
-                               .keepalive = std::chrono::duration_cast<std::chrono::seconds>(config->keepalive),
                                .live = service.live};
         ForwardReport report = [config, service](const Session& client, const ForwardSummary& summary) {
             auto line = to_json(forward_audit(client, summary, "gate", "backend"));

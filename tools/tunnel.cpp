@@ -42,10 +42,10 @@ ServiceSetup tunnel_setup(std::shared_ptr<const TunnelConfig> config) {
                        .grace = std::chrono::milliseconds(2000)};
     setup.serve = [config](const ServiceContext& service) {
         ForwardOptions options{.connect_timeout = config->handshake_timeout,
+                               .keepalive = std::chrono::duration_cast<std::chrono::seconds>(config->keepalive),
                                .client_chain = config->chain,
                                .handshake_timeout = config->handshake_timeout,
                                .pump = {.idle_timeout = config->idle_timeout},
-                               .keepalive = std::chrono::duration_cast<std::chrono::seconds>(config->keepalive),
                                .live = service.live};
         ForwardReport report = [config, service](const Session& local, const ForwardSummary& summary) {
             service.audit.write(tunnel_line(*config, local, summary));
