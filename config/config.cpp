@@ -4,6 +4,7 @@
 #include <toml++/toml.h>
 
 #include "auth/openssh/whole_file.hpp"
+#include "compose/cidr.hpp"
 #include "compose/combinators.hpp"
 #include "config/registry.hpp"
 #include "config/table_reader.hpp"
@@ -86,6 +87,31 @@ void read_common(TableReader& r, CommonConfig& c) {
             c.audit_log = p.string();
         }
     }
+    if (auto level = r.string("log_level")) {
+        if (*level != "error" && *level != "warning" && *level != "info" && *level != "debug")
+            r.fail("log_level", "expected \"error\", \"warning\", \"info\" or \"debug\", got \"" + *level + "\"");
+        c.log_level = *level;
+    }
+    if (r.has("metrics_listen")) {
+        Endpoint m = endpoint(r, "metrics_listen", EndpointRole::listen);
+        if (m.is_unix()) r.fail("metrics_listen", "must be a TCP \"host:port\"");
+        c.metrics_listen = m;
+    }
+    if (auto t = r.duration("idle_timeout", milliseconds(0), 24 * one_hour)) c.idle_timeout = *t;
+    if (auto t = r.duration("keepalive", milliseconds(0), 24 * one_hour)) {
+        if (t->count() > 0 && t->count() < 1000) r.fail("keepalive", "at least \"1s\" (or \"0s\" for off)");
+        c.keepalive = *t;
+    }
+    if (auto b = r.boolean("socket_activation")) c.socket_activation = *b;
+}
+
+// The process keys both commands share (read by read_common).
+const std::vector<std::string> common_keys{"log_level", "metrics_listen", "idle_timeout", "keepalive",
+                                           "socket_activation"};
+
+void declare_with_common(TableReader& r, std::vector<std::string> keys) {
+    keys.insert(keys.end(), common_keys.begin(), common_keys.end());
+    r.declare(std::move(keys));
 }
 
 std::optional<std::string> nonempty(TableReader& r, std::string_view key) {
@@ -158,14 +184,32 @@ GateConfig parse_gate_config(std::string_view text, const std::filesystem::path&
     c.file = file;
     toml::table root = parse_toml(text, file.string());
     TableReader r(root, file.string(), "", base_dir_of(file));
-    r.declare({"listen", "backend", "handshake_timeout", "max_connections", "max_connections_per_source",
-               "audit_log", "proxy_protocol", "user", "grace", "allow", "layer"});
-    c.listen = required_endpoint(r, "listen", EndpointRole::listen);
+    declare_with_common(r, {"listen", "backend", "handshake_timeout", "max_connections",
+                            "max_connections_per_source", "audit_log", "proxy_protocol", "user", "grace",
+                            "allow", "layer", "proxy_protocol_from", "proxy_protocol_optional_from_others"});
+    bool activated = r.boolean("socket_activation").value_or(false);
+    if (!activated || r.has("listen")) c.listen = required_endpoint(r, "listen", EndpointRole::listen);
     c.backend = required_endpoint(r, "backend", EndpointRole::backend);
     read_common(r, c);
     if (auto p = r.string("proxy_protocol")) {
         if (*p != "v2") r.fail("proxy_protocol", "only \"v2\" is supported, got \"" + *p + "\"");
         c.proxy_protocol = *p;
+    }
+    if (auto from = r.strings("proxy_protocol_from")) {
+        for (const auto& cidr : *from) {
+            try {
+                Cidr::parse(cidr);
+            } catch (const std::invalid_argument& e) {
+                r.fail("proxy_protocol_from", e.what());
+            }
+        }
+        if (from->empty()) r.fail("proxy_protocol_from", "empty list (leave the key out to turn it off)");
+        c.proxy_protocol_from = *from;
+    }
+    if (auto b = r.boolean("proxy_protocol_optional_from_others")) {
+        if (c.proxy_protocol_from.empty())
+            r.fail("proxy_protocol_optional_from_others", "needs proxy_protocol_from");
+        c.proxy_protocol_optional_from_others = *b;
     }
     c.user = nonempty(r, "user");
     if (auto g = r.duration("grace", milliseconds(0), one_hour)) c.grace = *g;
@@ -185,9 +229,10 @@ TunnelConfig parse_tunnel_config(std::string_view text, const std::filesystem::p
     c.file = file;
     toml::table root = parse_toml(text, file.string());
     TableReader r(root, file.string(), "", base_dir_of(file));
-    r.declare({"listen", "server", "handshake_timeout", "max_connections", "max_connections_per_source",
-               "audit_log", "layer"});
-    if (command == TunnelCommand::tunnel && !r.has("listen"))
+    declare_with_common(r, {"listen", "server", "handshake_timeout", "max_connections",
+                            "max_connections_per_source", "audit_log", "layer"});
+    bool activated = r.boolean("socket_activation").value_or(false);
+    if (command == TunnelCommand::tunnel && !activated && !r.has("listen"))
         r.fail("listen", "missing required key (only probe may leave it out)");
     if (r.has("listen")) c.listen = endpoint(r, "listen", EndpointRole::listen);
     c.server = required_endpoint(r, "server", EndpointRole::connect);

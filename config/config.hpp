@@ -67,11 +67,23 @@ struct CommonConfig {
     Authenticator chain;                    // built from [[layer]] in order
     std::vector<std::shared_ptr<Reloadable>> reloadables;  // files re-read on SIGHUP
     std::vector<std::string> layer_names;   // kinds in order, for logs
+    // Process settings (docs/config.md, "Running as a service").
+    std::string log_level = "info";              // "error", "warning", "info", "debug"
+    std::optional<Endpoint> metrics_listen;      // Prometheus GET /metrics; none by default
+    std::chrono::milliseconds idle_timeout{0};   // 0: off
+    std::chrono::milliseconds keepalive{0};      // TCP keepalive idle time on both sockets; 0: off
+    bool socket_activation = false;              // take the listening socket from systemd (LISTEN_FDS)
 };
 
 struct GateConfig : CommonConfig {
     Endpoint backend;
     std::optional<std::string> proxy_protocol;  // "v2"
+    // Trusted PROXY v2 in: connections from these sources must start with a
+    // valid v2 header; its source address is then the peer. Empty: off.
+    std::vector<std::string> proxy_protocol_from;
+    // With proxy_protocol_from: other sources are served as direct clients
+    // instead of being closed unread.
+    bool proxy_protocol_optional_from_others = false;
     // Authenticated identities allowed through; when non-empty, a session
     // matching no rule is denied by a final check in `chain`.
     std::vector<AllowRule> allow;

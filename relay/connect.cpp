@@ -41,7 +41,8 @@ asio::awaitable<Stream> connect_unix(const Endpoint& endpoint, std::chrono::mill
     co_return unix_stream(std::move(socket));
 }
 
-asio::awaitable<Stream> connect_tcp(const Endpoint& endpoint, std::chrono::milliseconds limit) {
+asio::awaitable<Stream> connect_tcp(const Endpoint& endpoint, std::chrono::milliseconds limit,
+                                    std::chrono::seconds keepalive) {
     auto executor = co_await asio::this_coro::executor;
     asio::ip::tcp::resolver resolver(executor);
     asio::ip::tcp::socket socket(executor);
@@ -63,6 +64,7 @@ asio::awaitable<Stream> connect_tcp(const Endpoint& endpoint, std::chrono::milli
         socket.close(ignored);
         socket.open(entry.endpoint().protocol(), ec);
         if (ec) continue;
+        if (keepalive.count() > 0) set_keepalive(socket, keepalive);  // before connecting: Linux keeps them
         const auto target = entry.endpoint();
         std::tie(ec) = co_await socket.async_connect(target, as_tuple_awaitable);
         if (deadline.expired()) timed_out(endpoint);
@@ -77,9 +79,10 @@ asio::awaitable<Stream> connect_tcp(const Endpoint& endpoint, std::chrono::milli
 
 }  // namespace
 
-asio::awaitable<Stream> connect_to(const Endpoint& endpoint, std::chrono::milliseconds limit) {
+asio::awaitable<Stream> connect_to(const Endpoint& endpoint, std::chrono::milliseconds limit,
+                                   std::chrono::seconds keepalive) {
     if (endpoint.is_unix()) co_return co_await connect_unix(endpoint, limit);
-    co_return co_await connect_tcp(endpoint, limit);
+    co_return co_await connect_tcp(endpoint, limit, keepalive);
 }
 
 }  // namespace authchain

@@ -39,7 +39,7 @@ void fail(ForwardSummary& summary, ForwardOutcome outcome, std::string text,
 asio::awaitable<bool> open_backend(Session& remote, Reach& reach, const Endpoint& backend,
                                    const ForwardOptions& options, ForwardSummary& summary) {
     try {
-        Stream stream = co_await connect_to(backend, options.connect_timeout);
+        Stream stream = co_await connect_to(backend, options.connect_timeout, options.keepalive);
         if (!options.client_chain) {
             remote.stream = std::move(stream);
             co_return true;
@@ -96,6 +96,7 @@ asio::awaitable<void> run_pump(Session& session, Stream& backend, const Reach& r
     summary.closed_first = side(p.first_closed);
     summary.integrity_failure = side(p.rejected);
     summary.error_text = p.error_text;
+    summary.idle = p.idle;
     if (!p.error)
         summary.outcome = ForwardOutcome::forwarded;
     else

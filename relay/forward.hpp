@@ -39,6 +39,8 @@ namespace authchain {
 
 struct ForwardOptions {
     std::chrono::milliseconds connect_timeout{10000};
+    // TCP keepalive on a TCP backend socket (idle time before probes); zero: off.
+    std::chrono::seconds keepalive{};
     // Run on the backend stream before pumping (a client-side chain, e.g.
     // client::secure_channel() | client::public_key(...)); empty: none.
     // A refusal ends the forward (ForwardOutcome::refused).
@@ -74,6 +76,7 @@ struct ForwardSummary {
     std::chrono::steady_clock::duration setup{};
     std::chrono::steady_clock::duration duration{};  // the whole forward
     ForwardSide closed_first = ForwardSide::none;   // who ended first
+    bool idle = false;  // the pump closed both sides after PumpOptions::idle_timeout
     // With ForwardOutcome::error: the side whose stream failed its integrity
     // check (a tampered or truncated secure channel); the other side was
     // reset (RST), not closed.

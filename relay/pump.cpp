@@ -1,6 +1,11 @@
 #include "relay/pump.hpp"
 
+#include <asio/experimental/as_tuple.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+#include <string>
 #include <vector>
 
 namespace authchain {
@@ -11,6 +16,8 @@ struct PumpState {
     Stream& a;
     Stream& b;
     PumpSummary summary;
+    std::chrono::steady_clock::time_point last_read = std::chrono::steady_clock::now();
+    bool copying = true;
 
     void ended(PumpSide side) {
         if (summary.first_closed == PumpSide::none) summary.first_closed = side;
@@ -47,6 +54,7 @@ asio::awaitable<void> copy(PumpState& state, Stream& from, Stream& to, PumpSide 
             failing = from_side, stage = "read";
             std::size_t n = co_await from.read_some(asio::buffer(buffer));
             if (n == 0) break;
+            state.last_read = std::chrono::steady_clock::now();
             failing = other(from_side), stage = "write";
             co_await write_all(to, asio::buffer(buffer.data(), n));
             count += n;
@@ -59,6 +67,35 @@ asio::awaitable<void> copy(PumpState& state, Stream& from, Stream& to, PumpSide 
         state.failed(failing, stage, e.what(), stage == std::string_view("read"));
     } catch (const std::exception& e) {
         state.failed(failing, stage, e.what(), false);
+    }
+}
+
+// Both directions, then wakes the idle watch so it ends too.
+asio::awaitable<void> copy_both(PumpState& state, std::size_t size, asio::steady_timer& watch) {
+    using namespace asio::experimental::awaitable_operators;
+    co_await (copy(state, state.a, state.b, PumpSide::a, state.summary.a_to_b, size) &&
+              copy(state, state.b, state.a, PumpSide::b, state.summary.b_to_a, size));
+    state.copying = false;
+    watch.cancel();
+}
+
+// Closes both streams once nothing was read for `idle`.
+asio::awaitable<void> watch_idle(PumpState& state, std::chrono::steady_clock::duration idle,
+                                 asio::steady_timer& watch) {
+    while (state.copying) {
+        watch.expires_at(state.last_read + idle);
+        co_await watch.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+        if (!state.copying) break;
+        if (std::chrono::steady_clock::now() < state.last_read + idle) continue;
+        if (!state.summary.error) {
+            state.summary.error = true;
+            state.summary.idle = true;
+            state.summary.error_text = "idle timeout: nothing read either way for " +
+                std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(idle).count()) + " ms";
+        }
+        state.a.close();
+        state.b.close();
+        break;
     }
 }
 
@@ -77,8 +114,13 @@ asio::awaitable<PumpSummary> pump(Stream& a, Stream& b, PumpOptions options) {
     using namespace asio::experimental::awaitable_operators;
     std::size_t size = options.buffer_size == 0 ? 1 : options.buffer_size;
     PumpState state{a, b, {}};
-    co_await (copy(state, a, b, PumpSide::a, state.summary.a_to_b, size) &&
-              copy(state, b, a, PumpSide::b, state.summary.b_to_a, size));
+    if (options.idle_timeout <= std::chrono::steady_clock::duration::zero()) {
+        co_await (copy(state, a, b, PumpSide::a, state.summary.a_to_b, size) &&
+                  copy(state, b, a, PumpSide::b, state.summary.b_to_a, size));
+        co_return state.summary;
+    }
+    asio::steady_timer watch(co_await asio::this_coro::executor);
+    co_await (copy_both(state, size, watch) && watch_idle(state, options.idle_timeout, watch));
     co_return state.summary;
 }
 

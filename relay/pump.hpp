@@ -19,6 +19,7 @@
 #pragma once
 
 #include <asio/awaitable.hpp>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -29,6 +30,9 @@ namespace authchain {
 
 struct PumpOptions {
     std::size_t buffer_size = 64 * 1024;  // per direction
+    // No byte read either way for this long closes both streams (a clean
+    // close, not a reset; PumpSummary::idle says so). Zero: no limit.
+    std::chrono::steady_clock::duration idle_timeout{};
 };
 
 // Which side ended first (end of stream or error), as seen by the pump.
@@ -37,6 +41,7 @@ enum class PumpSide { none, a, b };
 struct PumpSummary {
     std::uint64_t a_to_b = 0;  // bytes read from a and written to b
     std::uint64_t b_to_a = 0;
+    bool idle = false;  // closed by PumpOptions::idle_timeout (error is set too)
     PumpSide first_closed = PumpSide::none;
     bool error = false;  // a direction failed; both streams were closed
     // The side whose transport rejected what it read (AuthenticationError on

@@ -110,6 +110,16 @@ AuditLog::AuditLog(const std::string& target) {
     }
     fd_ = open_audit_file(target);
     owned_ = true;
+    target_ = target;
+}
+
+void AuditLog::reopen() {
+    if (!owned_) return;
+    int fd = open_audit_file(target_);
+    std::lock_guard lock(mutex_);
+    ::close(fd_);
+    fd_ = fd;
+    write_failed_ = false;
 }
 
 int AuditLog::open_audit_file(const std::string& target) {

@@ -88,6 +88,11 @@ public:
     AuditLog& operator=(const AuditLog&) = delete;
 
     bool enabled() const noexcept { return fd_ >= 0; }
+    // Opens the file again (after logrotate moved it away; SIGHUP), with the
+    // same checks; the old descriptor is closed once the new one is in use.
+    // Throws as the constructor; then the old file stays in use. Nothing to
+    // do for stdout or no log.
+    void reopen();
     // Appends `entry` as one line with a single write(2); thread-safe.
     // A failed write is reported once on stderr and otherwise ignored.
     void write(const nlohmann::json& entry);
@@ -95,6 +100,7 @@ public:
 private:
     static int open_audit_file(const std::string& target);
 
+    std::string target_;
     int fd_ = -1;
     bool owned_ = false;
     bool write_failed_ = false;

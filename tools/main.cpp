@@ -135,7 +135,8 @@ int gate(const std::string& file, bool check_only) {
 
 int main(int argc, char** argv) {
     CLI::App app{"authchain: composable authenticators in front of any TCP server.\n"
-                 "Exit codes: 0 ok, 2 usage or config error, 3 denied, 4 network error."};
+                 "Exit codes: 0 ok, 2 usage or config error, 3 denied, 4 network error.\n"
+                 "Manual: man authchain, man authchain-gate, man authchain-tunnel, man 5 authchain.toml"};
     app.set_version_flag("--version", "authchain " AUTHCHAIN_VERSION);
     app.require_subcommand(1);
 

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
@@ -12,47 +13,170 @@
 #include <asio/steady_timer.hpp>
 #include <asio/strand.hpp>
 #include <asio/use_awaitable.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
 #include <fmt/format.h>
+#include <mutex>
 #include <thread>
 
 #include "auth/connection_limit.hpp"
+#include "compose/cidr.hpp"
+#include "compose/wrapper.hpp"
+#include "config/registry.hpp"
 #include "tools/audit_throttle.hpp"
-#include "transport/tcp.hpp"
+#include "tools/listener.hpp"
+#include "tools/log.hpp"
+#include "tools/systemd.hpp"
 
 namespace authchain::tools {
 
 namespace {
 
 constexpr auto as_tuple_awaitable = asio::experimental::as_tuple(asio::use_awaitable);
+// The Server's own deadline stays above every configurable handshake_timeout:
+// each generation runs its chain under its own (with_timeout below).
+constexpr auto server_deadline = std::chrono::hours(1) + std::chrono::seconds(1);
 
-// What the running service needs after setup.
-struct Running {
-    const ServiceSpec& spec;
-    AuditLog& audit;
-    Server& server;
-    LiveForwards& live;
-    AuditThrottle& throttle;
+// One configuration in use: what a reading of the file built.
+struct Generation {
+    ServiceSetup setup;
+    Authenticator limit;     // connection_limit, kept across reloads while its numbers stay
+    Authenticator chain;     // with_timeout(handshake_timeout) | limit | the command's chain
+    Handler handler;
+    std::vector<std::string> order;  // layer names in chain order, for the refusing layer
 };
 
-void reload_all(const Running& r) {
-    const char* name = r.spec.name.c_str();
-    for (const auto& file : r.spec.config.reloadables) {
-        try {
-            file->reload();
-            std::fprintf(stderr, "authchain %s: reloaded %s\n", name, file->name().c_str());
-            r.audit.write(event_json("reload", {{"name", file->name()}, {"ok", true}}));
-            report_warnings(r.spec.name, *file, &r.audit);
-        } catch (const std::exception& e) {
-            std::fprintf(stderr, "authchain %s: reload of %s failed, keeping the old one: %s\n", name,
-                         file->name().c_str(), e.what());
-            r.audit.write(event_json("reload", {{"name", file->name()}, {"ok", false}, {"detail", e.what()}}));
-        }
+// The generation new connections use; swapped on SIGHUP.
+class Current {
+public:
+    std::shared_ptr<const Generation> get() const {
+        std::lock_guard lock(mutex_);
+        return generation_;
     }
-    if (r.spec.config.reloadables.empty())
-        r.audit.write(event_json("reload", {{"ok", true}, {"detail", "nothing to reload"}}));
+    void set(std::shared_ptr<const Generation> g) {
+        std::lock_guard lock(mutex_);
+        generation_ = std::move(g);
+    }
+
+private:
+    mutable std::mutex mutex_;
+    std::shared_ptr<const Generation> generation_;
+};
+
+// A connection keeps its generation (chain, handler) alive until it ends.
+asio::awaitable<Session> run_chain_of(std::shared_ptr<const Generation> g, Session session) {
+    co_return co_await g->chain(std::move(session));
+}
+
+asio::awaitable<void> run_handler_of(std::shared_ptr<const Generation> g, Metrics& metrics, Session session) {
+    metrics.accepted(session.handshake.duration);
+    metrics.session_started();
+    struct Ended {
+        Metrics& m;
+        ~Ended() { m.session_ended(); }
+    } ended{metrics};
+    co_await g->handler(std::move(session));
+}
+
+// The layer that refused: the first of the chain's layers that did not pass.
+std::string refusing_layer(const std::vector<std::string>& order, const std::vector<std::string>& passed) {
+    for (const auto& name : order)
+        if (std::find(passed.begin(), passed.end(), name) == passed.end()) return name;
+    return "none";
+}
+
+struct Process {
+    std::string name;
+    AuditLog& audit;
+    AuditThrottle& throttle;
+    Metrics& metrics;
+    std::shared_ptr<LiveForwards> live;
+    ServiceListener& listener;
+    asio::ip::tcp::endpoint listening;
+    std::shared_ptr<Current> current;
+    SetupLoader reload;
+    asio::ip::tcp::acceptor* metrics_acceptor = nullptr;
+    Server* server = nullptr;
+};
+
+ListenerOptions listener_options(const ServiceSetup& s) {
+    ListenerOptions o;
+    for (const auto& text : s.proxy_protocol_from) o.proxy_from.push_back(Cidr::parse(text));
+    o.optional_from_others = s.proxy_protocol_optional_from_others;
+    o.header_timeout = s.config->handshake_timeout;
+    o.keepalive = std::chrono::duration_cast<std::chrono::seconds>(s.config->keepalive);
+    return o;
+}
+
+std::shared_ptr<const Generation> build_generation(ServiceSetup setup, const Process& p,
+                                                   const Generation* previous) {
+    auto g = std::make_shared<Generation>();
+    const CommonConfig& c = *setup.config;
+    bool same_limit = previous && previous->setup.config->max_connections == c.max_connections &&
+                      previous->setup.config->max_connections_per_source == c.max_connections_per_source;
+    g->limit = same_limit ? previous->limit : connection_limit(c.max_connections, c.max_connections_per_source);
+    Served served = setup.serve(ServiceContext{p.audit, p.metrics, p.live, p.listening, p.listener});
+    Authenticator limited = g->limit | served.chain;
+    g->chain = with_timeout(c.handshake_timeout)(std::move(limited));
+    g->handler = std::move(served.handler);
+    g->order.push_back("connection_limit");
+    g->order.insert(g->order.end(), c.layer_names.begin(), c.layer_names.end());
+    g->order.push_back("allow");
+    g->setup = std::move(setup);
+    return g;
+}
+
+// Settings the running process cannot take over: reported, the old ones stay.
+std::vector<std::string> needs_restart(const ServiceSetup& old_setup, const ServiceSetup& next) {
+    const CommonConfig& a = *old_setup.config;
+    const CommonConfig& b = *next.config;
+    std::vector<std::string> keys;
+    if (a.socket_activation != b.socket_activation) keys.push_back("socket_activation");
+    if (!b.socket_activation && a.listen.to_string() != b.listen.to_string()) keys.push_back("listen");
+    if (old_setup.user != next.user) keys.push_back("user");
+    if (a.audit_log != b.audit_log) keys.push_back("audit_log");
+    auto metrics_text = [](const CommonConfig& c) { return c.metrics_listen ? c.metrics_listen->to_string() : ""; };
+    if (metrics_text(a) != metrics_text(b)) keys.push_back("metrics_listen");
+    if (std::min<std::size_t>(256, a.max_connections) != std::min<std::size_t>(256, b.max_connections))
+        keys.push_back("max_connections (for the handshake bound; the connection limit itself is applied)");
+    return keys;
+}
+
+void reload_all(const Process& p) {
+    notify("RELOADING=1");
+    try {
+        p.audit.reopen();
+    } catch (const std::exception& e) {
+        log(LogLevel::error, p.name, std::string("cannot reopen the audit log, keeping the old file: ") + e.what());
+    }
+    auto old = p.current->get();
+    try {
+        ServiceSetup next = p.reload();
+        auto restart = needs_restart(old->setup, next);
+        for (const auto& key : restart)
+            log(LogLevel::warning, p.name,
+                fmt::format("reload: {} changed; it needs a restart, the running value stays", key));
+        auto options = listener_options(next);
+        set_log_level(parse_log_level(next.config->log_level));
+        auto g = build_generation(std::move(next), p, old.get());
+        p.listener.update(std::move(options));
+        p.current->set(g);
+        log(LogLevel::info, p.name, "reloaded " + g->setup.config->file.string());
+        nlohmann::json fields{{"name", g->setup.config->file.string()}, {"ok", true}};
+        if (!restart.empty()) fields["needs_restart"] = restart;
+        p.audit.write(event_json("reload", fields));
+        p.metrics.reloaded(true);
+        report_warnings(p.name, *g->setup.config, &p.audit);
+    } catch (const std::exception& e) {
+        log(LogLevel::error, p.name, std::string("reload failed, keeping the old configuration: ") + e.what());
+        p.audit.write(event_json("reload", {{"name", old->setup.config->file.string()},
+                                            {"ok", false},
+                                            {"detail", e.what()}}));
+        p.metrics.reloaded(false);
+    }
+    notify("READY=1");
 }
 
 asio::awaitable<void> pause(std::chrono::milliseconds d) {
@@ -70,51 +194,58 @@ asio::awaitable<void> flush_audit(AuditThrottle& throttle) {
 }
 
 // Waits for a stop signal (reloading on SIGHUP), then stops gracefully.
-asio::awaitable<void> supervise(asio::io_context& io, asio::signal_set& signals, const Running& r) {
+asio::awaitable<void> supervise(asio::io_context& io, asio::signal_set& signals, const Process& p) {
     std::string why = "accept loop ended";
     for (;;) {
         auto [ec, signo] = co_await signals.async_wait(as_tuple_awaitable);
         if (ec) break;  // cancelled: the accept loop failed
         if (signo == SIGHUP) {
-            reload_all(r);
+            reload_all(p);
             continue;
         }
         why = signo == SIGTERM ? "SIGTERM" : "SIGINT";
         break;
     }
-    r.live.stop();
-    r.server.stop();
-    r.audit.write(event_json("stop", {{"signal", why}, {"live", r.live.size()}}));
+    notify("STOPPING=1");
+    p.live->stop();
+    p.server->stop();
+    if (p.metrics_acceptor) {
+        std::error_code ignored;
+        p.metrics_acceptor->close(ignored);
+    }
+    p.audit.write(event_json("stop", {{"signal", why}, {"live", p.live->size()}}));
 
     using clock = std::chrono::steady_clock;
-    auto deadline = clock::now() + r.spec.grace;
+    auto deadline = clock::now() + p.current->get()->setup.grace;
     // A session still in its handshake reaches the handler, which turns it
     // away (stopping) and audits it: wait for those too, within the grace.
-    while (r.server.in_handshake() > 0 && clock::now() < deadline) co_await pause(std::chrono::milliseconds(20));
-    std::size_t closed = co_await r.live.shutdown(deadline - clock::now());
-    if (closed > 0)
-        std::fprintf(stderr, "authchain %s: grace over, closed %zu connection(s)\n", r.spec.name.c_str(), closed);
+    while (p.server->in_handshake() > 0 && clock::now() < deadline) co_await pause(std::chrono::milliseconds(20));
+    std::size_t closed = co_await p.live->shutdown(deadline - clock::now());
+    if (closed > 0) log(LogLevel::info, p.name, fmt::format("grace over, closed {} connection(s)", closed));
     io.stop();
 }
 
-// Runs the server with two threads until the graceful stop; 0, or 4 if
-// accepting failed.
-int serve_until_signalled(asio::io_context& io, const Running& r) {
+// Tells systemd `ready` once the signals are caught, then runs the server
+// with two threads until the graceful stop; 0, or 4 if accepting failed.
+int serve_until_signalled(asio::io_context& io, const Process& p, const std::string& ready) {
     auto strand = asio::make_strand(io);
     asio::signal_set signals(strand, SIGHUP, SIGTERM, SIGINT);
+    notify(ready);  // only now: a SIGHUP from the manager is handled from here on
     int status = 0;
-    asio::co_spawn(io, r.server.run(), [&](std::exception_ptr e) {
-        if (!e || r.live.stopping()) return;
+    asio::co_spawn(io, p.server->run(), [&](std::exception_ptr e) {
+        if (!e || p.live->stopping()) return;
         try {
             std::rethrow_exception(e);
         } catch (const std::exception& x) {
-            std::fprintf(stderr, "authchain %s: accepting failed: %s\n", r.spec.name.c_str(), x.what());
+            log(LogLevel::error, p.name, std::string("accepting failed: ") + x.what());
         }
         status = 4;
         asio::post(strand, [&signals] { signals.cancel(); });
     });
-    asio::co_spawn(strand, supervise(io, signals, r), [](std::exception_ptr) {});
-    asio::co_spawn(strand, flush_audit(r.throttle), [](std::exception_ptr) {});
+    asio::co_spawn(strand, supervise(io, signals, p), [](std::exception_ptr) {});
+    asio::co_spawn(strand, flush_audit(p.throttle), [](std::exception_ptr) {});
+    if (p.metrics_acceptor)
+        asio::co_spawn(asio::make_strand(io), serve_metrics(*p.metrics_acceptor, p.metrics), asio::detached);
 
     std::thread other([&io] { io.run(); });
     io.run();
@@ -122,66 +253,134 @@ int serve_until_signalled(asio::io_context& io, const Running& r) {
     return status;
 }
 
+nlohmann::json listener_refusal_line(const ListenerRefusal& r) {
+    std::string reason = r.reason == "untrusted source" ? "host blocked"
+                         : r.reason == "busy"           ? "busy"
+                                                        : "protocol error";
+    return event_json("connection", {{"peer", endpoint_text(r.from)},
+                                     {"layers", nlohmann::json::array()},
+                                     {"verdict", "denied"},
+                                     {"reason", reason},
+                                     {"detail", r.reason + ": " + r.detail}});
+}
+
 }  // namespace
 
-int run_service(const ServiceSpec& spec, const std::function<Served(const ServiceContext&)>& serve) {
-    const char* name = spec.name.c_str();
-    const CommonConfig& config = spec.config;
+int run_service(std::string name_text, ServiceSetup first, SetupLoader reload) {
+    const std::string& name = name_text;
+    const CommonConfig& config = *first.config;
+    set_log_level(parse_log_level(config.log_level));
     std::signal(SIGPIPE, SIG_IGN);
     std::unique_ptr<AuditLog> audit;
     try {
         audit = std::make_unique<AuditLog>(config.audit_log);
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "authchain %s: %s: %s\n", name, config.file.c_str(), e.what());
+        log(LogLevel::error, name, config.file.string() + ": " + e.what());
         return 2;
     }
     // Refused attempts are rate-limited per source; a flood cannot fill the disk.
     AuditThrottle throttle(*audit);
+    Metrics metrics;
     auto live = std::make_shared<LiveForwards>();
     asio::io_context io(2);  // after what the coroutine frames it may still hold touch
-    if (config.listen.is_unix() || config.listen.host.empty()) {
-        std::fprintf(stderr, "authchain %s: %s: listen must be a TCP \"host:port\"\n", name, config.file.c_str());
+    if (!config.socket_activation && (config.listen.is_unix() || config.listen.host.empty())) {
+        log(LogLevel::error, name, config.file.string() + ": listen must be a TCP \"host:port\"");
         return 2;
     }
-    std::unique_ptr<TcpListener> listener;
+    std::optional<asio::ip::tcp::acceptor> acceptor;
     try {
-        listener = std::make_unique<TcpListener>(io.get_executor(), config.listen.host, config.listen.port);
+        if (config.socket_activation)
+            acceptor.emplace(adopt_acceptor(io.get_executor(), socket_from_systemd()));
+        else
+            acceptor.emplace(bind_acceptor(io.get_executor(), config.listen.host, config.listen.port));
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "authchain %s: cannot listen on %s: %s\n", name, config.listen.to_string().c_str(),
-                     e.what());
-        return 4;
+        log(LogLevel::error, name,
+            fmt::format("cannot listen on {}: {}",
+                        config.socket_activation ? "the socket from systemd" : config.listen.to_string(), e.what()));
+        return config.socket_activation ? 2 : 4;
     }
-    if (spec.user) {
+    std::optional<asio::ip::tcp::acceptor> metrics_acceptor;
+    if (config.metrics_listen) {
         try {
-            drop_privileges(*spec.user);
+            metrics_acceptor.emplace(
+                bind_acceptor(io.get_executor(), config.metrics_listen->host, config.metrics_listen->port));
         } catch (const std::exception& e) {
-            std::fprintf(stderr, "authchain %s: refusing to start: %s\n", name, e.what());
+            log(LogLevel::error, name,
+                fmt::format("cannot listen on {} (metrics_listen): {}", config.metrics_listen->to_string(), e.what()));
+            return 4;
+        }
+    }
+    if (first.user) {
+        try {
+            drop_privileges(*first.user);
+        } catch (const std::exception& e) {
+            log(LogLevel::error, name, std::string("refusing to start: ") + e.what());
             return 2;
         }
     }
 
-    const std::string listening = endpoint_text(listener->local_endpoint());
-    Served served = serve(ServiceContext{*audit, live, listener->local_endpoint()});
+    auto listening_endpoint = acceptor->local_endpoint();
+    ServiceListener listener(std::move(*acceptor), listener_options(first),
+                             [&throttle, &metrics, name](const ListenerRefusal& r) {
+                                 log(LogLevel::debug, name,
+                                     fmt::format("closed {} before the chain: {}: {}", endpoint_text(r.from),
+                                                 r.reason, r.detail));
+                                 auto line = listener_refusal_line(r);
+                                 std::string reason = line["reason"];
+                                 metrics.denied(reason, "proxy_protocol");
+                                 throttle.refused(line, r.from.address(), reason);
+                             });
+    const std::string listening = endpoint_text(listening_endpoint);
+    auto current = std::make_shared<Current>();
+    Process p{name, *audit, throttle, metrics, live, listener, listening_endpoint, current, std::move(reload)};
+    p.metrics_acceptor = metrics_acceptor ? &*metrics_acceptor : nullptr;
+    current->set(build_generation(std::move(first), p, nullptr));
+    const ServiceSetup& setup = current->get()->setup;
+
     ServerOptions options;
-    options.handshake_timeout = config.handshake_timeout;
+    options.handshake_timeout = server_deadline;
     options.max_handshakes = std::min<std::size_t>(options.max_handshakes, config.max_connections);
     // Refused attempts; the handler writes the line of an accepted one when it closes.
-    options.audit = [&throttle](const AuditRecord& r) {
-        if (!r.accepted)
-            throttle.refused(to_json(r), r.peer.address(), r.reason ? to_string(*r.reason) : "refused");
+    options.audit = [&throttle, &metrics, &listener, current](const AuditRecord& r) {
+        if (r.accepted) return;
+        std::string reason = r.reason ? std::string(to_string(*r.reason)) : "refused";
+        metrics.denied(reason, refusing_layer(current->get()->order, r.layers_passed));
+        auto line = to_json(r);
+        if (auto via = listener.balancer_of(r.peer)) line["via"] = endpoint_text(*via);
+        throttle.refused(line, r.peer.address(), reason);
     };
-    Authenticator limit = connection_limit(config.max_connections, config.max_connections_per_source);
-    Authenticator chain = limit | served.chain;
-    Server server(*listener, chain, served.handler, options);
+    Authenticator chain = [current](Session s) { return run_chain_of(current->get(), std::move(s)); };
+    Handler handler = [current, &metrics](Session s) {
+        return run_handler_of(current->get(), metrics, std::move(s));
+    };
+    Server server(listener, chain, handler, options);
+    p.server = &server;
 
-    std::fprintf(stderr, "authchain %s: listening on %s, %s %s\n", name, listening.c_str(), spec.far_label.c_str(),
-                 spec.far.to_string().c_str());
-    audit->write(event_json("start", {{"command", spec.name},
-                                      {"listen", listening},
-                                      {spec.far_label, spec.far.to_string()},
-                                      {"layers", config.layer_names}}));
-    report_warnings(spec.name, config, audit.get());
-    int status = serve_until_signalled(io, Running{spec, *audit, server, *live, throttle});
+    std::string exposed_warning;  // logged after the start event
+    if (exposed_without_guard(config, name == "gate")) {
+        std::string what = name == "gate" ? "no ip_filter and no layer that authenticates the peer"
+                                          : "its clients are not authenticated (a tunnel lends them its identity)";
+        log(LogLevel::warning, name, "**************************************************************");
+        log(LogLevel::warning, name, fmt::format("listening on {}, reachable from other hosts, with {}:", listening, what));
+        log(LogLevel::warning, name, fmt::format("anyone who can reach it gets to {}. Listen on 127.0.0.1, or add an "
+                                                 "ip_filter layer.", setup.far.to_string()));
+        log(LogLevel::warning, name, "**************************************************************");
+        exposed_warning = "reachable from other hosts with " + what;
+    }
+    log(LogLevel::info, name, fmt::format("listening on {}{}, {} {}", listening,
+                                          config.socket_activation ? " (socket from systemd)" : "",
+                                          setup.far_label, setup.far.to_string()));
+    if (metrics_acceptor)
+        log(LogLevel::info, name, "metrics on http://" + endpoint_text(metrics_acceptor->local_endpoint()) + "/metrics");
+    nlohmann::json start{{"command", name},
+                         {"listen", listening},
+                         {setup.far_label, setup.far.to_string()},
+                         {"layers", config.layer_names}};
+    if (!setup.proxy_protocol_from.empty()) start["proxy_protocol_from"] = setup.proxy_protocol_from;
+    audit->write(event_json("start", start));
+    if (!exposed_warning.empty()) audit->write(event_json("warning", {{"name", "listen"}, {"detail", exposed_warning}}));
+    report_warnings(name, config, audit.get());
+    int status = serve_until_signalled(io, p, "READY=1\nSTATUS=listening on " + listening);
     throttle.flush(/*everything=*/true);
     audit->write(event_json("exit", {{"status", status}}));
     return status;
@@ -210,7 +409,9 @@ ConnectionAudit forward_audit(const Session& client, const ForwardSummary& s, st
     switch (s.outcome) {
         case ForwardOutcome::forwarded: set("accepted", "", ""); break;
         case ForwardOutcome::error:
-            if (s.integrity_failure != ForwardSide::none)
+            if (s.idle)
+                set("accepted", "idle timeout", s.error_text);
+            else if (s.integrity_failure != ForwardSide::none)
                 set("error", far_side ? std::string(far) + " integrity failure" : "client integrity failure",
                     s.error_text);
             else
@@ -234,9 +435,30 @@ ConnectionAudit forward_audit(const Session& client, const ForwardSummary& s, st
     return a;
 }
 
+void record_forward(Metrics& metrics, const ForwardSummary& s) {
+    bool far_failed = s.outcome == ForwardOutcome::backend_unavailable ||
+                      (s.outcome == ForwardOutcome::error && !s.idle && s.closed_first == ForwardSide::backend) ||
+                      (s.outcome == ForwardOutcome::proxy_header_failed && s.closed_first == ForwardSide::backend);
+    metrics.forwarded(s.duration, s.client_to_backend, s.backend_to_client, far_failed);
+}
+
+void add_via(nlohmann::json& line, const ServiceContext& service, const asio::ip::tcp::endpoint& client) {
+    if (auto via = service.listener.balancer_of(client)) line["via"] = endpoint_text(*via);
+}
+
+bool exposed_without_guard(const CommonConfig& config, bool server_side) {
+    std::error_code ec;
+    auto address = asio::ip::make_address(config.listen.host, ec);
+    if (config.socket_activation || ec || normalize(address).is_loopback()) return false;
+    if (!server_side) return true;
+    const auto& kinds = config.layer_names;
+    bool filtered = std::find(kinds.begin(), kinds.end(), "ip_filter") != kinds.end();
+    return !filtered && !chain_authenticates(kinds);
+}
+
 void report_warnings(std::string_view name, const Reloadable& file, AuditLog* audit) {
     for (const auto& w : file.warnings()) {
-        std::fprintf(stderr, "authchain %.*s: WARNING: %s\n", static_cast<int>(name.size()), name.data(), w.c_str());
+        log(LogLevel::warning, name, w);
         if (audit) audit->write(event_json("warning", {{"name", file.name()}, {"detail", w}}));
     }
 }

@@ -33,22 +33,36 @@ nlohmann::json tunnel_line(const TunnelConfig& config, const Session& local, con
 
 }  // namespace
 
-int run_tunnel(const TunnelConfig& config) {
-    ServiceSpec spec{.name = "tunnel",
-                     .config = config,
-                     .far_label = "server",
-                     .far = config.server,
-                     .grace = std::chrono::milliseconds(2000)};
-    return run_service(spec, [&config](const ServiceContext& service) {
-        ForwardOptions options{.connect_timeout = config.handshake_timeout,
-                               .client_chain = config.chain,
-                               .handshake_timeout = config.handshake_timeout,
+namespace {
+
+ServiceSetup tunnel_setup(std::shared_ptr<const TunnelConfig> config) {
+    ServiceSetup setup{.config = config,
+                       .far_label = "server",
+                       .far = config->server,
+                       .grace = std::chrono::milliseconds(2000)};
+    setup.serve = [config](const ServiceContext& service) {
+        ForwardOptions options{.connect_timeout = config->handshake_timeout,
+                               .keepalive = std::chrono::duration_cast<std::chrono::seconds>(config->keepalive),
+                               .client_chain = config->chain,
+                               .handshake_timeout = config->handshake_timeout,
+                               .pump = {.idle_timeout = config->idle_timeout},
                                .live = service.live};
-        AuditLog& audit = service.audit;
-        ForwardReport report = [&config, &audit](const Session& local, const ForwardSummary& summary) {
-            audit.write(tunnel_line(config, local, summary));
+        ForwardReport report = [config, service](const Session& local, const ForwardSummary& summary) {
+            service.audit.write(tunnel_line(*config, local, summary));
+            record_forward(service.metrics, summary);
         };
-        return Served{pass(), forward_to(config.server, options, report)};
+        return Served{pass(), forward_to(config->server, options, report)};
+    };
+    return setup;
+}
+
+}  // namespace
+
+int run_tunnel(const TunnelConfig& config) {
+    auto first = std::make_shared<const TunnelConfig>(config);
+    return run_service("tunnel", tunnel_setup(first), [file = config.file] {
+        return tunnel_setup(
+            std::make_shared<const TunnelConfig>(load_tunnel_config(file, TunnelCommand::tunnel)));
     });
 }
 

@@ -1,5 +1,11 @@
 #include "transport/tcp.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+
 #include <asio/connect.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/ip/v6_only.hpp>
@@ -45,6 +51,24 @@ Stream tcp_stream(asio::ip::tcp::socket socket) {
     auto local = socket.local_endpoint(ec);
     return Stream(
         std::make_shared<SocketStream<asio::ip::tcp::socket>>(std::move(socket), "tcp", remote, local));
+}
+
+Stream tcp_stream(asio::ip::tcp::socket socket, asio::ip::tcp::endpoint remote, asio::ip::tcp::endpoint local) {
+    std::error_code ec;
+    socket.set_option(asio::ip::tcp::no_delay(true), ec);
+    return Stream(
+        std::make_shared<SocketStream<asio::ip::tcp::socket>>(std::move(socket), "tcp", remote, local));
+}
+
+void set_keepalive(asio::ip::tcp::socket& socket, std::chrono::seconds idle) {
+    std::error_code ec;
+    socket.set_option(asio::socket_base::keep_alive(true), ec);
+    int idle_s = static_cast<int>(std::max<std::int64_t>(1, idle.count()));
+    int interval = std::max(1, idle_s / 4), count = 4;
+    int fd = socket.native_handle();
+    ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle_s, sizeof idle_s);
+    ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
+    ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
 }
 
 asio::awaitable<Stream> tcp_connect(std::string host, std::uint16_t port) {

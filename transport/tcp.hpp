@@ -4,6 +4,7 @@
 #pragma once
 
 #include <asio/ip/tcp.hpp>
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -31,6 +32,15 @@ private:
 
 // Wraps a connected socket (TCP_NODELAY is set).
 Stream tcp_stream(asio::ip::tcp::socket socket);
+// The same for a socket whose ends are known better than the socket knows
+// them (a trusted PROXY v2 header, relay/proxy_in.hpp): remote_endpoint()
+// and local_endpoint() report `remote` and `local`.
+Stream tcp_stream(asio::ip::tcp::socket socket, asio::ip::tcp::endpoint remote, asio::ip::tcp::endpoint local);
+
+// TCP keepalive on `socket`: probes after `idle` without traffic, then every
+// idle/4 (at least 1 s), 4 unanswered probes end the connection (about
+// 2 x idle for a dead peer). Best effort: a failing option is ignored.
+void set_keepalive(asio::ip::tcp::socket& socket, std::chrono::seconds idle);
 
 // Resolves and connects to host:port (each resolved address in turn).
 // Throws std::system_error when no address accepts. The stream records

@@ -1,6 +1,10 @@
 // End to end over real loopback sockets, IPv4 and IPv6.
 #include <doctest/doctest.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <asio/steady_timer.hpp>
 
 #include "auth/ip_filter.hpp"
@@ -133,4 +137,25 @@ TEST_CASE("tcp: connecting to a closed port is a system_error") {
     CHECK_THROWS_AS(test::run([&](asio::any_io_executor) -> asio::awaitable<void> {
         co_await tcp_connect("127.0.0.1", port);
     }), std::system_error);
+}
+
+TEST_CASE("set_keepalive turns on TCP keepalive with the idle time, a quarter of it between probes, 4 probes") {
+    asio::io_context io;
+    asio::ip::tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
+    asio::ip::tcp::socket socket(io);
+    socket.connect(acceptor.local_endpoint());
+    auto get = [&](int level, int name) {
+        int value = -1;
+        socklen_t size = sizeof value;
+        REQUIRE(::getsockopt(socket.native_handle(), level, name, &value, &size) == 0);
+        return value;
+    };
+    CHECK(get(SOL_SOCKET, SO_KEEPALIVE) == 0);
+    set_keepalive(socket, std::chrono::seconds(60));
+    CHECK(get(SOL_SOCKET, SO_KEEPALIVE) == 1);
+    CHECK(get(IPPROTO_TCP, TCP_KEEPIDLE) == 60);
+    CHECK(get(IPPROTO_TCP, TCP_KEEPINTVL) == 15);
+    CHECK(get(IPPROTO_TCP, TCP_KEEPCNT) == 4);
+    set_keepalive(socket, std::chrono::seconds(2));
+    CHECK(get(IPPROTO_TCP, TCP_KEEPINTVL) == 1);  // at least a second
 }
