@@ -1,4 +1,4 @@
-#include "auth/connection_limit.hpp"
+#include <authchain/auth/connection_limit.hpp>
 
 #include <algorithm>
 #include <fmt/format.h>
@@ -6,7 +6,7 @@
 #include <memory>
 #include <mutex>
 
-#include "compose/cidr.hpp"
+#include <authchain/compose/cidr.hpp>
 
 namespace authchain {
 

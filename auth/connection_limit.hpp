@@ -17,7 +17,7 @@
 
 #include <cstddef>
 
-#include "compose/session.hpp"
+#include <authchain/compose/session.hpp>
 
 namespace authchain {
 

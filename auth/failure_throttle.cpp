@@ -1,9 +1,9 @@
-#include "auth/failure_throttle.hpp"
+#include <authchain/auth/failure_throttle.hpp>
 
 #include <algorithm>
 #include <fmt/format.h>
 
-#include "compose/cidr.hpp"
+#include <authchain/compose/cidr.hpp>
 
 namespace authchain {
 

@@ -42,8 +42,8 @@
 #include <mutex>
 #include <vector>
 
-#include "compose/session.hpp"
-#include "compose/wrapper.hpp"
+#include <authchain/compose/session.hpp>
+#include <authchain/compose/wrapper.hpp>
 
 namespace authchain {
 

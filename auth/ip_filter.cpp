@@ -1,4 +1,4 @@
-#include "auth/ip_filter.hpp"
+#include <authchain/auth/ip_filter.hpp>
 
 #include <memory>
 

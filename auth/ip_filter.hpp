@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "compose/cidr.hpp"
-#include "compose/session.hpp"
+#include <authchain/compose/cidr.hpp>
+#include <authchain/compose/session.hpp>
 
 namespace authchain {
 

@@ -61,10 +61,10 @@
 #include <string>
 #include <vector>
 
-#include "auth/openssh/passphrase.hpp"
-#include "auth/password/check_pool.hpp"
-#include "auth/password/user_database.hpp"
-#include "compose/session.hpp"
+#include <authchain/auth/openssh/passphrase.hpp>
+#include <authchain/auth/password/check_pool.hpp>
+#include <authchain/auth/password/user_database.hpp>
+#include <authchain/compose/session.hpp>
 
 namespace authchain {
 

@@ -62,7 +62,7 @@
 #include <string_view>
 #include <vector>
 
-#include "compose/session.hpp"
+#include <authchain/compose/session.hpp>
 
 namespace authchain {
 

@@ -67,11 +67,11 @@
 #include <string>
 #include <vector>
 
-#include "auth/openssh/authorized_keys.hpp"
-#include "auth/openssh/key.hpp"
-#include "auth/openssh/passphrase.hpp"
-#include "auth/openssh/revoked_keys.hpp"
-#include "compose/session.hpp"
+#include <authchain/auth/openssh/authorized_keys.hpp>
+#include <authchain/auth/openssh/key.hpp>
+#include <authchain/auth/openssh/passphrase.hpp>
+#include <authchain/auth/openssh/revoked_keys.hpp>
+#include <authchain/compose/session.hpp>
 
 namespace authchain {
 

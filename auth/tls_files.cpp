@@ -1,9 +1,10 @@
-#include "auth/tls_files.hpp"
+#include <authchain/auth/tls_files.hpp>
 
 #include <stdexcept>
 
-#include "auth/openssh/file_mode.hpp"
-#include "auth/openssh/whole_file.hpp"
+#include <authchain/auth/openssh/file_mode.hpp>
+#include <authchain/compose/certificate_expiry.hpp>
+#include <authchain/auth/openssh/whole_file.hpp>
 
 namespace authchain {
 
@@ -43,7 +44,11 @@ std::shared_ptr<const TlsCredentials> TlsFiles::load() const {
         }
         at = options_.cert.empty() ? "tls" : options_.cert.string();
         pem.system_trust_store = options_.system_ca;
-        return make_tls_credentials(std::move(pem));
+        auto credentials = make_tls_credentials(std::move(pem));
+        // authchain_certificate_expiry_timestamp_seconds{certificate=PATH}
+        if (auto not_after = certificate_not_after(*credentials))
+            report_certificate_expiry(options_.cert.string(), *not_after);
+        return credentials;
     } catch (const std::invalid_argument& e) {
         throw std::runtime_error(at + ": " + e.what());
     }

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "auth/openssh/passphrase.hpp"
-#include "transport/tls.hpp"
+#include <authchain/auth/openssh/passphrase.hpp>
+#include <authchain/transport/tls.hpp>
 
 namespace authchain {
 

@@ -1,4 +1,4 @@
-#include "auth/tls_peer.hpp"
+#include <authchain/auth/tls_peer.hpp>
 
 #include <botan/base64.h>
 

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "compose/session.hpp"
+#include <authchain/compose/session.hpp>
 
 namespace authchain {
 

@@ -1,5 +1,5 @@
 // any_of, both sides (protocol in compose/any_of.hpp).
-#include "compose/any_of.hpp"
+#include <authchain/compose/any_of.hpp>
 
 #include <algorithm>
 #include <array>
@@ -7,9 +7,9 @@
 #include <optional>
 #include <stdexcept>
 
-#include "compose/detail/any_of_messages.hpp"
-#include "compose/detail/bound_stream.hpp"
-#include "compose/text.hpp"
+#include <authchain/compose/detail/any_of_messages.hpp>
+#include <authchain/compose/detail/bound_stream.hpp>
+#include <authchain/compose/text.hpp>
 
 namespace authchain {
 

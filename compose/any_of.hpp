@@ -44,7 +44,7 @@
 #include <string>
 #include <vector>
 
-#include "compose/session.hpp"
+#include <authchain/compose/session.hpp>
 
 namespace authchain {
 

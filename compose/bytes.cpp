@@ -1,4 +1,4 @@
-#include "compose/bytes.hpp"
+#include <authchain/compose/bytes.hpp>
 
 namespace authchain {
 

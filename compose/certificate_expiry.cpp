@@ -1,4 +1,4 @@
-#include "compose/certificate_expiry.hpp"
+#include <authchain/compose/certificate_expiry.hpp>
 
 #include <mutex>
 

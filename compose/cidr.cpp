@@ -1,4 +1,4 @@
-#include "compose/cidr.hpp"
+#include <authchain/compose/cidr.hpp>
 
 #include <algorithm>
 #include <charconv>

@@ -1,11 +1,11 @@
-#include "compose/combinators.hpp"
+#include <authchain/compose/combinators.hpp>
 
 #include <asio/this_coro.hpp>
 #include <fmt/format.h>
 #include <memory>
 #include <optional>
 
-#include "compose/deadline.hpp"
+#include <authchain/compose/deadline.hpp>
 
 namespace authchain {
 

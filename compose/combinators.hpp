@@ -5,8 +5,8 @@
 #include <functional>
 #include <string>
 
-#include "compose/session.hpp"
-#include "compose/wrapper.hpp"
+#include <authchain/compose/session.hpp>
+#include <authchain/compose/wrapper.hpp>
 
 namespace authchain {
 

@@ -1,4 +1,4 @@
-#include "compose/credentials.hpp"
+#include <authchain/compose/credentials.hpp>
 
 #include <algorithm>
 #include <stdexcept>

@@ -16,7 +16,7 @@
 #include <utility>
 #include <vector>
 
-#include "compose/bytes.hpp"
+#include <authchain/compose/bytes.hpp>
 
 namespace authchain {
 

@@ -1,4 +1,4 @@
-#include "compose/deadline.hpp"
+#include <authchain/compose/deadline.hpp>
 
 #include <asio/steady_timer.hpp>
 

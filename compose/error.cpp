@@ -1,4 +1,4 @@
-#include "compose/error.hpp"
+#include <authchain/compose/error.hpp>
 
 #include <fmt/format.h>
 #include <system_error>

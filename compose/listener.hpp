@@ -5,7 +5,7 @@
 
 #include <asio/awaitable.hpp>
 
-#include "compose/stream.hpp"
+#include <authchain/compose/stream.hpp>
 
 namespace authchain {
 

@@ -1,4 +1,4 @@
-#include "compose/server.hpp"
+#include <authchain/compose/server.hpp>
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
@@ -9,8 +9,8 @@
 #include <cstdio>
 #include <fmt/format.h>
 
-#include "compose/cidr.hpp"
-#include "compose/deadline.hpp"
+#include <authchain/compose/cidr.hpp>
+#include <authchain/compose/deadline.hpp>
 
 namespace authchain {
 

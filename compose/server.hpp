@@ -24,9 +24,9 @@
 #include <mutex>
 #include <string>
 
-#include "compose/combinators.hpp"
-#include "compose/listener.hpp"
-#include "compose/session.hpp"
+#include <authchain/compose/combinators.hpp>
+#include <authchain/compose/listener.hpp>
+#include <authchain/compose/session.hpp>
 
 namespace authchain {
 

@@ -1,4 +1,4 @@
-#include "compose/session.hpp"
+#include <authchain/compose/session.hpp>
 
 #include <memory>
 

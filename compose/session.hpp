@@ -17,8 +17,8 @@
 #include <functional>
 #include <string_view>
 
-#include "compose/credentials.hpp"
-#include "compose/stream.hpp"
+#include <authchain/compose/credentials.hpp>
+#include <authchain/compose/stream.hpp>
 
 namespace authchain {
 

@@ -1,4 +1,4 @@
-#include "compose/stream.hpp"
+#include <authchain/compose/stream.hpp>
 
 #include <asio/error.hpp>
 

@@ -22,9 +22,9 @@
 #include <system_error>
 #include <vector>
 
-#include "compose/bytes.hpp"
-#include "compose/credentials.hpp"
-#include "compose/error.hpp"
+#include <authchain/compose/bytes.hpp>
+#include <authchain/compose/credentials.hpp>
+#include <authchain/compose/error.hpp>
 
 namespace authchain {
 

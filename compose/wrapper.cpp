@@ -1,4 +1,4 @@
-#include "compose/wrapper.hpp"
+#include <authchain/compose/wrapper.hpp>
 
 namespace authchain {
 

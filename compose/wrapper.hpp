@@ -28,7 +28,7 @@
 #include <functional>
 #include <memory>
 
-#include "compose/session.hpp"
+#include <authchain/compose/session.hpp>
 
 namespace authchain {
 

@@ -1,8 +1,8 @@
 // The kinds that decide on the address and the load before any
 // cryptography: ip_filter, connection_limit, failure_throttle.
-#include "auth/connection_limit.hpp"
-#include "auth/failure_throttle.hpp"
-#include "auth/ip_filter.hpp"
+#include <authchain/auth/connection_limit.hpp>
+#include <authchain/auth/failure_throttle.hpp>
+#include <authchain/auth/ip_filter.hpp>
 #include "config/kinds.hpp"
 
 namespace authchain::config {

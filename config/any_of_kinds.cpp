@@ -3,7 +3,7 @@
 // kind's name is the method's name on the wire.
 #include <algorithm>
 
-#include "compose/any_of.hpp"
+#include <authchain/compose/any_of.hpp>
 #include "config/kinds.hpp"
 
 namespace authchain::config {

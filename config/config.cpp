@@ -3,9 +3,9 @@
 
 #include <toml++/toml.h>
 
-#include "auth/openssh/whole_file.hpp"
-#include "compose/cidr.hpp"
-#include "compose/combinators.hpp"
+#include <authchain/auth/openssh/whole_file.hpp>
+#include <authchain/compose/cidr.hpp>
+#include <authchain/compose/combinators.hpp>
 #include "config/registry.hpp"
 #include "config/table_reader.hpp"
 #include "config/toml_guard.hpp"

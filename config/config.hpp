@@ -18,9 +18,9 @@
 #include <string_view>
 #include <vector>
 
-#include "compose/credentials.hpp"
-#include "compose/session.hpp"
-#include "transport/endpoint.hpp"
+#include <authchain/compose/credentials.hpp>
+#include <authchain/compose/session.hpp>
+#include <authchain/transport/endpoint.hpp>
 
 namespace authchain::config {
 

@@ -1,8 +1,8 @@
 // The kinds backed by keys and cryptography: secure_channel and public_key,
 // server and client side.
-#include "auth/public_key.hpp"
+#include <authchain/auth/public_key.hpp>
 #include "config/kinds.hpp"
-#include "transport/secure_channel.hpp"
+#include <authchain/transport/secure_channel.hpp>
 
 namespace authchain::config {
 namespace {

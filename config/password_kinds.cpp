@@ -4,8 +4,8 @@
 #include <cstring>
 #include <memory>
 
-#include "auth/password.hpp"
-#include "auth/password/secret_input.hpp"
+#include <authchain/auth/password.hpp>
+#include <authchain/auth/password/secret_input.hpp>
 #include "config/kinds.hpp"
 
 namespace authchain::config {

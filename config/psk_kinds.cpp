@@ -1,5 +1,5 @@
 // The psk kinds, server and client side (auth/psk.hpp).
-#include "auth/psk.hpp"
+#include <authchain/auth/psk.hpp>
 #include "config/kinds.hpp"
 
 namespace authchain::config {

@@ -4,7 +4,7 @@
 #include <ranges>
 #include <stdexcept>
 
-#include "compose/text.hpp"
+#include <authchain/compose/text.hpp>
 #include "config/kinds.hpp"
 
 namespace authchain::config {

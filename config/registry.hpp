@@ -27,7 +27,7 @@
 #include <string_view>
 #include <vector>
 
-#include "compose/wrapper.hpp"
+#include <authchain/compose/wrapper.hpp>
 #include "config/config.hpp"
 #include "config/table_reader.hpp"
 

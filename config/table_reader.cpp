@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "auth/openssh/file_mode.hpp"
-#include "compose/text.hpp"
+#include <authchain/auth/openssh/file_mode.hpp>
+#include <authchain/compose/text.hpp>
 #include "config/values.hpp"
 
 namespace authchain::config {

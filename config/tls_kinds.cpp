@@ -1,9 +1,9 @@
 // The tls kind, gate and tunnel/probe side (transport/tls.hpp, with the peer
 // checks of auth/tls_peer.hpp and the reloadable files of auth/tls_files.hpp).
-#include "auth/tls_files.hpp"
-#include "auth/tls_peer.hpp"
+#include <authchain/auth/tls_files.hpp>
+#include <authchain/auth/tls_peer.hpp>
 #include "config/kinds.hpp"
-#include "transport/tls.hpp"
+#include <authchain/transport/tls.hpp>
 
 namespace authchain::config {
 namespace {

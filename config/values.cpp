@@ -4,7 +4,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "transport/tcp.hpp"
+#include <authchain/transport/tcp.hpp>
 
 namespace authchain::config {
 namespace {

@@ -19,7 +19,7 @@
 #include <cstdlib>
 #include <fmt/core.h>
 
-#include "authchain.hpp"
+#include <authchain/authchain.hpp>
 
 using namespace authchain;
 

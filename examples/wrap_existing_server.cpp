@@ -10,7 +10,7 @@
 #include <cstdio>
 #include <fmt/core.h>
 
-#include "authchain.hpp"
+#include <authchain/authchain.hpp>
 
 using namespace authchain;
 

@@ -1,4 +1,4 @@
-#include "relay/connect.hpp"
+#include <authchain/relay/connect.hpp>
 
 #include <sys/un.h>
 
@@ -7,9 +7,9 @@
 #include <asio/use_awaitable.hpp>
 #include <stdexcept>
 
-#include "compose/deadline.hpp"
-#include "transport/tcp.hpp"
-#include "transport/unix_socket.hpp"
+#include <authchain/compose/deadline.hpp>
+#include <authchain/transport/tcp.hpp>
+#include <authchain/transport/unix_socket.hpp>
 
 namespace authchain {
 

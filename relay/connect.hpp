@@ -5,8 +5,8 @@
 #include <asio/awaitable.hpp>
 #include <chrono>
 
-#include "compose/stream.hpp"
-#include "transport/endpoint.hpp"
+#include <authchain/compose/stream.hpp>
+#include <authchain/transport/endpoint.hpp>
 
 namespace authchain {
 

@@ -1,10 +1,10 @@
-#include "relay/forward.hpp"
+#include <authchain/relay/forward.hpp>
 
 #include <asio/this_coro.hpp>
 #include <stdexcept>
 
-#include "relay/connect.hpp"
-#include "relay/proxy_v2.hpp"
+#include <authchain/relay/connect.hpp>
+#include <authchain/relay/proxy_v2.hpp>
 
 namespace authchain {
 

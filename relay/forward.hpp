@@ -29,11 +29,11 @@
 #include <string>
 #include <string_view>
 
-#include "compose/server.hpp"
-#include "compose/session.hpp"
-#include "relay/live_forwards.hpp"
-#include "relay/pump.hpp"
-#include "transport/endpoint.hpp"
+#include <authchain/compose/server.hpp>
+#include <authchain/compose/session.hpp>
+#include <authchain/relay/live_forwards.hpp>
+#include <authchain/relay/pump.hpp>
+#include <authchain/transport/endpoint.hpp>
 
 namespace authchain {
 

@@ -1,4 +1,4 @@
-#include "relay/live_forwards.hpp"
+#include <authchain/relay/live_forwards.hpp>
 
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/post.hpp>

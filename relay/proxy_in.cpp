@@ -1,4 +1,4 @@
-#include "relay/proxy_in.hpp"
+#include <authchain/relay/proxy_in.hpp>
 
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/read.hpp>
@@ -6,7 +6,7 @@
 #include <asio/use_awaitable.hpp>
 #include <system_error>
 
-#include "compose/deadline.hpp"
+#include <authchain/compose/deadline.hpp>
 
 namespace authchain {
 

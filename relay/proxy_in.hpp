@@ -13,7 +13,7 @@
 #include <cstddef>
 #include <optional>
 
-#include "relay/proxy_v2.hpp"
+#include <authchain/relay/proxy_v2.hpp>
 
 namespace authchain {
 

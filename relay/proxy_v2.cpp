@@ -1,4 +1,4 @@
-#include "relay/proxy_v2.hpp"
+#include <authchain/relay/proxy_v2.hpp>
 
 #include <algorithm>
 #include <stdexcept>

@@ -21,8 +21,8 @@
 #include <string>
 #include <vector>
 
-#include "compose/bytes.hpp"
-#include "compose/credentials.hpp"
+#include <authchain/compose/bytes.hpp>
+#include <authchain/compose/credentials.hpp>
 
 namespace authchain::proxy_v2 {
 

@@ -1,4 +1,4 @@
-#include "relay/pump.hpp"
+#include <authchain/relay/pump.hpp>
 
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/experimental/awaitable_operators.hpp>

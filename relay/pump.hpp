@@ -24,7 +24,7 @@
 #include <cstdint>
 #include <string>
 
-#include "compose/stream.hpp"
+#include <authchain/compose/stream.hpp>
 
 namespace authchain {
 

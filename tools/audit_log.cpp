@@ -12,7 +12,7 @@
 #include <stdexcept>
 #include <system_error>
 
-#include "auth/openssh/file_mode.hpp"
+#include <authchain/auth/openssh/file_mode.hpp>
 
 namespace authchain::tools {
 

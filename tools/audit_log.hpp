@@ -37,9 +37,9 @@
 #include <string>
 #include <vector>
 
-#include "compose/combinators.hpp"
-#include "compose/credentials.hpp"
-#include "transport/endpoint.hpp"
+#include <authchain/compose/combinators.hpp>
+#include <authchain/compose/credentials.hpp>
+#include <authchain/transport/endpoint.hpp>
 
 namespace authchain::tools {
 

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "auth/openssh/file_mode.hpp"
-#include "auth/openssh/whole_file.hpp"
-#include "auth/tls_ca.hpp"
+#include <authchain/auth/openssh/file_mode.hpp>
+#include <authchain/auth/openssh/whole_file.hpp>
+#include <authchain/auth/tls_ca.hpp>
 #include "config/values.hpp"
 
 namespace authchain::tools {

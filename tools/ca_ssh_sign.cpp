@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "auth/openssh/certificate_sign.hpp"
-#include "auth/openssh/key_lines.hpp"
-#include "auth/openssh/passphrase.hpp"
-#include "auth/openssh/whole_file.hpp"
+#include <authchain/auth/openssh/certificate_sign.hpp>
+#include <authchain/auth/openssh/key_lines.hpp>
+#include <authchain/auth/openssh/passphrase.hpp>
+#include <authchain/auth/openssh/whole_file.hpp>
 
 namespace authchain::tools {
 

@@ -9,7 +9,7 @@
 #include <iostream>
 #include <string>
 
-#include "compose/text.hpp"
+#include <authchain/compose/text.hpp>
 #include "tools/commands.hpp"
 #include "tools/service.hpp"
 

@@ -3,7 +3,7 @@
 // 0 ok, 2 usage or config error, 3 denied, 4 network error.
 #pragma once
 
-#include "auth/password/user_database.hpp"
+#include <authchain/auth/password/user_database.hpp>
 #include "config/config.hpp"
 
 namespace authchain::tools {

@@ -2,7 +2,7 @@
 #include <ctime>
 #include <iostream>
 
-#include "auth/psk.hpp"
+#include <authchain/auth/psk.hpp>
 #include "tools/commands.hpp"
 
 namespace authchain::tools {

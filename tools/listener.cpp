@@ -10,10 +10,10 @@
 #include <asio/strand.hpp>
 #include <asio/use_awaitable.hpp>
 
-#include "relay/proxy_in.hpp"
+#include <authchain/relay/proxy_in.hpp>
 #include "tools/log.hpp"
-#include "transport/endpoint.hpp"
-#include "transport/tcp.hpp"
+#include <authchain/transport/endpoint.hpp>
+#include <authchain/transport/tcp.hpp>
 
 namespace authchain::tools {
 

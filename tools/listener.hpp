@@ -30,8 +30,8 @@
 #include <string>
 #include <vector>
 
-#include "compose/cidr.hpp"
-#include "compose/listener.hpp"
+#include <authchain/compose/cidr.hpp>
+#include <authchain/compose/listener.hpp>
 
 namespace authchain::tools {
 

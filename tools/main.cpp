@@ -11,11 +11,11 @@
 #include <string>
 #include <system_error>
 
-#include "auth/openssh/keyfile.hpp"
-#include "auth/openssh/passphrase.hpp"
+#include <authchain/auth/openssh/keyfile.hpp>
+#include <authchain/auth/openssh/passphrase.hpp>
 #include "tools/ca_ssh_sign.hpp"
 #include "tools/passphrase_prompt.hpp"
-#include "compose/text.hpp"
+#include <authchain/compose/text.hpp>
 #include "tools/ca.hpp"
 #include "tools/commands.hpp"
 #include "tools/service.hpp"

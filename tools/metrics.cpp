@@ -18,8 +18,8 @@
 #include <atomic>
 #include <mutex>
 
-#include "compose/certificate_expiry.hpp"
-#include "compose/deadline.hpp"
+#include <authchain/compose/certificate_expiry.hpp>
+#include <authchain/compose/deadline.hpp>
 
 namespace authchain::tools {
 

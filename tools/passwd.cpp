@@ -7,7 +7,7 @@
 #include <iostream>
 #include <stdexcept>
 
-#include "auth/password/secret_input.hpp"
+#include <authchain/auth/password/secret_input.hpp>
 #include "tools/commands.hpp"
 
 namespace authchain::tools {

@@ -8,10 +8,10 @@
 #include <csignal>
 #include <cstdio>
 
-#include "compose/deadline.hpp"
-#include "compose/server.hpp"
-#include "compose/text.hpp"
-#include "relay/connect.hpp"
+#include <authchain/compose/deadline.hpp>
+#include <authchain/compose/server.hpp>
+#include <authchain/compose/text.hpp>
+#include <authchain/relay/connect.hpp>
 #include "tools/commands.hpp"
 
 namespace authchain::tools {

@@ -21,9 +21,9 @@
 #include <mutex>
 #include <thread>
 
-#include "auth/connection_limit.hpp"
-#include "compose/cidr.hpp"
-#include "compose/wrapper.hpp"
+#include <authchain/auth/connection_limit.hpp>
+#include <authchain/compose/cidr.hpp>
+#include <authchain/compose/wrapper.hpp>
 #include "config/registry.hpp"
 #include "tools/audit_throttle.hpp"
 #include "tools/listener.hpp"

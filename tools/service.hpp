@@ -23,9 +23,9 @@
 #include <string>
 #include <string_view>
 
-#include "compose/server.hpp"
+#include <authchain/compose/server.hpp>
 #include "config/config.hpp"
-#include "relay/forward.hpp"
+#include <authchain/relay/forward.hpp>
 #include "tools/audit_log.hpp"
 #include "tools/metrics.hpp"
 

@@ -1,4 +1,4 @@
-#include "transport/endpoint.hpp"
+#include <authchain/transport/endpoint.hpp>
 
 #include <charconv>
 #include <stdexcept>

@@ -1,4 +1,4 @@
-#include "transport/pipe.hpp"
+#include <authchain/transport/pipe.hpp>
 
 #include <algorithm>
 #include <asio/experimental/as_tuple.hpp>

@@ -12,8 +12,8 @@
 #include <optional>
 #include <utility>
 
-#include "compose/listener.hpp"
-#include "compose/stream.hpp"
+#include <authchain/compose/listener.hpp>
+#include <authchain/compose/stream.hpp>
 
 namespace authchain {
 

@@ -1,12 +1,12 @@
-#include "transport/secure_channel.hpp"
+#include <authchain/transport/secure_channel.hpp>
 
 #include <algorithm>
 #include <memory>
 #include <stdexcept>
 
-#include "transport/detail/noise/handshake_state.hpp"
-#include "transport/detail/secure_channel/negotiation.hpp"
-#include "transport/detail/secure_channel/secure_stream.hpp"
+#include <authchain/transport/detail/noise/handshake_state.hpp>
+#include <authchain/transport/detail/secure_channel/negotiation.hpp>
+#include <authchain/transport/detail/secure_channel/secure_stream.hpp>
 
 namespace authchain {
 

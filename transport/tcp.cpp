@@ -1,4 +1,4 @@
-#include "transport/tcp.hpp"
+#include <authchain/transport/tcp.hpp>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -13,7 +13,7 @@
 #include <asio/use_awaitable.hpp>
 #include <stdexcept>
 
-#include "transport/detail/socket_stream.hpp"
+#include <authchain/transport/detail/socket_stream.hpp>
 
 namespace authchain {
 

@@ -9,9 +9,9 @@
 #include <string>
 #include <string_view>
 
-#include "compose/listener.hpp"
-#include "compose/stream.hpp"
-#include "transport/endpoint.hpp"
+#include <authchain/compose/listener.hpp>
+#include <authchain/compose/stream.hpp>
+#include <authchain/transport/endpoint.hpp>
 
 namespace authchain {
 

@@ -1,14 +1,20 @@
-#include "transport/tls.hpp"
+#include <authchain/transport/tls.hpp>
 
 #include <algorithm>
 #include <stdexcept>
 #include <vector>
 
-#include "transport/detail/tls/credentials.hpp"
-#include "transport/detail/tls/engine.hpp"
-#include "transport/detail/tls/tls_stream.hpp"
+#include <authchain/transport/detail/tls/credentials.hpp>
+#include <authchain/transport/detail/tls/engine.hpp>
+#include <authchain/transport/detail/tls/tls_stream.hpp>
 
 namespace authchain {
+
+std::optional<std::chrono::system_clock::time_point> certificate_not_after(const TlsCredentials& credentials) {
+    if (credentials.chain.empty()) return std::nullopt;
+    const auto seconds = credentials.chain.front().not_after().time_since_epoch();
+    return std::chrono::system_clock::time_point(std::chrono::seconds(seconds));
+}
 
 namespace {
 

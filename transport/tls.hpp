@@ -42,13 +42,14 @@
 #include <botan/secmem.h>
 
 #include <cstdint>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "compose/session.hpp"
+#include <authchain/compose/session.hpp>
 
 namespace authchain {
 
@@ -70,6 +71,9 @@ struct TlsCredentialsPem {
 // here cannot use (ECDSA or RSA only: Botan 2.19 has no Ed25519 in TLS),
 // a trust anchor that is not a certificate, no trust anchor at all.
 std::shared_ptr<const TlsCredentials> make_tls_credentials(TlsCredentialsPem pem);
+
+// When the leaf certificate of `credentials` expires; nullopt without one.
+std::optional<std::chrono::system_clock::time_point> certificate_not_after(const TlsCredentials& credentials);
 
 // Gives the credentials for a new connection (a reloadable file set swaps them).
 using TlsCredentialsSource = std::function<std::shared_ptr<const TlsCredentials>()>;

@@ -1,4 +1,4 @@
-#include "transport/unix_socket.hpp"
+#include <authchain/transport/unix_socket.hpp>
 
 #include <sys/un.h>
 
@@ -7,7 +7,7 @@
 #include <asio/use_awaitable.hpp>
 #include <stdexcept>
 
-#include "transport/detail/socket_stream.hpp"
+#include <authchain/transport/detail/socket_stream.hpp>
 
 namespace authchain {
 

@@ -6,7 +6,7 @@
 #include <asio/local/stream_protocol.hpp>
 #include <filesystem>
 
-#include "compose/stream.hpp"
+#include <authchain/compose/stream.hpp>
 
 namespace authchain {
 

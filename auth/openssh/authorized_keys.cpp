@@ -1,12 +1,12 @@
-#include "auth/openssh/authorized_keys.hpp"
+#include <authchain/auth/openssh/authorized_keys.hpp>
 
 #include <array>
 #include <cstdint>
 
-#include "auth/openssh/key_lines.hpp"
-#include "auth/openssh/patterns.hpp"
-#include "compose/cidr.hpp"
-#include "compose/text.hpp"
+#include <authchain/auth/openssh/key_lines.hpp>
+#include <authchain/auth/openssh/patterns.hpp>
+#include <authchain/compose/cidr.hpp>
+#include <authchain/compose/text.hpp>
 
 namespace authchain::openssh {
 

@@ -35,8 +35,8 @@
 #include <string_view>
 #include <vector>
 
-#include "auth/openssh/key.hpp"
-#include "compose/credentials.hpp"
+#include <authchain/auth/openssh/key.hpp>
+#include <authchain/compose/credentials.hpp>
 
 namespace authchain::openssh {
 

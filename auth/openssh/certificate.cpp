@@ -1,8 +1,8 @@
 // Certificate: the PROTOCOL.certkeys parser (pure, bounded).
-#include "auth/openssh/certificate.hpp"
+#include <authchain/auth/openssh/certificate.hpp>
 
-#include "auth/openssh/detail/key_codec.hpp"
-#include "auth/openssh/detail/wire.hpp"
+#include <authchain/auth/openssh/detail/key_codec.hpp>
+#include <authchain/auth/openssh/detail/wire.hpp>
 
 #include <botan/base64.h>
 

@@ -17,8 +17,8 @@
 // is RSA; SHA-1 "ssh-rsa" signatures never verify).
 #pragma once
 
-#include "auth/openssh/key.hpp"
-#include "compose/bytes.hpp"
+#include <authchain/auth/openssh/key.hpp>
+#include <authchain/compose/bytes.hpp>
 
 #include <cstddef>
 #include <cstdint>

@@ -1,6 +1,6 @@
-#include "auth/openssh/certificate_check.hpp"
+#include <authchain/auth/openssh/certificate_check.hpp>
 
-#include "compose/cidr.hpp"
+#include <authchain/compose/cidr.hpp>
 
 #include <algorithm>
 #include <cctype>

@@ -5,7 +5,7 @@
 // that last (Certificate::verify_signature), after these cheap checks.
 #pragma once
 
-#include "auth/openssh/certificate.hpp"
+#include <authchain/auth/openssh/certificate.hpp>
 
 #include <asio/ip/address.hpp>
 

@@ -1,7 +1,7 @@
-#include "auth/openssh/certificate_sign.hpp"
+#include <authchain/auth/openssh/certificate_sign.hpp>
 
-#include "auth/openssh/certificate_check.hpp"
-#include "auth/openssh/detail/wire.hpp"
+#include <authchain/auth/openssh/certificate_check.hpp>
+#include <authchain/auth/openssh/detail/wire.hpp>
 
 #include <botan/system_rng.h>
 

@@ -2,7 +2,7 @@
 // what `ssh-keygen -L` reads and sshd accepts.
 #pragma once
 
-#include "auth/openssh/certificate.hpp"
+#include <authchain/auth/openssh/certificate.hpp>
 
 #include <chrono>
 #include <cstdint>

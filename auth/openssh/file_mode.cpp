@@ -1,4 +1,4 @@
-#include "auth/openssh/file_mode.hpp"
+#include <authchain/auth/openssh/file_mode.hpp>
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -1,7 +1,7 @@
 // PublicKey: SSH public key blobs, fingerprints and signature verification.
-#include "auth/openssh/key.hpp"
-#include "auth/openssh/detail/key_codec.hpp"
-#include "auth/openssh/detail/wire.hpp"
+#include <authchain/auth/openssh/key.hpp>
+#include <authchain/auth/openssh/detail/key_codec.hpp>
+#include <authchain/auth/openssh/detail/wire.hpp>
 
 #include <botan/base64.h>
 #include <botan/hash.h>

@@ -5,7 +5,7 @@
 // ecdsa-sha2-nistp256/384/521, ssh-rsa (RSA signatures only with SHA-2).
 #pragma once
 
-#include "compose/bytes.hpp"
+#include <authchain/compose/bytes.hpp>
 
 #include <cstddef>
 #include <cstdint>

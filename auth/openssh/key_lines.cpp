@@ -1,4 +1,4 @@
-#include "auth/openssh/key_lines.hpp"
+#include <authchain/auth/openssh/key_lines.hpp>
 
 namespace authchain::openssh {
 

@@ -1,12 +1,12 @@
-#include "auth/openssh/keyfile.hpp"
+#include <authchain/auth/openssh/keyfile.hpp>
 
-#include "auth/openssh/authorized_keys.hpp"
-#include "auth/openssh/key.hpp"
-#include "auth/openssh/key_lines.hpp"
-#include "auth/openssh/passphrase.hpp"
-#include "auth/openssh/private_key_file.hpp"
-#include "auth/openssh/whole_file.hpp"
-#include "compose/text.hpp"
+#include <authchain/auth/openssh/authorized_keys.hpp>
+#include <authchain/auth/openssh/key.hpp>
+#include <authchain/auth/openssh/key_lines.hpp>
+#include <authchain/auth/openssh/passphrase.hpp>
+#include <authchain/auth/openssh/private_key_file.hpp>
+#include <authchain/auth/openssh/whole_file.hpp>
+#include <authchain/compose/text.hpp>
 
 #include <cerrno>
 #include <cstring>

@@ -1,13 +1,13 @@
-#include "auth/openssh/known_hosts.hpp"
+#include <authchain/auth/openssh/known_hosts.hpp>
 
 #include <botan/auto_rng.h>
 #include <botan/base64.h>
 #include <botan/mac.h>
 
-#include "auth/openssh/authorized_keys.hpp"
-#include "auth/openssh/key_lines.hpp"
-#include "auth/openssh/patterns.hpp"
-#include "compose/text.hpp"
+#include <authchain/auth/openssh/authorized_keys.hpp>
+#include <authchain/auth/openssh/key_lines.hpp>
+#include <authchain/auth/openssh/patterns.hpp>
+#include <authchain/compose/text.hpp>
 
 namespace authchain::openssh {
 

@@ -20,7 +20,7 @@
 #include <string_view>
 #include <vector>
 
-#include "auth/openssh/key.hpp"
+#include <authchain/auth/openssh/key.hpp>
 
 namespace authchain::openssh {
 

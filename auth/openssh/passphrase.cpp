@@ -1,4 +1,4 @@
-#include "auth/openssh/passphrase.hpp"
+#include <authchain/auth/openssh/passphrase.hpp>
 
 #include <botan/mem_ops.h>
 
@@ -6,8 +6,8 @@
 #include <stdexcept>
 #include <utility>
 
-#include "auth/openssh/file_mode.hpp"
-#include "auth/openssh/whole_file.hpp"
+#include <authchain/auth/openssh/file_mode.hpp>
+#include <authchain/auth/openssh/whole_file.hpp>
 
 namespace authchain::openssh {
 

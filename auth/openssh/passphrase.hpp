@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-#include "auth/openssh/key.hpp"
+#include <authchain/auth/openssh/key.hpp>
 
 namespace authchain::openssh {
 

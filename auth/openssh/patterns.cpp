@@ -1,9 +1,9 @@
-#include "auth/openssh/patterns.hpp"
+#include <authchain/auth/openssh/patterns.hpp>
 
 #include <stdexcept>
 
-#include "compose/cidr.hpp"
-#include "compose/text.hpp"
+#include <authchain/compose/cidr.hpp>
+#include <authchain/compose/text.hpp>
 
 namespace authchain::openssh {
 

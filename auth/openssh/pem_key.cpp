@@ -1,9 +1,9 @@
-#include "auth/openssh/pem_key.hpp"
+#include <authchain/auth/openssh/pem_key.hpp>
 
-#include "auth/openssh/key.hpp"
-#include "auth/openssh/passphrase.hpp"
-#include "auth/openssh/private_key_file.hpp"
-#include "auth/openssh/detail/key_codec.hpp"
+#include <authchain/auth/openssh/key.hpp>
+#include <authchain/auth/openssh/passphrase.hpp>
+#include <authchain/auth/openssh/private_key_file.hpp>
+#include <authchain/auth/openssh/detail/key_codec.hpp>
 
 #include <botan/asn1_obj.h>
 #include <botan/ber_dec.h>

@@ -1,11 +1,11 @@
 // PrivateKey: generation, signing, and the file formats it reads and writes.
-#include "auth/openssh/file_mode.hpp"
-#include "auth/openssh/key.hpp"
-#include "auth/openssh/detail/key_codec.hpp"
-#include "auth/openssh/pem_key.hpp"
-#include "auth/openssh/private_key_file.hpp"
-#include "auth/openssh/detail/wire.hpp"
-#include "auth/openssh/whole_file.hpp"
+#include <authchain/auth/openssh/file_mode.hpp>
+#include <authchain/auth/openssh/key.hpp>
+#include <authchain/auth/openssh/detail/key_codec.hpp>
+#include <authchain/auth/openssh/pem_key.hpp>
+#include <authchain/auth/openssh/private_key_file.hpp>
+#include <authchain/auth/openssh/detail/wire.hpp>
+#include <authchain/auth/openssh/whole_file.hpp>
 
 #include <botan/ecdsa.h>
 #include <botan/ed25519.h>

@@ -1,9 +1,9 @@
-#include "auth/openssh/private_key_file.hpp"
+#include <authchain/auth/openssh/private_key_file.hpp>
 
-#include "auth/openssh/key.hpp"
-#include "auth/openssh/passphrase.hpp"
-#include "auth/openssh/detail/key_codec.hpp"
-#include "auth/openssh/detail/wire.hpp"
+#include <authchain/auth/openssh/key.hpp>
+#include <authchain/auth/openssh/passphrase.hpp>
+#include <authchain/auth/openssh/detail/key_codec.hpp>
+#include <authchain/auth/openssh/detail/wire.hpp>
 
 #include <botan/aead.h>
 #include <botan/base64.h>

@@ -8,7 +8,7 @@
 // Pure functions: no I/O.
 #pragma once
 
-#include "compose/bytes.hpp"
+#include <authchain/compose/bytes.hpp>
 
 #include <botan/pk_keys.h>
 

@@ -1,9 +1,9 @@
-#include "auth/openssh/revoked_keys.hpp"
+#include <authchain/auth/openssh/revoked_keys.hpp>
 
-#include "auth/openssh/authorized_keys.hpp"
-#include "auth/openssh/certificate.hpp"
-#include "auth/openssh/key_lines.hpp"
-#include "compose/text.hpp"
+#include <authchain/auth/openssh/authorized_keys.hpp>
+#include <authchain/auth/openssh/certificate.hpp>
+#include <authchain/auth/openssh/key_lines.hpp>
+#include <authchain/compose/text.hpp>
 
 #include <algorithm>
 

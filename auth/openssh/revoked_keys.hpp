@@ -6,7 +6,7 @@
 // read as an empty list.
 #pragma once
 
-#include "auth/openssh/key.hpp"
+#include <authchain/auth/openssh/key.hpp>
 
 #include <string>
 #include <string_view>

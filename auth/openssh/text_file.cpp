@@ -1,4 +1,4 @@
-#include "auth/openssh/text_file.hpp"
+#include <authchain/auth/openssh/text_file.hpp>
 
 #include <sys/stat.h>
 
@@ -7,8 +7,8 @@
 #include <mutex>
 #include <stdexcept>
 
-#include "auth/openssh/file_mode.hpp"
-#include "auth/openssh/whole_file.hpp"
+#include <authchain/auth/openssh/file_mode.hpp>
+#include <authchain/auth/openssh/whole_file.hpp>
 
 namespace authchain::openssh {
 

@@ -1,4 +1,4 @@
-#include "auth/openssh/whole_file.hpp"
+#include <authchain/auth/openssh/whole_file.hpp>
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -1,6 +1,6 @@
-#include "auth/password/check_pool.hpp"
+#include <authchain/auth/password/check_pool.hpp>
 
-#include "compose/cidr.hpp"
+#include <authchain/compose/cidr.hpp>
 
 #include <algorithm>
 #include <asio/co_spawn.hpp>

@@ -20,7 +20,7 @@
 #include <optional>
 #include <string>
 
-#include "auth/password/user_database.hpp"
+#include <authchain/auth/password/user_database.hpp>
 
 namespace authchain {
 

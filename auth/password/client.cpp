@@ -4,9 +4,9 @@
 
 #include <stdexcept>
 
-#include "auth/password.hpp"
-#include "auth/password/detail/io.hpp"
-#include "auth/password/detail/messages.hpp"
+#include <authchain/auth/password.hpp>
+#include <authchain/auth/password/detail/io.hpp>
+#include <authchain/auth/password/detail/messages.hpp>
 
 namespace authchain::client {
 

@@ -5,7 +5,7 @@
 #include <atomic>
 #include <stdexcept>
 
-#include "auth/password/user_database.hpp"
+#include <authchain/auth/password/user_database.hpp>
 
 namespace authchain::userdb {
 

@@ -1,4 +1,4 @@
-#include "auth/password/secret_input.hpp"
+#include <authchain/auth/password/secret_input.hpp>
 
 #include <botan/mem_ops.h>
 #include <termios.h>

@@ -5,7 +5,7 @@
 #include <optional>
 #include <string_view>
 
-#include "auth/password/user_database.hpp"
+#include <authchain/auth/password/user_database.hpp>
 
 namespace authchain::userdb {
 

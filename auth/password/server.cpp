@@ -10,9 +10,9 @@
 #include <stdexcept>
 #include <utility>
 
-#include "auth/password.hpp"
-#include "auth/password/detail/io.hpp"
-#include "auth/password/detail/messages.hpp"
+#include <authchain/auth/password.hpp>
+#include <authchain/auth/password/detail/io.hpp>
+#include <authchain/auth/password/detail/messages.hpp>
 
 namespace authchain {
 

@@ -1,11 +1,11 @@
 // The user database's text: parsing (pure, fuzzed), weak-hash reports and
 // the line edits `authchain passwd` makes.
-#include "auth/password/user_database.hpp"
+#include <authchain/auth/password/user_database.hpp>
 
 #include <algorithm>
 #include <charconv>
 
-#include "auth/openssh/key_lines.hpp"
+#include <authchain/auth/openssh/key_lines.hpp>
 
 namespace authchain::userdb {
 

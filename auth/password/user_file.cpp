@@ -5,9 +5,9 @@
 #include <mutex>
 #include <stdexcept>
 
-#include "auth/openssh/file_mode.hpp"
-#include "auth/openssh/whole_file.hpp"
-#include "auth/password/user_database.hpp"
+#include <authchain/auth/openssh/file_mode.hpp>
+#include <authchain/auth/openssh/whole_file.hpp>
+#include <authchain/auth/password/user_database.hpp>
 
 namespace authchain::userdb {
 

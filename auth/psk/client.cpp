@@ -2,9 +2,9 @@
 #include <asio/buffer.hpp>
 #include <stdexcept>
 
-#include "auth/psk.hpp"
-#include "auth/psk/detail/io.hpp"
-#include "auth/psk/detail/messages.hpp"
+#include <authchain/auth/psk.hpp>
+#include <authchain/auth/psk/detail/io.hpp>
+#include <authchain/auth/psk/detail/messages.hpp>
 
 namespace authchain::client {
 

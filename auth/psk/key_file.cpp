@@ -10,9 +10,9 @@
 #include <stdexcept>
 #include <system_error>
 
-#include "auth/openssh/file_mode.hpp"
-#include "auth/openssh/whole_file.hpp"
-#include "auth/psk.hpp"
+#include <authchain/auth/openssh/file_mode.hpp>
+#include <authchain/auth/openssh/whole_file.hpp>
+#include <authchain/auth/psk.hpp>
 
 namespace authchain {
 

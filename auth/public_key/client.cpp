@@ -3,14 +3,14 @@
 #include <stdexcept>
 #include <system_error>
 
-#include "auth/openssh/certificate.hpp"
-#include "auth/openssh/certificate_check.hpp"
-#include "auth/openssh/detail/wire.hpp"
-#include "auth/openssh/known_hosts.hpp"
-#include "auth/openssh/text_file.hpp"
-#include "auth/public_key.hpp"
-#include "auth/public_key/detail/io.hpp"
-#include "auth/public_key/detail/messages.hpp"
+#include <authchain/auth/openssh/certificate.hpp>
+#include <authchain/auth/openssh/certificate_check.hpp>
+#include <authchain/auth/openssh/detail/wire.hpp>
+#include <authchain/auth/openssh/known_hosts.hpp>
+#include <authchain/auth/openssh/text_file.hpp>
+#include <authchain/auth/public_key.hpp>
+#include <authchain/auth/public_key/detail/io.hpp>
+#include <authchain/auth/public_key/detail/messages.hpp>
 
 namespace authchain::client {
 

@@ -7,13 +7,13 @@
 #include <string_view>
 #include <utility>
 
-#include "auth/openssh/certificate.hpp"
-#include "auth/openssh/certificate_check.hpp"
-#include "auth/openssh/text_file.hpp"
-#include "auth/public_key.hpp"
-#include "auth/public_key/detail/io.hpp"
-#include "auth/public_key/detail/messages.hpp"
-#include "auth/openssh/detail/wire.hpp"
+#include <authchain/auth/openssh/certificate.hpp>
+#include <authchain/auth/openssh/certificate_check.hpp>
+#include <authchain/auth/openssh/text_file.hpp>
+#include <authchain/auth/public_key.hpp>
+#include <authchain/auth/public_key/detail/io.hpp>
+#include <authchain/auth/public_key/detail/messages.hpp>
+#include <authchain/auth/openssh/detail/wire.hpp>
 
 namespace authchain {
 

@@ -13,10 +13,10 @@
 
 #include <stdexcept>
 
-#include "auth/openssh/file_mode.hpp"
-#include "auth/openssh/whole_file.hpp"
-#include "auth/tls_ca.hpp"
-#include "auth/tls_ca/detail/signing.hpp"
+#include <authchain/auth/openssh/file_mode.hpp>
+#include <authchain/auth/openssh/whole_file.hpp>
+#include <authchain/auth/tls_ca.hpp>
+#include <authchain/auth/tls_ca/detail/signing.hpp>
 
 namespace authchain::ca {
 

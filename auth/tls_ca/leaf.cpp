@@ -12,8 +12,8 @@
 
 #include <stdexcept>
 
-#include "auth/tls_ca.hpp"
-#include "auth/tls_ca/detail/signing.hpp"
+#include <authchain/auth/tls_ca.hpp>
+#include <authchain/auth/tls_ca/detail/signing.hpp>
 
 namespace authchain::ca {
 

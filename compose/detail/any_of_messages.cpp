@@ -1,9 +1,9 @@
-#include "compose/detail/any_of_messages.hpp"
+#include <authchain/compose/detail/any_of_messages.hpp>
 
 #include <algorithm>
 #include <botan/hash.h>
 
-#include "compose/error.hpp"
+#include <authchain/compose/error.hpp>
 
 namespace authchain::detail {
 

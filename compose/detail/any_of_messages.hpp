@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "compose/bytes.hpp"
+#include <authchain/compose/bytes.hpp>
 
 namespace authchain::detail {
 

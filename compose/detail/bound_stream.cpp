@@ -1,4 +1,4 @@
-#include "compose/detail/bound_stream.hpp"
+#include <authchain/compose/detail/bound_stream.hpp>
 
 namespace authchain::detail {
 

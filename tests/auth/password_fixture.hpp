@@ -6,9 +6,9 @@
 
 #include <memory>
 
-#include "auth/password.hpp"
-#include "auth/password/detail/io.hpp"
-#include "auth/password/detail/messages.hpp"
+#include <authchain/auth/password.hpp>
+#include <authchain/auth/password/detail/io.hpp>
+#include <authchain/auth/password/detail/messages.hpp>
 #include "tests/auth/public_key_fixture.hpp"
 
 namespace authchain::pw_test {

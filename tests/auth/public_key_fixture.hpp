@@ -11,12 +11,12 @@
 #include <functional>
 #include <string>
 
-#include "auth/openssh/detail/wire.hpp"
-#include "auth/public_key.hpp"
-#include "auth/public_key/detail/io.hpp"
-#include "auth/public_key/detail/messages.hpp"
+#include <authchain/auth/openssh/detail/wire.hpp>
+#include <authchain/auth/public_key.hpp>
+#include <authchain/auth/public_key/detail/io.hpp>
+#include <authchain/auth/public_key/detail/messages.hpp>
 #include "tests/support/run.hpp"
-#include "transport/pipe.hpp"
+#include <authchain/transport/pipe.hpp>
 
 namespace authchain::pk_test {
 

@@ -2,9 +2,9 @@
 // that becomes blocked mid-connection gets no further attempt.
 #include <doctest/doctest.h>
 
-#include "auth/failure_throttle.hpp"
-#include "compose/any_of.hpp"
-#include "compose/combinators.hpp"
+#include <authchain/auth/failure_throttle.hpp>
+#include <authchain/compose/any_of.hpp>
+#include <authchain/compose/combinators.hpp>
 #include "tests/auth/public_key_fixture.hpp"
 
 using namespace authchain;

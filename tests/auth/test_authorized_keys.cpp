@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-#include "auth/openssh/authorized_keys.hpp"
+#include <authchain/auth/openssh/authorized_keys.hpp>
 
 using namespace authchain;
 using namespace authchain::openssh;

@@ -1,9 +1,9 @@
 // OpenSSH certificates: the parser on hand-built blobs, the checks a gate
 // and a client apply, and the signer.
-#include "auth/openssh/certificate.hpp"
-#include "auth/openssh/certificate_check.hpp"
-#include "auth/openssh/certificate_sign.hpp"
-#include "auth/openssh/detail/wire.hpp"
+#include <authchain/auth/openssh/certificate.hpp>
+#include <authchain/auth/openssh/certificate_check.hpp>
+#include <authchain/auth/openssh/certificate_sign.hpp>
+#include <authchain/auth/openssh/detail/wire.hpp>
 
 #include <doctest/doctest.h>
 

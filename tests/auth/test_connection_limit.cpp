@@ -1,8 +1,8 @@
 #include <doctest/doctest.h>
 
-#include "auth/connection_limit.hpp"
+#include <authchain/auth/connection_limit.hpp>
 #include "tests/support/run.hpp"
-#include "transport/pipe.hpp"
+#include <authchain/transport/pipe.hpp>
 
 using namespace authchain;
 

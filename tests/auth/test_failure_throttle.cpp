@@ -1,12 +1,12 @@
 #include <doctest/doctest.h>
 
-#include "auth/failure_throttle.hpp"
+#include <authchain/auth/failure_throttle.hpp>
 
 #include <algorithm>
 #include <asio/steady_timer.hpp>
-#include "compose/combinators.hpp"
+#include <authchain/compose/combinators.hpp>
 #include "tests/support/run.hpp"
-#include "transport/pipe.hpp"
+#include <authchain/transport/pipe.hpp>
 
 using namespace authchain;
 using namespace std::chrono_literals;

@@ -1,8 +1,8 @@
 #include <doctest/doctest.h>
 
-#include "auth/ip_filter.hpp"
+#include <authchain/auth/ip_filter.hpp>
 #include "tests/support/run.hpp"
-#include "transport/pipe.hpp"
+#include <authchain/transport/pipe.hpp>
 
 using namespace authchain;
 

@@ -1,6 +1,6 @@
 // The pieces authorized_keys, known_hosts and fingerprint_line share.
-#include "auth/openssh/key_lines.hpp"
-#include "compose/text.hpp"
+#include <authchain/auth/openssh/key_lines.hpp>
+#include <authchain/compose/text.hpp>
 
 #include <doctest/doctest.h>
 

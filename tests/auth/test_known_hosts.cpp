@@ -4,8 +4,8 @@
 
 #include <string>
 
-#include "auth/openssh/known_hosts.hpp"
-#include "auth/openssh/text_file.hpp"
+#include <authchain/auth/openssh/known_hosts.hpp>
+#include <authchain/auth/openssh/text_file.hpp>
 #include "tests/support/run.hpp"
 
 using namespace authchain;

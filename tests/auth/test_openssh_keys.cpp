@@ -1,8 +1,8 @@
 // OpenSSH key formats: wire bounds, blobs, signatures, private key files, file modes.
-#include "auth/openssh/file_mode.hpp"
-#include "auth/openssh/key.hpp"
-#include "auth/openssh/keyfile.hpp"
-#include "auth/openssh/detail/wire.hpp"
+#include <authchain/auth/openssh/file_mode.hpp>
+#include <authchain/auth/openssh/key.hpp>
+#include <authchain/auth/openssh/keyfile.hpp>
+#include <authchain/auth/openssh/detail/wire.hpp>
 #include "tests/support/run.hpp"
 
 #include <botan/base64.h>

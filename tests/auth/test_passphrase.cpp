@@ -1,7 +1,7 @@
 // Passphrases: asked for when a key is decrypted, wiped after; a source
 // kept, not the secret, so a reload can ask again.
-#include "auth/openssh/passphrase.hpp"
-#include "auth/public_key.hpp"
+#include <authchain/auth/openssh/passphrase.hpp>
+#include <authchain/auth/public_key.hpp>
 #include "tests/support/run.hpp"
 
 #include <doctest/doctest.h>

@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "auth/failure_throttle.hpp"
+#include <authchain/auth/failure_throttle.hpp>
 #include "tests/auth/password_fixture.hpp"
 
 using namespace authchain;

@@ -4,7 +4,7 @@
 
 #include <sys/stat.h>
 
-#include "auth/password/user_database.hpp"
+#include <authchain/auth/password/user_database.hpp>
 #include "tests/support/run.hpp"
 
 using namespace authchain;

@@ -1,7 +1,7 @@
 // The password protocol's messages: round trips, padding, and every bound.
 #include <doctest/doctest.h>
 
-#include "auth/password/detail/messages.hpp"
+#include <authchain/auth/password/detail/messages.hpp>
 
 using namespace authchain;
 

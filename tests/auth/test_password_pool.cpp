@@ -4,7 +4,7 @@
 
 #include <asio/detached.hpp>
 
-#include "auth/password/check_pool.hpp"
+#include <authchain/auth/password/check_pool.hpp>
 #include "tests/support/run.hpp"
 
 using namespace authchain;

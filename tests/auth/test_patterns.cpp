@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "auth/openssh/patterns.hpp"
+#include <authchain/auth/openssh/patterns.hpp>
 
 using namespace authchain::openssh;
 

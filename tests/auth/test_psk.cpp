@@ -5,9 +5,9 @@
 #include <botan/system_rng.h>
 #include <sys/stat.h>
 
-#include "auth/psk.hpp"
-#include "auth/psk/detail/io.hpp"
-#include "auth/psk/detail/messages.hpp"
+#include <authchain/auth/psk.hpp>
+#include <authchain/auth/psk/detail/io.hpp>
+#include <authchain/auth/psk/detail/messages.hpp>
 #include "tests/auth/public_key_fixture.hpp"
 
 using namespace authchain;

@@ -3,7 +3,7 @@
 #include <sys/stat.h>
 
 #include "tests/auth/public_key_fixture.hpp"
-#include "transport/secure_channel.hpp"
+#include <authchain/transport/secure_channel.hpp>
 
 using namespace authchain;
 using namespace authchain::pk_test;

@@ -3,8 +3,8 @@
 // accepted by @cert-authority, revoked keys and CAs.
 #include <doctest/doctest.h>
 
-#include "auth/openssh/certificate_check.hpp"
-#include "auth/openssh/certificate_sign.hpp"
+#include <authchain/auth/openssh/certificate_check.hpp>
+#include <authchain/auth/openssh/certificate_sign.hpp>
 #include "tests/auth/public_key_fixture.hpp"
 
 using namespace authchain;

@@ -2,7 +2,7 @@
 
 #include <sys/stat.h>
 
-#include "auth/openssh/known_hosts.hpp"
+#include <authchain/auth/openssh/known_hosts.hpp>
 #include "tests/auth/public_key_fixture.hpp"
 
 using namespace authchain;

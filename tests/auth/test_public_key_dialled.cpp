@@ -2,9 +2,9 @@
 // connection dialled (tcp_connect records them) are looked up in known_hosts.
 #include "tests/auth/public_key_fixture.hpp"
 
-#include "compose/server.hpp"
-#include "transport/secure_channel.hpp"
-#include "transport/tcp.hpp"
+#include <authchain/compose/server.hpp>
+#include <authchain/transport/secure_channel.hpp>
+#include <authchain/transport/tcp.hpp>
 
 using namespace authchain;
 using namespace authchain::pk_test;

@@ -1,7 +1,7 @@
 #include <doctest/doctest.h>
 
-#include "auth/public_key/detail/messages.hpp"
-#include "compose/error.hpp"
+#include <authchain/auth/public_key/detail/messages.hpp>
+#include <authchain/compose/error.hpp>
 
 using namespace authchain;
 

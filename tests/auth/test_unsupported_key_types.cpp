@@ -1,11 +1,11 @@
 // Key types OpenSSH knows and authchain does not read (DSA, security keys):
 // every message names the type and says it is unsupported, never "not a
 // public key file". And the new ECDSA curves round-trip.
-#include "auth/openssh/authorized_keys.hpp"
-#include "auth/openssh/key.hpp"
-#include "auth/openssh/keyfile.hpp"
-#include "auth/openssh/known_hosts.hpp"
-#include "auth/openssh/detail/wire.hpp"
+#include <authchain/auth/openssh/authorized_keys.hpp>
+#include <authchain/auth/openssh/key.hpp>
+#include <authchain/auth/openssh/keyfile.hpp>
+#include <authchain/auth/openssh/known_hosts.hpp>
+#include <authchain/auth/openssh/detail/wire.hpp>
 #include "tests/support/run.hpp"
 
 #include <botan/base64.h>

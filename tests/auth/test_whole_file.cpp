@@ -1,11 +1,11 @@
 // Whole files: the bounded read and the atomic replace every file reader
 // and writer of auth/openssh/ goes through.
-#include "auth/openssh/file_mode.hpp"
-#include "auth/openssh/key.hpp"
-#include "auth/openssh/keyfile.hpp"
-#include "auth/openssh/private_key_file.hpp"
-#include "auth/openssh/text_file.hpp"
-#include "auth/openssh/whole_file.hpp"
+#include <authchain/auth/openssh/file_mode.hpp>
+#include <authchain/auth/openssh/key.hpp>
+#include <authchain/auth/openssh/keyfile.hpp>
+#include <authchain/auth/openssh/private_key_file.hpp>
+#include <authchain/auth/openssh/text_file.hpp>
+#include <authchain/auth/openssh/whole_file.hpp>
 #include "tests/support/run.hpp"
 
 #include <doctest/doctest.h>

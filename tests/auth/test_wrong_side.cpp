@@ -3,8 +3,8 @@
 // connection's side and each two-sided layer checks it first.
 #include "tests/auth/public_key_fixture.hpp"
 
-#include "compose/server.hpp"
-#include "transport/secure_channel.hpp"
+#include <authchain/compose/server.hpp>
+#include <authchain/transport/secure_channel.hpp>
 
 using namespace authchain;
 using namespace authchain::pk_test;

@@ -5,11 +5,11 @@
 
 #include <doctest/doctest.h>
 
-#include "auth/tls_ca.hpp"
-#include "auth/tls_files.hpp"
-#include "auth/tls_peer.hpp"
+#include <authchain/auth/tls_ca.hpp>
+#include <authchain/auth/tls_files.hpp>
+#include <authchain/auth/tls_peer.hpp>
 #include "tests/auth/public_key_fixture.hpp"
-#include "transport/tls.hpp"
+#include <authchain/transport/tls.hpp>
 
 namespace authchain::tls_test {
 

@@ -18,13 +18,13 @@
 #include <thread>
 #include <vector>
 
-#include "auth/ip_filter.hpp"
-#include "auth/openssh/keyfile.hpp"
-#include "auth/public_key.hpp"
+#include <authchain/auth/ip_filter.hpp>
+#include <authchain/auth/openssh/keyfile.hpp>
+#include <authchain/auth/public_key.hpp>
 #include "tests/support/run.hpp"
-#include "transport/secure_channel.hpp"
-#include "compose/server.hpp"
-#include "transport/tcp.hpp"
+#include <authchain/transport/secure_channel.hpp>
+#include <authchain/compose/server.hpp>
+#include <authchain/transport/tcp.hpp>
 
 using namespace authchain;
 using Clock = std::chrono::steady_clock;

@@ -23,8 +23,8 @@
 #include <thread>
 #include <vector>
 
-#include "transport/secure_channel.hpp"
-#include "transport/tcp.hpp"
+#include <authchain/transport/secure_channel.hpp>
+#include <authchain/transport/tcp.hpp>
 
 using namespace authchain;
 using Clock = std::chrono::steady_clock;

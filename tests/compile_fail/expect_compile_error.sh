@@ -6,7 +6,10 @@
 set -uo pipefail
 src=$1; shift
 here=$src/tests/compile_fail
-flags=(-std=c++20 -fsyntax-only -Wall -Wextra -Werror -Wno-missing-field-initializers -I"$src"
+# <authchain/...> as installed: a directory whose authchain/ is the tree.
+inc=$(mktemp -d); trap 'rm -rf "$inc"' EXIT
+ln -s "$src" "$inc/authchain"
+flags=(-std=c++20 -fsyntax-only -Wall -Wextra -Werror -Wno-missing-field-initializers -I"$inc"
        -DASIO_STANDALONE -DASIO_NO_DEPRECATED -DASIO_HAS_CO_AWAIT=1)
 fail=0
 compile() { "$@" "${flags[@]}" 2>&1; }

@@ -1,7 +1,7 @@
 // The safe form, taken by every compiler: the chain built into a named
 // variable before the co_await.
-#include "compose/combinators.hpp"
-#include "compose/server.hpp"
+#include <authchain/compose/combinators.hpp>
+#include <authchain/compose/server.hpp>
 
 using namespace authchain;
 

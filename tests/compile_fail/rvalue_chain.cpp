@@ -1,8 +1,8 @@
 // The form g++ 12 miscompiles: a client chain written in place inside
 // co_await. It must not compile under g++ < 13 (compose/server.hpp says why);
 // other compilers take it.
-#include "compose/combinators.hpp"
-#include "compose/server.hpp"
+#include <authchain/compose/combinators.hpp>
+#include <authchain/compose/server.hpp>
 
 using namespace authchain;
 

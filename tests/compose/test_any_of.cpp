@@ -5,8 +5,8 @@
 #include <array>
 #include <asio/experimental/awaitable_operators.hpp>
 
-#include "compose/any_of.hpp"
-#include "compose/detail/any_of_messages.hpp"
+#include <authchain/compose/any_of.hpp>
+#include <authchain/compose/detail/any_of_messages.hpp>
 #include "tests/auth/public_key_fixture.hpp"
 
 using namespace authchain;

@@ -10,9 +10,9 @@
 #include <optional>
 #include <type_traits>
 
-#include "compose/stream.hpp"
+#include <authchain/compose/stream.hpp>
 #include "tests/support/run.hpp"
-#include "transport/pipe.hpp"
+#include <authchain/transport/pipe.hpp>
 
 using namespace authchain;
 

@@ -2,9 +2,9 @@
 
 #include <asio/steady_timer.hpp>
 
-#include "compose/combinators.hpp"
+#include <authchain/compose/combinators.hpp>
 #include "tests/support/run.hpp"
-#include "transport/pipe.hpp"
+#include <authchain/transport/pipe.hpp>
 
 using namespace authchain;
 using namespace std::chrono_literals;

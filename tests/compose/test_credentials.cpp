@@ -1,7 +1,7 @@
 #include <doctest/doctest.h>
 
-#include "compose/credentials.hpp"
-#include "compose/error.hpp"
+#include <authchain/compose/credentials.hpp>
+#include <authchain/compose/error.hpp>
 
 using namespace authchain;
 

@@ -5,7 +5,7 @@
 #include <asio/use_awaitable.hpp>
 #include <memory>
 
-#include "compose/deadline.hpp"
+#include <authchain/compose/deadline.hpp>
 #include "tests/support/run.hpp"
 
 using namespace authchain;

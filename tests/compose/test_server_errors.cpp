@@ -7,11 +7,11 @@
 #include <new>
 #include <stdexcept>
 
-#include "compose/server.hpp"
+#include <authchain/compose/server.hpp>
 #include "tests/support/run.hpp"
 #include "tests/support/telling_stream.hpp"
-#include "transport/pipe.hpp"
-#include "transport/secure_channel.hpp"
+#include <authchain/transport/pipe.hpp>
+#include <authchain/transport/secure_channel.hpp>
 
 using namespace authchain;
 using namespace std::chrono_literals;

@@ -6,10 +6,10 @@
 
 #include <asio/steady_timer.hpp>
 
-#include "compose/server.hpp"
+#include <authchain/compose/server.hpp>
 #include "tests/support/run.hpp"
 #include "tests/support/telling_stream.hpp"
-#include "transport/pipe.hpp"
+#include <authchain/transport/pipe.hpp>
 
 using namespace authchain;
 using namespace std::chrono_literals;

@@ -1,9 +1,9 @@
 #include <doctest/doctest.h>
 
-#include "compose/session.hpp"
-#include "compose/stream.hpp"
+#include <authchain/compose/session.hpp>
+#include <authchain/compose/stream.hpp>
 #include "tests/support/run.hpp"
-#include "transport/pipe.hpp"
+#include <authchain/transport/pipe.hpp>
 
 using namespace authchain;
 

@@ -1,10 +1,10 @@
 #include <doctest/doctest.h>
 
-#include "auth/failure_throttle.hpp"
-#include "compose/combinators.hpp"
-#include "compose/wrapper.hpp"
+#include <authchain/auth/failure_throttle.hpp>
+#include <authchain/compose/combinators.hpp>
+#include <authchain/compose/wrapper.hpp>
 #include "tests/support/run.hpp"
-#include "transport/pipe.hpp"
+#include <authchain/transport/pipe.hpp>
 
 using namespace authchain;
 

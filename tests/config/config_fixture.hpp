@@ -10,7 +10,7 @@
 #include "config/config.hpp"
 #include "config/registry.hpp"
 #include "config/values.hpp"
-#include "transport/pipe.hpp"
+#include <authchain/transport/pipe.hpp>
 
 using namespace authchain;
 using namespace authchain::config;

@@ -7,10 +7,10 @@
 #include <cstdlib>
 #include <string>
 
-#include "auth/openssh/keyfile.hpp"
+#include <authchain/auth/openssh/keyfile.hpp>
 #include "tests/support/run.hpp"
 #include "config/config.hpp"
-#include "transport/pipe.hpp"
+#include <authchain/transport/pipe.hpp>
 
 using namespace authchain;
 using namespace authchain::config;

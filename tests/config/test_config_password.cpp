@@ -6,8 +6,8 @@
 #include <asio/experimental/awaitable_operators.hpp>
 #include <cstdlib>
 
-#include "auth/openssh/keyfile.hpp"
-#include "auth/password/user_database.hpp"
+#include <authchain/auth/openssh/keyfile.hpp>
+#include <authchain/auth/password/user_database.hpp>
 #include "tests/config/config_fixture.hpp"
 
 using namespace config_fixture;

@@ -6,11 +6,11 @@
 #include <botan/base64.h>
 #include <botan/system_rng.h>
 
-#include "auth/openssh/keyfile.hpp"
-#include "auth/psk.hpp"
+#include <authchain/auth/openssh/keyfile.hpp>
+#include <authchain/auth/psk.hpp>
 #include "config/config.hpp"
 #include "tests/support/run.hpp"
-#include "transport/pipe.hpp"
+#include <authchain/transport/pipe.hpp>
 
 using namespace authchain;
 using namespace authchain::config;

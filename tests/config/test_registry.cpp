@@ -7,8 +7,8 @@
 #include <algorithm>
 #include <map>
 
-#include "auth/openssh/keyfile.hpp"
-#include "auth/tls_ca.hpp"
+#include <authchain/auth/openssh/keyfile.hpp>
+#include <authchain/auth/tls_ca.hpp>
 #include "tests/config/config_fixture.hpp"
 
 namespace {

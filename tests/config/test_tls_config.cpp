@@ -3,7 +3,7 @@
 
 #include <asio/experimental/awaitable_operators.hpp>
 
-#include "auth/tls_ca.hpp"
+#include <authchain/auth/tls_ca.hpp>
 #include "tests/config/config_fixture.hpp"
 
 namespace {

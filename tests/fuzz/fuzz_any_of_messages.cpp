@@ -3,8 +3,8 @@
 #include <array>
 #include <cstdint>
 
-#include "compose/detail/any_of_messages.hpp"
-#include "compose/error.hpp"
+#include <authchain/compose/detail/any_of_messages.hpp>
+#include <authchain/compose/error.hpp>
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     using namespace authchain;

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "auth/openssh/authorized_keys.hpp"
+#include <authchain/auth/openssh/authorized_keys.hpp>
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     using namespace authchain::openssh;

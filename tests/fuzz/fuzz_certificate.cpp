@@ -3,8 +3,8 @@
 // then the CA signature.
 #include <cstdint>
 
-#include "auth/openssh/certificate.hpp"
-#include "auth/openssh/certificate_check.hpp"
+#include <authchain/auth/openssh/certificate.hpp>
+#include <authchain/auth/openssh/certificate_check.hpp>
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     using namespace authchain;

@@ -3,10 +3,10 @@
 // taken as far as the server takes it before any I/O.
 #include <cstdint>
 
-#include "auth/openssh/certificate.hpp"
-#include "auth/openssh/certificate_check.hpp"
-#include "auth/public_key/detail/messages.hpp"
-#include "compose/error.hpp"
+#include <authchain/auth/openssh/certificate.hpp>
+#include <authchain/auth/openssh/certificate_check.hpp>
+#include <authchain/auth/public_key/detail/messages.hpp>
+#include <authchain/compose/error.hpp>
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     using namespace authchain;

@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "auth/openssh/known_hosts.hpp"
+#include <authchain/auth/openssh/known_hosts.hpp>
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     using namespace authchain::openssh;

@@ -3,9 +3,9 @@
 #include <cstdint>
 #include <cstdlib>
 
-#include "compose/error.hpp"
-#include "transport/detail/noise/suite.hpp"
-#include "transport/detail/secure_channel/negotiation.hpp"
+#include <authchain/compose/error.hpp>
+#include <authchain/transport/detail/noise/suite.hpp>
+#include <authchain/transport/detail/secure_channel/negotiation.hpp>
 
 using namespace authchain;
 using namespace authchain::channel;

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <cstdlib>
 
-#include "transport/detail/noise/handshake_state.hpp"
+#include <authchain/transport/detail/noise/handshake_state.hpp>
 
 using namespace authchain;
 using namespace authchain::noise;

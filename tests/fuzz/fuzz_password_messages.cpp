@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <cstdlib>
 
-#include "auth/password/detail/messages.hpp"
-#include "compose/error.hpp"
+#include <authchain/auth/password/detail/messages.hpp>
+#include <authchain/compose/error.hpp>
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     using namespace authchain;

@@ -4,9 +4,9 @@
 #include <cstdint>
 #include <string_view>
 
-#include "auth/tls_ca.hpp"
-#include "transport/detail/tls/credentials.hpp"
-#include "transport/detail/tls/pem.hpp"
+#include <authchain/auth/tls_ca.hpp>
+#include <authchain/transport/detail/tls/credentials.hpp>
+#include <authchain/transport/detail/tls/pem.hpp>
 
 using namespace authchain;
 

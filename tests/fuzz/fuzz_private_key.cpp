@@ -3,7 +3,7 @@
 // bcrypt rounds are capped at 4 so that encrypted inputs stay fast.
 // Input that holds no "-----BEGIN" line is taken as the binary content of an
 // openssh-key-v1 file and armored first, so mutations reach the binary parser.
-#include "auth/openssh/key.hpp"
+#include <authchain/auth/openssh/key.hpp>
 
 #include <botan/base64.h>
 

@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <stdexcept>
 
-#include "relay/proxy_v2.hpp"
+#include <authchain/relay/proxy_v2.hpp>
 
 using namespace authchain;
 

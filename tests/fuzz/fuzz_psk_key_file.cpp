@@ -3,7 +3,7 @@
 #include <stdexcept>
 #include <string_view>
 
-#include "auth/psk.hpp"
+#include <authchain/auth/psk.hpp>
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     using namespace authchain;

@@ -3,8 +3,8 @@
 #include <array>
 #include <cstdint>
 
-#include "auth/psk/detail/messages.hpp"
-#include "compose/error.hpp"
+#include <authchain/auth/psk/detail/messages.hpp>
+#include <authchain/compose/error.hpp>
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     using namespace authchain;

@@ -1,8 +1,8 @@
 // Fuzzes PublicKey::from_blob and PublicKey::verify. Input: string key blob,
 // string signature blob, then the message (the rest); if the input does not
 // split that way, the whole input is tried as a key blob.
-#include "auth/openssh/key.hpp"
-#include "auth/openssh/detail/wire.hpp"
+#include <authchain/auth/openssh/key.hpp>
+#include <authchain/auth/openssh/detail/wire.hpp>
 
 #include <cstdint>
 

@@ -3,9 +3,9 @@
 #include <array>
 #include <cstdint>
 
-#include "auth/openssh/key.hpp"
-#include "auth/public_key/detail/messages.hpp"
-#include "compose/error.hpp"
+#include <authchain/auth/openssh/key.hpp>
+#include <authchain/auth/public_key/detail/messages.hpp>
+#include <authchain/compose/error.hpp>
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     using namespace authchain;

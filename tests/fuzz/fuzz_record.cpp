@@ -10,7 +10,7 @@
 #include <cstdlib>
 #include <vector>
 
-#include "transport/detail/secure_channel/record.hpp"
+#include <authchain/transport/detail/secure_channel/record.hpp>
 
 using namespace authchain;
 using namespace authchain::channel;

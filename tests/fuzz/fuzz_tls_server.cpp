@@ -5,9 +5,9 @@
 #include <cstdint>
 #include <cstdlib>
 
-#include "auth/tls_ca.hpp"
-#include "compose/error.hpp"
-#include "transport/detail/tls/engine.hpp"
+#include <authchain/auth/tls_ca.hpp>
+#include <authchain/compose/error.hpp>
+#include <authchain/transport/detail/tls/engine.hpp>
 
 using namespace authchain;
 

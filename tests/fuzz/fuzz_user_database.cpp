@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "auth/password/user_database.hpp"
+#include <authchain/auth/password/user_database.hpp>
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     using namespace authchain::userdb;

@@ -42,6 +42,10 @@ libs=$(pkg-config --libs authchain)
 libdir=$(pkg-config --variable=libdir authchain)
 echo "pkg-config: $cflags $libs"
 grep -q -- "-DASIO_HAS_CO_AWAIT=1" <<<"$cflags" || { echo "authchain.pc lacks -DASIO_HAS_CO_AWAIT=1"; exit 1; }
+# Headers are included as <authchain/...> with only PREFIX/include on the path.
+if grep -q -- "include/authchain" <<<"$cflags"; then echo "authchain.pc puts include/authchain on the path: $cflags"; exit 1; fi
+grep -q "#include <authchain/authchain.hpp>" "$src/examples/lambda_authenticator.cpp" ||
+  { echo "the example does not include <authchain/authchain.hpp>"; exit 1; }
 
 # The installed headers must be complete and clean under the user's warnings.
 cp "$src/examples/lambda_authenticator.cpp" "$tmp/server.cpp"

@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "authchain.hpp"
+#include <authchain/authchain.hpp>
 
 using namespace authchain;
 

@@ -5,8 +5,8 @@
 // refused by the gate over the pipe as sshd would. And `ssh-keygen -L`
 // reads the certificates authchain signs. P-384/P-521 keys authenticate
 // end to end.
-#include "auth/openssh/certificate.hpp"
-#include "auth/openssh/certificate_sign.hpp"
+#include <authchain/auth/openssh/certificate.hpp>
+#include <authchain/auth/openssh/certificate_sign.hpp>
 #include "tests/auth/public_key_fixture.hpp"
 #include "tests/support/prerequisites.hpp"
 

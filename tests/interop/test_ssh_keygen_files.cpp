@@ -7,13 +7,13 @@
 #include <sstream>
 #include <string>
 
-#include "auth/openssh/authorized_keys.hpp"
-#include "auth/openssh/known_hosts.hpp"
-#include "auth/openssh/text_file.hpp"
-#include "auth/public_key.hpp"
+#include <authchain/auth/openssh/authorized_keys.hpp>
+#include <authchain/auth/openssh/known_hosts.hpp>
+#include <authchain/auth/openssh/text_file.hpp>
+#include <authchain/auth/public_key.hpp>
 #include "tests/support/prerequisites.hpp"
 #include "tests/support/run.hpp"
-#include "transport/pipe.hpp"
+#include <authchain/transport/pipe.hpp>
 
 using namespace authchain;
 using namespace authchain::openssh;

@@ -1,9 +1,9 @@
 // Interop with the real ssh-keygen (Debian openssh-client): it reads our keys,
 // we read its keys, fingerprints agree byte for byte, and signatures verify
 // both ways (through SSHSIG, `ssh-keygen -Y sign/verify`).
-#include "auth/openssh/key.hpp"
-#include "auth/openssh/keyfile.hpp"
-#include "auth/openssh/detail/wire.hpp"
+#include <authchain/auth/openssh/key.hpp>
+#include <authchain/auth/openssh/keyfile.hpp>
+#include <authchain/auth/openssh/detail/wire.hpp>
 #include "tests/support/prerequisites.hpp"
 #include "tests/support/run.hpp"
 

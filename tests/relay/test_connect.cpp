@@ -6,9 +6,9 @@
 #include <chrono>
 #include <vector>
 
-#include "relay/connect.hpp"
+#include <authchain/relay/connect.hpp>
 #include "tests/support/run.hpp"
-#include "transport/tcp.hpp"
+#include <authchain/transport/tcp.hpp>
 
 using namespace authchain;
 

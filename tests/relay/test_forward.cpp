@@ -8,13 +8,13 @@
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 
-#include "compose/combinators.hpp"
-#include "relay/forward.hpp"
-#include "relay/proxy_v2.hpp"
+#include <authchain/compose/combinators.hpp>
+#include <authchain/relay/forward.hpp>
+#include <authchain/relay/proxy_v2.hpp>
 #include "tests/support/run.hpp"
-#include "transport/pipe.hpp"
-#include "transport/secure_channel.hpp"
-#include "transport/tcp.hpp"
+#include <authchain/transport/pipe.hpp>
+#include <authchain/transport/secure_channel.hpp>
+#include <authchain/transport/tcp.hpp>
 
 using namespace authchain;
 using namespace asio::experimental::awaitable_operators;

@@ -13,11 +13,11 @@
 #include <asio/use_awaitable.hpp>
 #include <vector>
 
-#include "relay/forward.hpp"
+#include <authchain/relay/forward.hpp>
 #include "tests/support/run.hpp"
-#include "transport/pipe.hpp"
-#include "transport/secure_channel.hpp"
-#include "transport/tcp.hpp"
+#include <authchain/transport/pipe.hpp>
+#include <authchain/transport/secure_channel.hpp>
+#include <authchain/transport/tcp.hpp>
 
 using namespace authchain;
 using namespace asio::experimental::awaitable_operators;

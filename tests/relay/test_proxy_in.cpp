@@ -7,7 +7,7 @@
 #include <asio/use_future.hpp>
 #include <asio/write.hpp>
 
-#include "relay/proxy_in.hpp"
+#include <authchain/relay/proxy_in.hpp>
 
 using namespace authchain;
 using namespace std::chrono_literals;

@@ -19,7 +19,7 @@
 
 #include "tests/support/prerequisites.hpp"
 #include "tests/support/run.hpp"
-#include "relay/proxy_v2.hpp"
+#include <authchain/relay/proxy_v2.hpp>
 
 using namespace authchain;
 namespace pp = authchain::proxy_v2;

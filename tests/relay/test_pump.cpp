@@ -12,8 +12,8 @@
 #include <asio/use_future.hpp>
 
 #include "tests/support/run.hpp"
-#include "relay/pump.hpp"
-#include "transport/pipe.hpp"
+#include <authchain/relay/pump.hpp>
+#include <authchain/transport/pipe.hpp>
 
 using namespace authchain;
 using namespace asio::experimental::awaitable_operators;

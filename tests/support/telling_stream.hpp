@@ -6,7 +6,7 @@
 #include <memory>
 #include <vector>
 
-#include "compose/stream.hpp"
+#include <authchain/compose/stream.hpp>
 
 namespace authchain::test {
 

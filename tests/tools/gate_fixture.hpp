@@ -16,7 +16,7 @@
 #include <sstream>
 
 #include "tests/tools/e2e_support.hpp"
-#include "relay/proxy_v2.hpp"
+#include <authchain/relay/proxy_v2.hpp>
 
 using namespace authchain;
 using namespace authchain::test;

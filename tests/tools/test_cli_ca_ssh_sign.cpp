@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "auth/openssh/certificate.hpp"
+#include <authchain/auth/openssh/certificate.hpp>
 #include "tests/support/prerequisites.hpp"
 #include "tests/support/run.hpp"
 

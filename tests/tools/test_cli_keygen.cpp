@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "auth/openssh/key.hpp"
+#include <authchain/auth/openssh/key.hpp>
 #include "tests/support/prerequisites.hpp"
 #include "tests/support/run.hpp"
 

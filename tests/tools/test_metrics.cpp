@@ -4,7 +4,7 @@
 
 #include <sstream>
 
-#include "compose/certificate_expiry.hpp"
+#include <authchain/compose/certificate_expiry.hpp>
 #include "tools/metrics.hpp"
 
 using namespace authchain;

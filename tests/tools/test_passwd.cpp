@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "auth/password/user_database.hpp"
+#include <authchain/auth/password/user_database.hpp>
 #include "tests/support/run.hpp"
 
 namespace {

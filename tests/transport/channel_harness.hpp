@@ -15,11 +15,11 @@
 #include <optional>
 #include <vector>
 
-#include "compose/server.hpp"
+#include <authchain/compose/server.hpp>
 #include "tests/support/run.hpp"
-#include "transport/pipe.hpp"
-#include "transport/secure_channel.hpp"
-#include "transport/detail/secure_channel/read_buffer.hpp"
+#include <authchain/transport/pipe.hpp>
+#include <authchain/transport/secure_channel.hpp>
+#include <authchain/transport/detail/secure_channel/read_buffer.hpp>
 
 namespace authchain::test::channel_harness {
 

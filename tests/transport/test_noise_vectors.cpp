@@ -9,7 +9,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
-#include "transport/detail/noise/handshake_state.hpp"
+#include <authchain/transport/detail/noise/handshake_state.hpp>
 
 using namespace authchain;
 using namespace authchain::noise;

@@ -2,9 +2,9 @@
 // close, deny, rekey, options, and the server driver on top.
 #include <doctest/doctest.h>
 
-#include "compose/combinators.hpp"
+#include <authchain/compose/combinators.hpp>
 #include "tests/transport/channel_harness.hpp"
-#include "transport/detail/secure_channel/copy_forward.hpp"
+#include <authchain/transport/detail/secure_channel/copy_forward.hpp>
 
 using namespace authchain;
 using namespace authchain::test::channel_harness;

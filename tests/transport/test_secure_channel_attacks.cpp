@@ -2,7 +2,7 @@
 // the negotiation or the records can be tampered with is refused.
 #include <doctest/doctest.h>
 
-#include "compose/combinators.hpp"
+#include <authchain/compose/combinators.hpp>
 #include "tests/transport/channel_harness.hpp"
 
 using namespace authchain;

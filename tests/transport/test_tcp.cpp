@@ -7,12 +7,12 @@
 
 #include <asio/steady_timer.hpp>
 
-#include "auth/ip_filter.hpp"
-#include "compose/combinators.hpp"
+#include <authchain/auth/ip_filter.hpp>
+#include <authchain/compose/combinators.hpp>
 #include "tests/support/run.hpp"
-#include "compose/server.hpp"
+#include <authchain/compose/server.hpp>
 #include "tests/support/prerequisites.hpp"
-#include "transport/tcp.hpp"
+#include <authchain/transport/tcp.hpp>
 
 using namespace authchain;
 using namespace std::chrono_literals;

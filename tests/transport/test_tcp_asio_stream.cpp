@@ -8,10 +8,10 @@
 #include <asio/write.hpp>
 #include <cctype>
 
-#include "compose/server.hpp"
+#include <authchain/compose/server.hpp>
 #include "tests/support/run.hpp"
-#include "transport/secure_channel.hpp"
-#include "transport/tcp.hpp"
+#include <authchain/transport/secure_channel.hpp>
+#include <authchain/transport/tcp.hpp>
 
 using namespace authchain;
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <system_error>
 
-#include "compose/stream.hpp"
+#include <authchain/compose/stream.hpp>
 
 namespace authchain {
 

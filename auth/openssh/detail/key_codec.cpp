@@ -1,4 +1,4 @@
-#include "auth/openssh/detail/key_codec.hpp"
+#include <authchain/auth/openssh/detail/key_codec.hpp>
 
 #include <botan/bigint.h>
 #include <botan/ec_group.h>

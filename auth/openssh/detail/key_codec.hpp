@@ -3,7 +3,7 @@
 // fields of an openssh-key-v1 private section (PROTOCOL.key).
 #pragma once
 
-#include "auth/openssh/detail/wire.hpp"
+#include <authchain/auth/openssh/detail/wire.hpp>
 
 #include <botan/pk_keys.h>
 

@@ -1,4 +1,4 @@
-#include "auth/openssh/detail/wire.hpp"
+#include <authchain/auth/openssh/detail/wire.hpp>
 
 #include <string>
 

@@ -3,8 +3,8 @@
 // input before anything is copied or allocated.
 #pragma once
 
-#include "auth/openssh/key.hpp"
-#include "compose/bytes.hpp"
+#include <authchain/auth/openssh/key.hpp>
+#include <authchain/compose/bytes.hpp>
 
 #include <botan/secmem.h>
 

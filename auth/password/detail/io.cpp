@@ -1,11 +1,11 @@
-#include "auth/password/detail/io.hpp"
+#include <authchain/auth/password/detail/io.hpp>
 
 #include <array>
 #include <asio/buffer.hpp>
 #include <string>
 
-#include "auth/password/detail/messages.hpp"
-#include "compose/error.hpp"
+#include <authchain/auth/password/detail/messages.hpp>
+#include <authchain/compose/error.hpp>
 
 namespace authchain {
 

@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "compose/bytes.hpp"
-#include "compose/stream.hpp"
+#include <authchain/compose/bytes.hpp>
+#include <authchain/compose/stream.hpp>
 
 namespace authchain {
 

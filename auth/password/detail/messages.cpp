@@ -1,8 +1,8 @@
-#include "auth/password/detail/messages.hpp"
+#include <authchain/auth/password/detail/messages.hpp>
 
 #include <stdexcept>
 
-#include "auth/openssh/detail/wire.hpp"
+#include <authchain/auth/openssh/detail/wire.hpp>
 
 namespace authchain {
 

@@ -20,9 +20,9 @@
 #include <string>
 #include <string_view>
 
-#include "auth/password/user_database.hpp"
-#include "compose/bytes.hpp"
-#include "compose/error.hpp"
+#include <authchain/auth/password/user_database.hpp>
+#include <authchain/compose/bytes.hpp>
+#include <authchain/compose/error.hpp>
 
 namespace authchain {
 

@@ -1,11 +1,11 @@
-#include "auth/psk/detail/io.hpp"
+#include <authchain/auth/psk/detail/io.hpp>
 
 #include <botan/system_rng.h>
 
 #include <array>
 #include <asio/buffer.hpp>
 
-#include "compose/error.hpp"
+#include <authchain/compose/error.hpp>
 
 namespace authchain {
 

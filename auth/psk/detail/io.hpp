@@ -5,9 +5,9 @@
 #include <asio/awaitable.hpp>
 #include <string_view>
 
-#include "auth/psk/detail/messages.hpp"
-#include "compose/bytes.hpp"
-#include "compose/stream.hpp"
+#include <authchain/auth/psk/detail/messages.hpp>
+#include <authchain/compose/bytes.hpp>
+#include <authchain/compose/stream.hpp>
 
 namespace authchain {
 

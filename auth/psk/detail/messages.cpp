@@ -1,11 +1,11 @@
-#include "auth/psk/detail/messages.hpp"
+#include <authchain/auth/psk/detail/messages.hpp>
 
 #include <botan/mac.h>
 #include <botan/mem_ops.h>
 
-#include "auth/openssh/detail/wire.hpp"
-#include "auth/psk.hpp"
-#include "compose/error.hpp"
+#include <authchain/auth/openssh/detail/wire.hpp>
+#include <authchain/auth/psk.hpp>
+#include <authchain/compose/error.hpp>
 
 namespace authchain {
 

@@ -15,7 +15,7 @@
 #include <string>
 #include <string_view>
 
-#include "compose/bytes.hpp"
+#include <authchain/compose/bytes.hpp>
 
 namespace authchain {
 

@@ -1,10 +1,10 @@
-#include "auth/public_key/detail/io.hpp"
+#include <authchain/auth/public_key/detail/io.hpp>
 
 #include <array>
 #include <asio/buffer.hpp>
 
-#include "auth/public_key/detail/messages.hpp"
-#include "compose/error.hpp"
+#include <authchain/auth/public_key/detail/messages.hpp>
+#include <authchain/compose/error.hpp>
 
 namespace authchain {
 

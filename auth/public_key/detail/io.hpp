@@ -6,10 +6,10 @@
 #include <asio/awaitable.hpp>
 #include <string_view>
 
-#include "auth/openssh/key.hpp"
-#include "auth/public_key/detail/messages.hpp"
-#include "compose/bytes.hpp"
-#include "compose/stream.hpp"
+#include <authchain/auth/openssh/key.hpp>
+#include <authchain/auth/public_key/detail/messages.hpp>
+#include <authchain/compose/bytes.hpp>
+#include <authchain/compose/stream.hpp>
 
 namespace authchain {
 

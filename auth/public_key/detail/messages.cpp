@@ -1,7 +1,7 @@
-#include "auth/public_key/detail/messages.hpp"
+#include <authchain/auth/public_key/detail/messages.hpp>
 
-#include "auth/openssh/detail/wire.hpp"
-#include "compose/error.hpp"
+#include <authchain/auth/openssh/detail/wire.hpp>
+#include <authchain/compose/error.hpp>
 
 namespace authchain {
 

@@ -1,4 +1,4 @@
-#include "auth/tls_ca/detail/signing.hpp"
+#include <authchain/auth/tls_ca/detail/signing.hpp>
 
 #include <botan/bigint.h>
 #include <botan/mem_ops.h>

@@ -1,4 +1,4 @@
-#include "transport/detail/noise/cipher_state.hpp"
+#include <authchain/transport/detail/noise/cipher_state.hpp>
 
 #include <array>
 #include <botan/exceptn.h>

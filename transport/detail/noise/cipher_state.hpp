@@ -11,8 +11,8 @@
 #include <memory>
 #include <span>
 
-#include "compose/bytes.hpp"
-#include "transport/detail/noise/suite.hpp"
+#include <authchain/compose/bytes.hpp>
+#include <authchain/transport/detail/noise/suite.hpp>
 
 namespace authchain::noise {
 

@@ -1,4 +1,4 @@
-#include "transport/detail/noise/handshake_state.hpp"
+#include <authchain/transport/detail/noise/handshake_state.hpp>
 
 #include <botan/system_rng.h>
 

@@ -15,10 +15,10 @@
 #include <memory>
 #include <optional>
 
-#include "compose/bytes.hpp"
-#include "transport/detail/noise/cipher_state.hpp"
-#include "transport/detail/noise/symmetric_state.hpp"
-#include "transport/detail/noise/suite.hpp"
+#include <authchain/compose/bytes.hpp>
+#include <authchain/transport/detail/noise/cipher_state.hpp>
+#include <authchain/transport/detail/noise/symmetric_state.hpp>
+#include <authchain/transport/detail/noise/suite.hpp>
 
 namespace authchain::noise {
 

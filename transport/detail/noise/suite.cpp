@@ -1,4 +1,4 @@
-#include "transport/detail/noise/suite.hpp"
+#include <authchain/transport/detail/noise/suite.hpp>
 
 namespace authchain::noise {
 

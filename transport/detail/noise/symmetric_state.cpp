@@ -1,4 +1,4 @@
-#include "transport/detail/noise/symmetric_state.hpp"
+#include <authchain/transport/detail/noise/symmetric_state.hpp>
 
 #include <array>
 

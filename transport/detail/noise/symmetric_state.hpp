@@ -9,9 +9,9 @@
 #include <string_view>
 #include <utility>
 
-#include "compose/bytes.hpp"
-#include "transport/detail/noise/cipher_state.hpp"
-#include "transport/detail/noise/suite.hpp"
+#include <authchain/compose/bytes.hpp>
+#include <authchain/transport/detail/noise/cipher_state.hpp>
+#include <authchain/transport/detail/noise/suite.hpp>
 
 namespace authchain::noise {
 

@@ -1,8 +1,8 @@
-#include "transport/detail/secure_channel/negotiation.hpp"
+#include <authchain/transport/detail/secure_channel/negotiation.hpp>
 
 #include <algorithm>
 
-#include "compose/error.hpp"
+#include <authchain/compose/error.hpp>
 
 namespace authchain::channel {
 

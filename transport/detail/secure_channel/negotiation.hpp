@@ -20,8 +20,8 @@
 #include <string_view>
 #include <vector>
 
-#include "compose/bytes.hpp"
-#include "transport/detail/noise/suite.hpp"
+#include <authchain/compose/bytes.hpp>
+#include <authchain/transport/detail/noise/suite.hpp>
 
 namespace authchain::channel {
 

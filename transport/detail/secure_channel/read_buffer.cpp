@@ -1,6 +1,6 @@
-#include "transport/detail/secure_channel/read_buffer.hpp"
+#include <authchain/transport/detail/secure_channel/read_buffer.hpp>
 
-#include "transport/detail/secure_channel/copy_forward.hpp"
+#include <authchain/transport/detail/secure_channel/copy_forward.hpp>
 
 #include <algorithm>
 

@@ -9,8 +9,8 @@
 #include <string_view>
 #include <vector>
 
-#include "compose/bytes.hpp"
-#include "compose/stream.hpp"
+#include <authchain/compose/bytes.hpp>
+#include <authchain/compose/stream.hpp>
 
 namespace authchain::channel {
 

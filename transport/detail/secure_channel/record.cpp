@@ -1,6 +1,6 @@
-#include "transport/detail/secure_channel/record.hpp"
+#include <authchain/transport/detail/secure_channel/record.hpp>
 
-#include "transport/detail/secure_channel/copy_forward.hpp"
+#include <authchain/transport/detail/secure_channel/copy_forward.hpp>
 
 #include <algorithm>
 #include <string>

@@ -20,9 +20,9 @@
 #include <optional>
 #include <span>
 
-#include "compose/bytes.hpp"
-#include "compose/error.hpp"
-#include "transport/detail/noise/cipher_state.hpp"
+#include <authchain/compose/bytes.hpp>
+#include <authchain/compose/error.hpp>
+#include <authchain/transport/detail/noise/cipher_state.hpp>
 
 namespace authchain::channel {
 

@@ -13,9 +13,9 @@
 #include <optional>
 #include <string>
 
-#include "compose/stream.hpp"
-#include "transport/detail/secure_channel/read_buffer.hpp"
-#include "transport/detail/secure_channel/record.hpp"
+#include <authchain/compose/stream.hpp>
+#include <authchain/transport/detail/secure_channel/read_buffer.hpp>
+#include <authchain/transport/detail/secure_channel/record.hpp>
 
 namespace authchain::channel {
 

@@ -1,4 +1,4 @@
-#include "transport/detail/tls/credentials.hpp"
+#include <authchain/transport/detail/tls/credentials.hpp>
 
 #include <botan/certstor_system.h>
 #include <botan/data_src.h>
@@ -7,7 +7,7 @@
 
 #include <stdexcept>
 
-#include "transport/detail/tls/pem.hpp"
+#include <authchain/transport/detail/tls/pem.hpp>
 
 namespace authchain {
 

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "transport/tls.hpp"
+#include <authchain/transport/tls.hpp>
 
 namespace authchain {
 

@@ -1,4 +1,4 @@
-#include "transport/detail/tls/engine.hpp"
+#include <authchain/transport/detail/tls/engine.hpp>
 
 #include <arpa/inet.h>
 #include <botan/auto_rng.h>
@@ -20,8 +20,8 @@
 #include <ctime>
 #include <map>
 
-#include "compose/error.hpp"
-#include "transport/detail/tls/credentials.hpp"
+#include <authchain/compose/error.hpp>
+#include <authchain/transport/detail/tls/credentials.hpp>
 
 namespace authchain::tls_detail {
 

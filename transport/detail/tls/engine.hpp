@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "compose/bytes.hpp"
-#include "transport/tls.hpp"
+#include <authchain/compose/bytes.hpp>
+#include <authchain/transport/tls.hpp>
 
 namespace authchain::tls_detail {
 

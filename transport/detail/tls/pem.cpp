@@ -1,4 +1,4 @@
-#include "transport/detail/tls/pem.hpp"
+#include <authchain/transport/detail/tls/pem.hpp>
 
 #include <stdexcept>
 

@@ -1,4 +1,4 @@
-#include "transport/detail/tls/tls_stream.hpp"
+#include <authchain/transport/detail/tls/tls_stream.hpp>
 
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/use_awaitable.hpp>

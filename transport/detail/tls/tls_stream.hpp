@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "compose/stream.hpp"
-#include "transport/detail/tls/engine.hpp"
+#include <authchain/compose/stream.hpp>
+#include <authchain/transport/detail/tls/engine.hpp>
 
 namespace authchain::tls_detail {
 
