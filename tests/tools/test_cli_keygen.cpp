@@ -8,29 +8,11 @@
 #include <authchain/auth/openssh/key.hpp>
 #include "tests/support/prerequisites.hpp"
 #include "tests/support/run.hpp"
+#include "tests/tools/cli_support.hpp"
 
 namespace {
 
-std::string binary() {
-    const char* root = std::getenv("AUTHCHAIN_BUILD_ROOT");
-    REQUIRE(root != nullptr);
-    return std::string(root) + "/tools/authchain";
-}
-
-std::string arg(const std::filesystem::path& p) { return "'" + p.string() + "'"; }
-
-struct Result {
-    int status;
-    std::string output;
-};
-
-Result cli(const std::string& args) {
-    Result r;
-    r.status = authchain::test::shell(binary() + " " + args + " </dev/null", &r.output);
-    return r;
-}
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using namespace authchain::test::cli_support;
 
 std::string key_type(const std::filesystem::path& pub) {
     std::string line = authchain::test::read_file(pub);

@@ -9,6 +9,9 @@
 //
 // The Python helpers are in tests/tools/python/; servers are started and
 // stopped by PID (e2e::Process), clients run under `timeout`.
+#include <chrono>
+#include <thread>
+
 #include "tests/tools/gate_fixture.hpp"
 
 namespace {
@@ -59,6 +62,20 @@ std::size_t count(const std::string& text, const std::string& part) {
     return n;
 }
 
+// How often `part` is in what `output()` returns, polled until it is at
+// least `n` (the backend logs a connection just after serving it): bounded,
+// 500 polls or 10 s.
+template <class Source>
+std::size_t count_at_least(const Source& output, const std::string& part, std::size_t n) {
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    std::size_t seen = count(output(), part);
+    for (int i = 0; i < 500 && seen < n && std::chrono::steady_clock::now() < until; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        seen = count(output(), part);
+    }
+    return seen;
+}
+
 // An RPyC server (tests/tools/python/rpyc_backend.py MODE) on a unix socket
 // only the test's user can reach, its log in the setup's directory.
 struct RpycBackend {
@@ -90,7 +107,7 @@ TEST_CASE("rpyc e2e: classic server behind a gate; remote calls and a 10 MB roun
     std::string out = run_client("rpyc_client.py", "classic " + std::to_string(tunnel.port), 120, &status);
     CHECK_MESSAGE(status == 0, out);
     CHECK(out.find("ok classic") != std::string::npos);
-    CHECK(count(backend.output(), "accepted " + s.fingerprint("client")) == 1);
+    CHECK(count_at_least([&] { return backend.output(); }, "accepted " + s.fingerprint("client"), 1) == 1);
 
     // A client that bypasses the gate has no PROXY header: the module refuses it.
     std::string direct = run_client("rpyc_client.py", "direct " + q(backend.socket), 30, &status);
@@ -110,7 +127,7 @@ TEST_CASE("rpyc e2e: 20 concurrent classic clients through one tunnel" * doctest
     std::string out = run_client("rpyc_client.py", "concurrent " + std::to_string(tunnel.port) + " 20", 180, &status);
     CHECK_MESSAGE(status == 0, out);
     CHECK(out.find("ok concurrent 20") != std::string::npos);
-    CHECK(count(backend.output(), "accepted " + s.fingerprint("client")) == 20);
+    CHECK(count_at_least([&] { return backend.output(); }, "accepted " + s.fingerprint("client"), 20) == 20);
     CHECK(wait_audit(s.dir / "gate-audit.log", 20).size() == 20);
 }
 

@@ -36,6 +36,22 @@ void SecureStream::check_writable() const {
     if (send_broken_) throw std::system_error(asio::error::broken_pipe, "secure channel write after an error");
 }
 
+asio::awaitable<Record> SecureStream::next_record(std::string_view at_end) {
+    for (;;) {
+        std::optional<std::pair<Record, std::size_t>> decoded;
+        try {
+            decoded = state_.decoder.decode(state_.input.mutable_view());
+        } catch (const AuthenticationError& e) {
+            fail(e.reason(), e.detail());
+        }
+        if (decoded) {
+            state_.input.consume(decoded->second);
+            co_return decoded->first;
+        }
+        if (!co_await state_.input.fill(inner_)) fail(DenyReason::protocol_error, std::string(at_end));
+    }
+}
+
 asio::awaitable<std::size_t> SecureStream::read_some(asio::mutable_buffer buffer) {
     check_failed();
     if (buffer.size() == 0) co_return 0;
@@ -47,19 +63,7 @@ asio::awaitable<std::size_t> SecureStream::read_some(asio::mutable_buffer buffer
             co_return n;
         }
         if (peer_closed_) co_return 0;
-        std::optional<std::pair<Record, std::size_t>> decoded;
-        try {
-            decoded = state_.decoder.decode(state_.input.mutable_view());
-        } catch (const AuthenticationError& e) {
-            fail(e.reason(), e.detail());
-        }
-        if (!decoded) {
-            if (!co_await state_.input.fill(inner_))
-                fail(DenyReason::protocol_error, "end of stream without a close record (truncated)");
-            continue;
-        }
-        state_.input.consume(decoded->second);
-        const Record& record = decoded->first;
+        const Record record = co_await next_record("end of stream without a close record (truncated)");
         switch (record.type) {
             case RecordType::data: pending_ = record.body; break;
             case RecordType::close: peer_closed_ = true; break;
@@ -78,19 +82,7 @@ asio::awaitable<void> SecureStream::receive_verdict() {
     if (verdict_received_ || !pending_.empty() || peer_closed_)
         fail(DenyReason::protocol_error, "no verdict from the server before its data");
     for (;;) {
-        std::optional<std::pair<Record, std::size_t>> decoded;
-        try {
-            decoded = state_.decoder.decode(state_.input.mutable_view());
-        } catch (const AuthenticationError& e) {
-            fail(e.reason(), e.detail());
-        }
-        if (!decoded) {
-            if (!co_await state_.input.fill(inner_))
-                fail(DenyReason::protocol_error, "end of stream before the server's verdict");
-            continue;
-        }
-        state_.input.consume(decoded->second);
-        const Record& record = decoded->first;
+        const Record record = co_await next_record("end of stream before the server's verdict");
         switch (record.type) {
             case RecordType::accept: verdict_received_ = true; co_return;
             case RecordType::deny: fail(record.reason, "refused by peer");

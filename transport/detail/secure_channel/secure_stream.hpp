@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <authchain/compose/stream.hpp>
 #include <authchain/transport/detail/secure_channel/read_buffer.hpp>
@@ -68,6 +69,10 @@ private:
     // past a limit, appends a rekey record and switches to the next key.
     void encode(RecordType type, ByteView body);
     asio::awaitable<void> flush();
+    // The next record, tag verified and consumed from the input; its body
+    // points into the input and stays valid until the next read. The end of
+    // the inner stream first fails the stream with `at_end`.
+    asio::awaitable<Record> next_record(std::string_view at_end);
 
     Stream inner_;
     ChannelState state_;
