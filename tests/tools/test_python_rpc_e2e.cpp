@@ -7,6 +7,11 @@
 //   rpyc/Pyro4 client -> tunnel (secure_channel | public_key)
 //     -> gate (ip_filter | secure_channel | public_key, PROXY v2) -> backend
 //
+// and, with no tunnel, Python's own TLS straight to a gate with a tls layer:
+//
+//   rpyc.classic.ssl_connect / Pyro4 (config.SSL) with a client certificate
+//     -> gate (tls with `authchain ca` certificates, PROXY v2) -> backend
+//
 // The Python helpers are in tests/tools/python/; servers are started and
 // stopped by PID (e2e::Process), clients run under `timeout`.
 #include <chrono>
@@ -56,6 +61,26 @@ std::string wait_for_text(Process& p, const std::filesystem::path& log, const st
     return {};
 }
 
+// Audit lines of connections that passed the tls layer with alice's
+// certificate. Their verdict is "error", not "accepted": Python's ssl
+// sockets (RPyC's and Pyro4's close) end without close_notify, which the
+// gate cannot tell from a truncation attack.
+std::size_t count_alice(const std::vector<json>& lines) {
+    std::size_t n = 0;
+    for (const auto& l : lines)
+        n += l.at("identity").value("cert_subject", "") == "CN=alice" &&
+             l.at("layers") == json::array({"transport", "connection_limit", "tls"});
+    return n;
+}
+// Audit lines of connections refused for want of a client certificate.
+std::size_t count_no_certificate(const std::vector<json>& lines) {
+    std::size_t n = 0;
+    for (const auto& l : lines)
+        n += l.at("verdict") == "denied" && l.at("identity").empty() &&
+             l.value("detail", "").find("the client showed no certificate") != std::string::npos;
+    return n;
+}
+
 std::size_t count(const std::string& text, const std::string& part) {
     std::size_t n = 0;
     for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
@@ -92,6 +117,35 @@ struct RpycBackend {
 };
 
 const std::string proxy_v2_on = "proxy_protocol = \"v2\"\n";
+
+// Certificates made with the real commands: `authchain ca init DIR/ca`, a
+// gate certificate for 127.0.0.1 and localhost, a client certificate
+// "alice"; and the gate's tls layer over them.
+struct TlsFiles {
+    std::filesystem::path ca;
+    explicit TlsFiles(Setup& s) : ca(s.dir / "ca") {
+        ca_command(s, "init " + q(ca) + " --name 'e2e CA'");
+        ca_command(s, "issue " + q(ca) + " --name gate --server --ip 127.0.0.1 --dns localhost");
+        ca_command(s, "issue " + q(ca) + " --name alice --client");
+    }
+    static void ca_command(Setup& s, const std::string& args) {
+        std::string out;
+        int rc = shell(s.bin + " ca " + args + " 2>&1", &out);
+        REQUIRE_MESSAGE(rc == 0, "authchain ca " << args << ": " << out);
+    }
+    std::string file(const std::string& name) const { return q(ca / name); }
+    // The client's arguments for the helpers: CA [CERT KEY].
+    std::string client_args(bool with_certificate) const {
+        return file("ca.crt") + (with_certificate ? " " + file("alice.crt") + " " + file("alice.key") : "");
+    }
+    std::string gate_layer() const {
+        return "[[layer]]\nkind = \"tls\"\n"
+               "cert = \"" + (ca / "gate.crt").string() + "\"\n"
+               "key = \"" + (ca / "gate.key").string() + "\"\n"
+               "ca = \"" + (ca / "ca.crt").string() + "\"\n"
+               "require_client_cert = true\n";
+    }
+};
 
 }  // namespace
 
@@ -196,6 +250,75 @@ TEST_CASE("pyro4 e2e: a daemon behind a gate, a proxy through the tunnel, NAT-ad
     REQUIRE(ok != std::string::npos);
     json seen = json::parse(out.substr(ok + 8));
     CHECK(seen.at("key_fingerprint") == s.fingerprint("client"));
+}
+
+TEST_CASE("rpyc e2e: rpyc.classic.ssl_connect with an `authchain ca` client certificate straight to a tls gate" *
+          doctest::skip(skip_without("rpyc"))) {
+    require_module("rpyc");
+    Setup s;
+    TlsFiles tls(s);
+    RpycBackend backend(s, "classic");
+    auto gate = s.gate(s.gate_config(backend.backend(), proxy_v2_on, tls.gate_layer()));
+    const std::string port = std::to_string(gate.port);
+
+    int status = -1;
+    std::string out = run_client("rpyc_client.py", "ssl " + port + " " + tls.client_args(true), 60, &status);
+    CHECK_MESSAGE(status == 0, out);
+    CHECK(out.find("ok ssl") != std::string::npos);
+    CHECK(count(backend.output(), "connection") == 1);
+    CHECK(count(backend.output(), "accepted cert ") == 1);
+    CHECK(backend.output().find("CN=alice") != std::string::npos);
+    CHECK(count_alice(wait_audit(s.dir / "gate-audit.log", 1)) == 1);
+
+    // Without a client certificate: refused by the gate, the backend never contacted.
+    std::string refused = run_client("rpyc_client.py", "ssl " + port + " " + tls.client_args(false), 60, &status);
+    CHECK_MESSAGE(status == 0, refused);
+    CHECK(refused.find("ok refused") != std::string::npos);
+    auto lines = wait_audit(s.dir / "gate-audit.log", 2);
+    CHECK(lines.size() == 2);
+    CHECK(count_alice(lines) == 1);
+    CHECK(count_no_certificate(lines) == 1);
+    CHECK(count(backend.output(), "connection") == 1);  // still only the first client's
+}
+
+TEST_CASE("pyro4 e2e: Pyro4's SSL settings with an `authchain ca` client certificate straight to a tls gate" *
+          doctest::skip(skip_without("Pyro4"))) {
+    require_module("Pyro4");
+    Setup s;
+    TlsFiles tls(s);
+    auto log = s.dir / "pyro.log", natport = s.dir / "natport";
+    Process daemon({python, helper("pyro_backend.py").string(), natport.string()}, log);
+    wait_for_text(daemon, log, "listening ");
+    auto backend_port = e2e::port_after(read_file(log), "listening ");
+    REQUIRE(backend_port);
+    // The daemon stays plain behind the gate; the gate does TLS. Its URIs
+    // name the gate, whose certificate carries IP:127.0.0.1 (Pyro4 checks it).
+    auto gate = s.gate(s.gate_config("127.0.0.1:" + std::to_string(*backend_port), proxy_v2_on, tls.gate_layer()));
+    write_file(natport, std::to_string(gate.port) + "\n");
+    std::string text = wait_for_text(daemon, log, "uri PYRO:");
+    auto at = text.find("uri PYRO:");
+    std::string uri = trim(text.substr(at + 4, text.find('\n', at) - at - 4));
+    CHECK(uri == "PYRO:authchain.echo@127.0.0.1:" + std::to_string(gate.port));
+
+    int status = -1;
+    std::string out = run_client("pyro_client.py", q(uri) + " " + tls.client_args(true), 60, &status);
+    REQUIRE_MESSAGE(status == 0, out);
+    auto ok = out.find("ok pyro ");
+    REQUIRE(ok != std::string::npos);
+    json seen = json::parse(out.substr(ok + 8));
+    CHECK(seen.at("cert_subject").get<std::string>().find("CN=alice") != std::string::npos);
+    CHECK(seen.at("cert_fingerprint").get<std::string>().rfind("sha256//", 0) == 0);
+    CHECK(seen.at("key_fingerprint").is_null());
+    CHECK(wait_audit(s.dir / "gate-audit.log", 2).size() == 2);  // the echo proxy and the counter's
+
+    // Without a client certificate: refused by the gate.
+    std::string refused = run_client("pyro_client.py", q(uri) + " " + tls.client_args(false), 60, &status);
+    CHECK_MESSAGE(status == 0, refused);
+    CHECK(refused.find("ok refused") != std::string::npos);
+    auto lines = wait_audit(s.dir / "gate-audit.log", 3);
+    CHECK(lines.size() == 3);
+    CHECK(count_alice(lines) == 2);
+    CHECK(count_no_certificate(lines) == 1);
 }
 
 TEST_CASE("contrib authchain_proxy reads the header authchain's encoder writes, no byte more, and refuses malformed ones" *

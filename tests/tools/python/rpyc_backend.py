@@ -5,7 +5,8 @@
 classic: RPyC's classic (slave) service; service: a service whose
 whoami() returns the credentials the contrib module read from the gate's
 PROXY v2 header. Both use authchain_proxy.authenticator. Every connection
-the backend sees is printed ("connection"), then "accepted FINGERPRINT" or
+the backend sees is printed ("connection"), then "accepted FINGERPRINT"
+(the key's, or for a gate with a tls layer "accepted cert SUBJECT PIN") or
 "refused: WHY", so a test can tell that a denied client never got here.
 Prints "ready" once it accepts. Runs until killed (the test stops it by PID).
 """
@@ -28,7 +29,10 @@ def counting_authenticator(sock):
     except authchain_proxy.ProxyHeaderError as e:
         print("refused:", e, flush=True)
         raise
-    print("accepted", credentials["key_fingerprint"], flush=True)
+    if credentials["key_fingerprint"] is None and credentials["cert_subject"] is not None:
+        print("accepted cert", credentials["cert_subject"], credentials["cert_fingerprint"], flush=True)
+    else:
+        print("accepted", credentials["key_fingerprint"], flush=True)
     return sock, credentials
 
 

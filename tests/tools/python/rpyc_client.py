@@ -4,11 +4,16 @@
     rpyc_client.py concurrent PORT N     N clients at once, each calling and echoing 1 MB
     rpyc_client.py whoami PORT           prints the identity the service saw, as JSON
     rpyc_client.py direct SOCKET         straight to the backend, no header: must be refused
+    rpyc_client.py ssl PORT CA [CERT KEY]
+        rpyc.classic.ssl_connect straight to a gate with a tls layer: remote
+        calls, a 1 MB round trip; without CERT and KEY the gate must refuse
+        ("ok refused")
 Prints "ok ..." and exits 0 on success.
 """
 import hashlib
 import json
 import os
+import ssl
 import sys
 import threading
 
@@ -74,6 +79,27 @@ def direct(path):
     sys.exit(1)
 
 
+def ssl_classic(port, ca, cert=None, key=None):
+    try:
+        conn = rpyc.classic.ssl_connect("127.0.0.1", port, keyfile=key, certfile=cert, ca_certs=ca)
+        remote_pid = conn.modules.os.getpid()
+        assert remote_pid != os.getpid()
+        assert conn.eval("6 * 7") == 42
+        conn.execute("def echo(x):\n    return x")
+        data = os.urandom(1024 * 1024)
+        assert conn.namespace["echo"](data) == data, "1 MB round trip changed the bytes"
+        conn.close()
+    except (ssl.SSLError, EOFError, ConnectionError, OSError) as e:
+        if cert is None:
+            print("ok refused", type(e).__name__, e)
+            return
+        raise
+    if cert is None:
+        print("reached the backend without a client certificate")
+        sys.exit(1)
+    print("ok ssl pid", remote_pid)
+
+
 if __name__ == "__main__":
     what = sys.argv[1]
     if what == "classic":
@@ -84,5 +110,7 @@ if __name__ == "__main__":
         whoami(int(sys.argv[2]))
     elif what == "direct":
         direct(sys.argv[2])
+    elif what == "ssl":
+        ssl_classic(int(sys.argv[2]), *sys.argv[3:6])
     else:
         sys.exit("unknown mode " + what)
