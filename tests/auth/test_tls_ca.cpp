@@ -12,6 +12,7 @@
 #include <botan/system_rng.h>
 #include <botan/x509self.h>
 
+#include <authchain/compose/certificate_expiry.hpp>
 #include "tests/auth/tls_fixture.hpp"
 
 using namespace authchain;
@@ -141,4 +142,25 @@ TEST_CASE("tls files: read with mode checks, reloaded, a failed reload keeps the
     ::chmod((dir / "server.key").c_str(), 0644);
     CHECK_THROWS_WITH(TlsFiles(TlsFileOptions{.cert = dir / "server.crt", .key = dir / "server.key"}),
                       doctest::Contains("server.key"));
+}
+
+TEST_CASE("tls files: each load reports the certificate's expiry for the metrics, under its path") {
+    Fixture f;
+    test::TempDir dir;
+    ca::write_issued(dir.path(), "server", f.server_cert);
+    test::write_file(dir / "ca.crt", f.authority.certificate_pem(), 0644);
+    const std::string name = (dir / "server.crt").string();
+    auto files = std::make_shared<TlsFiles>(
+        TlsFileOptions{.cert = dir / "server.crt", .key = dir / "server.key", .ca = {dir / "ca.crt"}});
+    auto reported = certificate_expiries();
+    REQUIRE(reported.contains(name));
+    auto now = std::chrono::system_clock::now();
+    // authchain ca issues for 24 hours by default.
+    CHECK(reported[name] > now + std::chrono::hours(23));
+    CHECK(reported[name] < now + std::chrono::hours(25));
+
+    ca::Issued longer = ca::issue(f.authority, server_leaf());
+    ca::write_issued(dir.path(), "server", longer);
+    files->reload();
+    CHECK(certificate_expiries()[name] >= reported[name]);  // the last load wins
 }
