@@ -41,13 +41,15 @@ std::chrono::seconds whole_seconds(TableReader& r, std::string_view key, std::ch
 }
 
 // A wrapper: it must see the verdicts of every layer after it.
-BuiltLayer build_failure_throttle(TableReader& r, const LayerContext&) {
+BuiltLayer build_failure_throttle(TableReader& r, const LayerContext& context) {
     FailureThrottleOptions o;
     if (auto v = r.integer("max_failures", 1, 1'000'000)) o.max_failures = static_cast<std::size_t>(*v);
     o.window = whole_seconds(r, "window", o.window);
     o.cooldown = whole_seconds(r, "cooldown", o.cooldown);
     if (auto v = r.integer("max_sources", 1, 10'000'000)) o.max_sources = static_cast<std::size_t>(*v);
-    return around_rest(failure_throttle(std::make_shared<FailureThrottle>(o)));
+    auto throttle = std::make_shared<FailureThrottle>(o);
+    *context.failure_throttle = throttle;  // for any_of after it: each failed method counts
+    return around_rest(failure_throttle(std::move(throttle)));
 }
 
 }  // namespace

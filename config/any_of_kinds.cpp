@@ -12,6 +12,17 @@ namespace {
 BuiltLayer build_any_of(TableReader& r, const LayerContext& context) {
     AnyOfOptions options;
     if (auto n = r.integer("max_attempts", 1, 16)) options.max_attempts = static_cast<std::size_t>(*n);
+    // Under a failure_throttle, each failed method counts as a failure of
+    // its own, and a source that becomes blocked is refused at once.
+    if (std::shared_ptr<FailureThrottle> throttle = *context.failure_throttle; throttle && context.side == Side::server)
+        options.on_failed_attempt = [throttle](const Credentials& c, const AuthenticationError&) {
+            if (!c.peer) return;
+            const auto address = c.peer->address();
+            throttle->record_failure(address);
+            if (throttle->blocked(address))
+                deny(DenyReason::host_blocked, "failure_throttle: " + address.to_string() +
+                                                   " blocked after failed any_of methods");
+        };
     if (!r.has("method")) r.fail("method", "give at least one [[layer.method]] table");
     std::vector<BuiltLayer> built = context.nested_layers(r, "method");
     if (built.empty()) r.fail("method", "give at least one [[layer.method]] table");

@@ -27,6 +27,7 @@
 #include <string_view>
 #include <vector>
 
+#include <authchain/auth/failure_throttle.hpp>
 #include <authchain/compose/wrapper.hpp>
 #include "config/config.hpp"
 #include "config/table_reader.hpp"
@@ -60,6 +61,12 @@ struct LayerContext {
     std::optional<Endpoint> backend;  // server side: where the gate forwards (permitopen checks)
     const Registry* registry = nullptr;  // where kinds are looked up; null: built_in_registry()
     bool interactive = false;  // client side, probe: a layer may ask on the terminal (password)
+    // Server side, while one chain is built: the FailureThrottle of a
+    // failure_throttle layer, set by it for the layers after it that count
+    // failures of their own (any_of: each failed method). Copies of the
+    // context (nested layers) share the slot.
+    std::shared_ptr<std::shared_ptr<FailureThrottle>> failure_throttle =
+        std::make_shared<std::shared_ptr<FailureThrottle>>();
 
     const Registry& kinds() const;
     // For kinds that hold other layers (any_of's [[layer.method]]): builds

@@ -412,7 +412,11 @@ ConnectionAudit forward_audit(const Session& client, const ForwardSummary& s, st
             if (s.idle)
                 set("accepted", "idle timeout", s.error_text);
             else if (s.integrity_failure != ForwardSide::none)
-                set("error", far_side ? std::string(far) + " integrity failure" : "client integrity failure",
+                // Named by the side whose transport rejected what it read,
+                // not by which side ended first.
+                set("error",
+                    s.integrity_failure == ForwardSide::backend ? std::string(far) + " integrity failure"
+                                                                : "client integrity failure",
                     s.error_text);
             else
                 set("error", far_side ? std::string(far) + " error" : "client error", s.error_text);

@@ -88,6 +88,8 @@ asio::awaitable<void> side(const Authenticator& chain, Stream stream, std::optio
     } catch (const AuthenticationError& e) {
         error = e;
         co_return;
+    } catch (const std::system_error&) {
+        co_return;  // the peer closed first (a blocked source is refused unread)
     }
     if (proven) *proven = s->credentials;
     try {  // hold the stream until the peer is done
@@ -201,6 +203,28 @@ TEST_CASE("config any_of: a client without a key gets in by psk; one with neithe
     CHECK(neither.server_error->reason() == DenyReason::denied);
     REQUIRE(neither.client_error);
     CHECK(neither.client_error->reason() == DenyReason::denied);
+}
+
+TEST_CASE("config any_of under failure_throttle: each failed method counts, so one connection can use up the budget") {
+    Files f;
+    GateConfig gate = f.gate("[[layer]]\nkind = \"failure_throttle\"\nmax_failures = 2\n" + any_of_gate);
+    // bob's key, then a wrong psk: two failed methods in one connection.
+    // The first counts when any_of moves on, the last when the chain is
+    // denied: max_failures = 2 is reached by this one connection.
+    auto neither = handshake(gate, f.tunnel(any_of_tunnel(pk_method("bob") + psk_method("wrong.psk"))));
+    REQUIRE(neither.server_error);
+    CHECK(neither.server_error->reason() == DenyReason::denied);
+    // The next connection from that source is refused before any method
+    // runs, even with the right key.
+    auto blocked = handshake(gate, f.tunnel(any_of_tunnel(psk_method("tunnel.psk"))));
+    REQUIRE(blocked.server_error);
+    CHECK(blocked.server_error->reason() == DenyReason::host_blocked);
+    // Without the throttle the same two failures leave the source free.
+    GateConfig free_gate = f.gate(any_of_gate);
+    auto again = handshake(free_gate, f.tunnel(any_of_tunnel(pk_method("bob") + psk_method("wrong.psk"))));
+    REQUIRE(again.server_error);
+    CHECK(again.server_error->reason() == DenyReason::denied);
+    CHECK_FALSE(handshake(free_gate, f.tunnel(any_of_tunnel(psk_method("tunnel.psk")))).server_error);
 }
 
 TEST_CASE("config psk and any_of: errors name file:line:key") {
