@@ -9,27 +9,6 @@
 using namespace authchain;
 using namespace authchain::tls_test;
 
-namespace {
-
-// Copies one way until the end, then half-closes.
-asio::awaitable<int> copy(Stream& from, Stream& to) {
-    std::array<std::uint8_t, 4096> buf;
-    try {
-        for (;;) {
-            std::size_t n = co_await from.read_some(asio::buffer(buf));
-            if (n == 0) break;
-            co_await write_all(to, asio::buffer(buf.data(), n));
-        }
-        co_await to.shutdown_send();
-    } catch (const std::exception&) {
-        from.close();
-        to.close();
-    }
-    co_return 0;
-}
-
-}  // namespace
-
 TEST_CASE("tls: a password proof moved to another TLS connection fails") {
     Fixture f;
     pw_test::PwFixture users;
@@ -55,8 +34,8 @@ TEST_CASE("tls: a password proof moved to another TLS connection fails") {
         auto cli = test::channel_harness::spawn(ex, pk_test::side(client_chain, std::move(c)));
         Session left = co_await attacker_to_client(start_session(std::move(a1)));
         Session right = co_await attacker_to_server(start_session(std::move(a2)));
-        auto up = test::channel_harness::spawn(ex, copy(left.stream, right.stream));
-        auto down = test::channel_harness::spawn(ex, copy(right.stream, left.stream));
+        auto up = test::channel_harness::spawn(ex, relay_one_way(left.stream, right.stream));
+        auto down = test::channel_harness::spawn(ex, relay_one_way(right.stream, left.stream));
         pk_test::Side server_side = co_await test::channel_harness::result(srv);
         pk_test::Side client_side = co_await test::channel_harness::result(cli);
         left.stream.close();

@@ -5,6 +5,9 @@
 
 #include <doctest/doctest.h>
 
+#include <array>
+#include <asio/buffer.hpp>
+
 #include <authchain/auth/tls_ca.hpp>
 #include <authchain/auth/tls_files.hpp>
 #include <authchain/auth/tls_peer.hpp>
@@ -55,5 +58,23 @@ struct Fixture {
     }
     Authenticator client() const { return client::tls(client_options(&client_cert)); }
 };
+
+// The man in the middle of the relay tests: copies one way until the end,
+// then half-closes; on an error closes both.
+inline asio::awaitable<int> relay_one_way(Stream& from, Stream& to) {
+    std::array<std::uint8_t, 4096> buf;
+    try {
+        for (;;) {
+            std::size_t n = co_await from.read_some(asio::buffer(buf));
+            if (n == 0) break;
+            co_await write_all(to, asio::buffer(buf.data(), n));
+        }
+        co_await to.shutdown_send();
+    } catch (const std::exception&) {
+        from.close();
+        to.close();
+    }
+    co_return 0;
+}
 
 }  // namespace authchain::tls_test
