@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include <authchain/compose/detail/any_of_messages.hpp>
+#include <authchain/compose/frame.hpp>
 #include <authchain/compose/detail/bound_stream.hpp>
 #include <authchain/compose/text.hpp>
 
@@ -48,12 +49,9 @@ struct Negotiation {
         co_await write_all(*home, asio::buffer(frame));
     }
     asio::awaitable<Bytes> receive(std::string_view what) {
-        std::array<std::uint8_t, 4> header{};
-        co_await read_exact(*home, asio::buffer(header), what);
-        Bytes body(decode_any_of_frame_length(header));
-        co_await read_exact(*home, asio::buffer(body), what);
-        transcript.insert(transcript.end(), header.begin(), header.end());
-        transcript.insert(transcript.end(), body.begin(), body.end());
+        Bytes body = co_await read_frame(*home, max_any_of_message, what);
+        Bytes framed = frame(body);  // the transcript holds what was on the wire
+        transcript.insert(transcript.end(), framed.begin(), framed.end());
         co_return body;
     }
     // A session for the chosen method: a copy of `base` over the bound stream.

@@ -2,7 +2,7 @@
 #pragma once
 
 #include <cstddef>
-#include <ranges>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -12,15 +12,16 @@ namespace authchain {
 // std::string, std::string_view, const char*) with `separator` between
 // them: join(std::vector<std::string>{"a", "b"}, ", ") == "a, b"; an empty
 // range gives "". Every element is followed by a separator except the last,
-// empty ones included. A member is joined through a view:
-//     join(kinds | std::views::transform(&LayerKind::name), ", ")
-template <std::ranges::input_range Range>
-std::string join(Range&& items, std::string_view separator) {
+// empty ones included. `project` picks what to join from each element:
+//     join(kinds, ", ", &LayerKind::name)
+// (not std::views::transform: clang 14 cannot build libstdc++ 12's views.)
+template <class Range, class Project = std::identity>
+std::string join(const Range& items, std::string_view separator, Project project = {}) {
     std::string out;
     bool first = true;
     for (const auto& item : items) {
         if (!first) out += separator;
-        out += item;
+        out += std::invoke(project, item);
         first = false;
     }
     return out;

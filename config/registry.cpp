@@ -1,7 +1,6 @@
 #include "config/registry.hpp"
 
 #include <algorithm>
-#include <ranges>
 #include <stdexcept>
 
 #include <authchain/compose/text.hpp>
@@ -37,8 +36,7 @@ std::vector<const LayerKind*> Registry::kinds(Side side) const {
 }
 
 std::string Registry::known_kinds(Side side) const {
-    auto names = kinds(side);
-    return join(names | std::views::transform([](const LayerKind* k) { return k->name; }), ", ");
+    return join(kinds(side), ", ", [](const LayerKind* k) -> const std::string& { return k->name; });
 }
 
 bool Registry::chain_authenticates(const std::vector<std::string>& kinds, Side side) const {

@@ -49,7 +49,7 @@ asio::awaitable<Session> authenticate(std::shared_ptr<const PasswordClientOption
     }
 
     // P2: the verdict.
-    auto body = co_await read_password_message(session.stream, "P2");
+    auto body = co_await read_secret_frame(session.stream, max_password_message, "P2");
     std::optional<DenyReason> verdict = decode_p2(ByteView(body.data(), body.size()));
     if (verdict == DenyReason::busy)
         deny(DenyReason::busy, "the server is busy checking other passwords (user \"" + options->user +

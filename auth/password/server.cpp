@@ -46,7 +46,7 @@ asio::awaitable<Session> serve(std::shared_ptr<PasswordUsers> users, Session ses
 
     // P1. Cheap before expensive (DESIGN rule 9): malformed, or made for
     // another channel, is refused before any hashing.
-    PasswordLogin login = decode_p1(co_await read_password_message(session.stream, "P1"));
+    PasswordLogin login = decode_p1(co_await read_secret_frame(session.stream, max_password_message, "P1"));
     if (!same_channel(login.channel_id, channel_id))
         deny(DenyReason::protocol_error,
              "P1 was made for another channel (relayed from another connection?), user \"" + login.user + "\"");

@@ -23,7 +23,7 @@ asio::awaitable<Session> authenticate(std::shared_ptr<const ClientState> state, 
     const PskKey& key = state->key;
 
     // S1: the server's nonce.
-    PskNonce server_nonce = decode_psk_s1(co_await read_psk_message(session.stream, "S1"));
+    PskNonce server_nonce = decode_psk_s1(co_await read_frame(session.stream, max_psk_message, "S1"));
 
     // C1: our key id, nonce and proof.
     PskC1 c1{.key_id = key.id, .client_nonce = fresh_psk_nonce(), .proof = {}};
@@ -32,7 +32,7 @@ asio::awaitable<Session> authenticate(std::shared_ptr<const ClientState> state, 
     co_await write_all(session.stream, asio::buffer(c1_frame));
 
     // S2: the verdict, and the server's proof.
-    PskS2 s2 = decode_psk_s2(co_await read_psk_message(session.stream, "S2"));
+    PskS2 s2 = decode_psk_s2(co_await read_frame(session.stream, max_psk_message, "S2"));
     if (!s2.accepted) refused_by_peer("the server refused psk key id \"" + key.id + "\"");
     PskProof expected = psk_proof(key.key, PskRole::server, channel_id, key.id, server_nonce, c1.client_nonce);
     if (!psk_proofs_equal(expected, s2.proof))

@@ -40,7 +40,7 @@ asio::awaitable<Session> serve(std::shared_ptr<PskKeys> keys, Session session) {
     co_await write_all(session.stream, asio::buffer(s1));
 
     // C1: the client's key id, nonce and proof.
-    PskC1 c1 = decode_psk_c1(co_await read_psk_message(session.stream, "C1"));
+    PskC1 c1 = decode_psk_c1(co_await read_frame(session.stream, max_psk_message, "C1"));
     const PskKey* key = keys_now->find(c1.key_id);
     PskProof expected = psk_proof(key ? key->key : dummy_key(), PskRole::client, channel_id, c1.key_id,
                                   server_nonce, c1.client_nonce);

@@ -157,7 +157,7 @@ asio::awaitable<Session> authenticate(std::shared_ptr<const ClientState> state, 
     const HostName host_name = host_name_for(state->options, session.stream);
 
     // S1: the host key and its proof over this channel.
-    KeyProof s1 = decode_s1(co_await read_public_key_message(session.stream, "S1"));
+    KeyProof s1 = decode_s1(co_await read_frame(session.stream, max_public_key_message, "S1"));
     // Cheap before expensive (DESIGN rule 9): known_hosts first, so a host
     // refused anyway costs no signature work.
     std::optional<openssh::PublicKey> host;
@@ -190,7 +190,7 @@ asio::awaitable<Session> authenticate(std::shared_ptr<const ClientState> state, 
     co_await write_all(session.stream, asio::buffer(c1));
 
     // S2: the verdict.
-    if (!decode_s2(co_await read_public_key_message(session.stream, "S2")))
+    if (!decode_s2(co_await read_frame(session.stream, max_public_key_message, "S2")))
         refused_by_peer("the server refused our key " + state->identity.public_key().fingerprint());
 
     Credentials& c = session.credentials;

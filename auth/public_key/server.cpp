@@ -159,7 +159,7 @@ asio::awaitable<Session> serve(std::shared_ptr<PublicKeyFiles> files, Session se
     co_await write_all(session.stream, asio::buffer(s1));
 
     // C1: the user key (or certificate) and its proof over this channel and our host key.
-    KeyProof c1 = decode_c1(co_await read_public_key_message(session.stream, "C1"));
+    KeyProof c1 = decode_c1(co_await read_frame(session.stream, max_public_key_message, "C1"));
     asio::ip::address peer = session.credentials.peer ? session.credentials.peer->address()
                                                       : session.stream.remote_endpoint().address();
     if (is_certificate_blob(c1.key_blob))

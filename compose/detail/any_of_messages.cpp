@@ -16,13 +16,6 @@ void put_u32(Bytes& out, std::size_t n) {
     for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(n >> shift));
 }
 
-Bytes frame(const Bytes& body) {
-    Bytes out;
-    put_u32(out, body.size());
-    out.insert(out.end(), body.begin(), body.end());
-    return out;
-}
-
 void put_name(Bytes& body, std::string_view name) {
     body.push_back(static_cast<std::uint8_t>(name.size()));
     body.insert(body.end(), name.begin(), name.end());
@@ -94,21 +87,12 @@ Bytes encode_choice(std::string_view method) {
 }
 
 Bytes encode_server_verdict(const Verdict& verdict) {
-    return frame({static_cast<std::uint8_t>(AnyOfMessage::server_verdict), verdict.accepted ? accepted_byte : denied_byte,
+    return frame(Bytes{static_cast<std::uint8_t>(AnyOfMessage::server_verdict), verdict.accepted ? accepted_byte : denied_byte,
                   verdict.attempts_left});
 }
 
 Bytes encode_client_verdict(bool accepted) {
-    return frame({static_cast<std::uint8_t>(AnyOfMessage::client_verdict), accepted ? accepted_byte : denied_byte});
-}
-
-std::size_t decode_any_of_frame_length(const std::array<std::uint8_t, 4>& header) {
-    std::size_t n = (std::size_t{header[0]} << 24) | (std::size_t{header[1]} << 16) |
-                    (std::size_t{header[2]} << 8) | std::size_t{header[3]};
-    if (n == 0 || n > max_any_of_message)
-        malformed("frame", "message length " + std::to_string(n) + " out of range 1.." +
-                               std::to_string(max_any_of_message));
-    return n;
+    return frame(Bytes{static_cast<std::uint8_t>(AnyOfMessage::client_verdict), accepted ? accepted_byte : denied_byte});
 }
 
 Offer decode_offer(ByteView body) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include <authchain/compose/bytes.hpp>
+#include <authchain/compose/frame.hpp>
 
 namespace authchain::detail {
 
@@ -46,7 +47,6 @@ Bytes encode_choice(std::string_view method);
 Bytes encode_server_verdict(const Verdict& verdict);
 Bytes encode_client_verdict(bool accepted);
 
-std::size_t decode_any_of_frame_length(const std::array<std::uint8_t, 4>& header);
 
 // Decode a body; AuthenticationError(protocol_error) on anything malformed:
 // a wrong type, a bad name or count, an unknown verdict, trailing bytes.

@@ -89,7 +89,7 @@ inline Authenticator byte_counter(std::shared_ptr<std::size_t> count) {
 inline Authenticator scripted_login(Bytes frame) {
     return [frame](Session s) -> asio::awaitable<Session> {
         co_await write_all(s.stream, asio::buffer(frame));
-        auto body = co_await read_password_message(s.stream, "P2");
+        auto body = co_await read_secret_frame(s.stream, max_password_message, "P2");
         if (auto v = decode_p2(ByteView(body.data(), body.size()))) deny(*v, "refused");
         co_return s;
     };

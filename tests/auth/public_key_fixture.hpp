@@ -129,7 +129,7 @@ struct VerifyCounter {
 inline Authenticator scripted_server(Bytes s1) {
     return [s1](Session s) -> asio::awaitable<Session> {
         co_await write_all(s.stream, asio::buffer(s1));
-        co_await read_public_key_message(s.stream, "C1");
+        co_await read_frame(s.stream, max_public_key_message, "C1");
         co_return s;
     };
 }
@@ -137,10 +137,10 @@ inline Authenticator scripted_server(Bytes s1) {
 // A scripted client: reads S1, sends `make_c1(host blob)`, reads S2.
 inline Authenticator scripted_client(std::function<Bytes(const KeyProof& s1)> make_c1) {
     return [make_c1](Session s) -> asio::awaitable<Session> {
-        KeyProof s1 = decode_s1(co_await read_public_key_message(s.stream, "S1"));
+        KeyProof s1 = decode_s1(co_await read_frame(s.stream, max_public_key_message, "S1"));
         Bytes c1 = make_c1(s1);
         co_await write_all(s.stream, asio::buffer(c1));
-        if (!decode_s2(co_await read_public_key_message(s.stream, "S2"))) deny(DenyReason::denied, "refused");
+        if (!decode_s2(co_await read_frame(s.stream, max_public_key_message, "S2"))) deny(DenyReason::denied, "refused");
         co_return s;
     };
 }

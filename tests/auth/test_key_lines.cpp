@@ -4,7 +4,6 @@
 
 #include <doctest/doctest.h>
 
-#include <ranges>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,7 +44,7 @@ TEST_CASE("join puts the separator between elements, not around them") {
         std::string name;
     };
     const std::vector<Kind> kinds{{"ip_filter"}, {"public_key"}};
-    CHECK(join(kinds | std::views::transform(&Kind::name), ", ") == "ip_filter, public_key");
+    CHECK(join(kinds, ", ", &Kind::name) == "ip_filter, public_key");
     CHECK(join(std::vector<std::string>{"a", "", "b"}, ",") == "a,,b");
 }
 

@@ -29,7 +29,7 @@ TEST_CASE("password messages: P1 round trip, padded to a multiple of 512 bytes w
         std::string pw(n, 'p');
         auto frame = encode_p1(cid, "alice", pw);
         CHECK((frame.size() - 4) % password_padding_block == 0);
-        CHECK(decode_password_frame_length({frame[0], frame[1], frame[2], frame[3]}, "P1") == frame.size() - 4);
+        CHECK(frame_length({frame[0], frame[1], frame[2], frame[3]}, max_password_message, "P1") == frame.size() - 4);
         PasswordLogin login = decode_p1(body_of(frame));
         CHECK(login.channel_id == cid);
         CHECK(login.user == "alice");
@@ -67,9 +67,9 @@ TEST_CASE("password messages: malformed P1 bodies are protocol errors") {
 }
 
 TEST_CASE("password messages: frame lengths are bounded before allocation") {
-    CHECK_THROWS_AS(decode_password_frame_length({0, 0, 0, 0}, "P1"), AuthenticationError);
-    CHECK_THROWS_AS(decode_password_frame_length({0, 0, 0x08, 0x01}, "P1"), AuthenticationError);
-    CHECK(decode_password_frame_length({0, 0, 0x08, 0x00}, "P1") == 2048);
+    CHECK_THROWS_AS(frame_length({0, 0, 0, 0}, max_password_message, "P1"), AuthenticationError);
+    CHECK_THROWS_AS(frame_length({0, 0, 0x08, 0x01}, max_password_message, "P1"), AuthenticationError);
+    CHECK(frame_length({0, 0, 0x08, 0x00}, max_password_message, "P1") == 2048);
 }
 
 TEST_CASE("password messages: P2 verdicts") {

@@ -56,10 +56,10 @@ PipeOptions plain_pipe() {
 // A scripted client: reads S1, sends make_c1(server nonce), reads S2.
 Authenticator scripted_client(std::function<Bytes(const PskNonce&)> make_c1) {
     return [make_c1](Session s) -> asio::awaitable<Session> {
-        PskNonce ns = decode_psk_s1(co_await read_psk_message(s.stream, "S1"));
+        PskNonce ns = decode_psk_s1(co_await read_frame(s.stream, max_psk_message, "S1"));
         Bytes c1 = make_c1(ns);
         co_await write_all(s.stream, asio::buffer(c1));
-        if (!decode_psk_s2(co_await read_psk_message(s.stream, "S2")).accepted) deny(DenyReason::denied, "refused");
+        if (!decode_psk_s2(co_await read_frame(s.stream, max_psk_message, "S2")).accepted) deny(DenyReason::denied, "refused");
         co_return s;
     };
 }
@@ -154,7 +154,7 @@ TEST_CASE("psk: reflection: the client refuses its own proof sent back as the se
     Authenticator mirror = [](Session s) -> asio::awaitable<Session> {
         Bytes s1 = encode_psk_s1(fresh_psk_nonce());
         co_await write_all(s.stream, asio::buffer(s1));
-        PskC1 c1 = decode_psk_c1(co_await read_psk_message(s.stream, "C1"));
+        PskC1 c1 = decode_psk_c1(co_await read_frame(s.stream, max_psk_message, "C1"));
         Bytes s2 = encode_psk_s2({.accepted = true, .proof = c1.proof});
         co_await write_all(s.stream, asio::buffer(s2));
         co_return s;

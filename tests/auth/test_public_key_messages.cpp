@@ -10,7 +10,7 @@ namespace {
 // The body of a whole frame, after checking its length prefix.
 ByteView body_of(const Bytes& frame) {
     REQUIRE(frame.size() >= 4);
-    std::size_t n = decode_frame_length({frame[0], frame[1], frame[2], frame[3]}, "test");
+    std::size_t n = frame_length({frame[0], frame[1], frame[2], frame[3]}, max_public_key_message, "test");
     REQUIRE(n == frame.size() - 4);
     return ByteView(frame).subspan(4);
 }
@@ -67,7 +67,7 @@ TEST_CASE("public_key messages: malformed input is a protocol error") {
     CHECK(reason_of([&] { decode_s2(Bytes{3, 7}); }) == DenyReason::protocol_error);
     CHECK(reason_of([&] { decode_s2(Bytes{3}); }) == DenyReason::protocol_error);
     CHECK(reason_of([&] { decode_s2(Bytes{2, 0}); }) == DenyReason::protocol_error);
-    CHECK(reason_of([&] { decode_frame_length({0, 0, 0, 0}, "x"); }) == DenyReason::protocol_error);
-    CHECK(reason_of([&] { decode_frame_length({0, 0, 0x40, 0x01}, "x"); }) == DenyReason::protocol_error);
-    CHECK(decode_frame_length({0, 0, 0x40, 0x00}, "x") == max_public_key_message);
+    CHECK(reason_of([&] { frame_length({0, 0, 0, 0}, max_public_key_message, "x"); }) == DenyReason::protocol_error);
+    CHECK(reason_of([&] { frame_length({0, 0, 0x40, 0x01}, max_public_key_message, "x"); }) == DenyReason::protocol_error);
+    CHECK(frame_length({0, 0, 0x40, 0x00}, max_public_key_message, "x") == max_public_key_message);
 }

@@ -58,11 +58,7 @@ std::string method_of(const pk_test::Side& side) {
 
 // Reads one any_of-framed message (header + body) from `from`.
 asio::awaitable<Bytes> read_frame(Stream& from) {
-    std::array<std::uint8_t, 4> header{};
-    co_await read_exact(from, asio::buffer(header), "frame");
-    Bytes body(wire::decode_any_of_frame_length(header));
-    co_await read_exact(from, asio::buffer(body), "frame");
-    co_return body;
+    return authchain::read_frame(from, wire::max_any_of_message, "frame");
 }
 
 asio::awaitable<void> pass_through(Stream& from, Stream& to) {
@@ -307,5 +303,5 @@ TEST_CASE("any_of messages: round trips and refusals") {
     CHECK_THROWS_AS(decode_choice(Bytes{0x42, 1, 'A'}), AuthenticationError);               // invalid name
     CHECK_THROWS_AS(decode_server_verdict(Bytes{0x43, 7, 0}), AuthenticationError);         // unknown verdict
     CHECK_THROWS_AS(decode_client_verdict(Bytes{0x44, 0, 0}), AuthenticationError);         // trailing
-    CHECK_THROWS_AS(decode_any_of_frame_length({0, 0, 4, 1}), AuthenticationError);
+    CHECK_THROWS_AS(frame_length({0, 0, 4, 1}, max_any_of_message, "frame"), AuthenticationError);
 }

@@ -15,7 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     };
     if (size >= 4) {
         try {
-            (void)decode_any_of_frame_length({data[0], data[1], data[2], data[3]});
+            (void)frame_length({data[0], data[1], data[2], data[3]}, max_any_of_message, "frame");
         } catch (const AuthenticationError&) {
         }
     }

@@ -13,7 +13,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     ByteView input(data, size);
     if (size >= 4) {
         try {
-            (void)decode_password_frame_length({data[0], data[1], data[2], data[3]}, "fuzz");
+            (void)frame_length({data[0], data[1], data[2], data[3]}, max_password_message, "fuzz");
         } catch (const AuthenticationError&) {
         }
     }

@@ -26,12 +26,4 @@ void require_confidential(const Stream& stream, bool allow_plaintext, std::strin
                                  "\"): put secure_channel or tls before password, or set allow_plaintext");
 }
 
-asio::awaitable<Botan::secure_vector<std::uint8_t>> read_password_message(Stream& stream, std::string_view what) {
-    std::array<std::uint8_t, 4> header{};
-    co_await read_exact(stream, asio::buffer(header), what);
-    Botan::secure_vector<std::uint8_t> body(decode_password_frame_length(header, what));
-    co_await read_exact(stream, asio::buffer(body.data(), body.size()), what);
-    co_return body;
-}
-
 }  // namespace authchain

@@ -41,19 +41,7 @@ Bytes encode_p2(std::optional<DenyReason> verdict) {
     openssh::WireWriter body;
     body.u8(static_cast<std::uint8_t>(PasswordMessage::p2_verdict))
         .u8(verdict ? static_cast<std::uint8_t>(*verdict) : accepted);
-    Bytes b = body.bytes();
-    openssh::WireWriter frame;
-    frame.u32(static_cast<std::uint32_t>(b.size())).raw(b);
-    return frame.bytes();
-}
-
-std::size_t decode_password_frame_length(const std::array<std::uint8_t, 4>& header, std::string_view what) {
-    std::size_t n = (std::size_t{header[0]} << 24) | (std::size_t{header[1]} << 16) |
-                    (std::size_t{header[2]} << 8) | std::size_t{header[3]};
-    if (n == 0 || n > max_password_message)
-        deny(DenyReason::protocol_error, std::string(what) + ": message length " + std::to_string(n) +
-                                             " out of range 1.." + std::to_string(max_password_message));
-    return n;
+    return frame(body.bytes());
 }
 
 PasswordLogin decode_p1(ByteView body) {

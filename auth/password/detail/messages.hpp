@@ -23,6 +23,7 @@
 #include <authchain/auth/password/user_database.hpp>
 #include <authchain/compose/bytes.hpp>
 #include <authchain/compose/error.hpp>
+#include <authchain/compose/frame.hpp>
 
 namespace authchain {
 
@@ -48,9 +49,6 @@ Botan::secure_vector<std::uint8_t> encode_p1(ByteView channel_id, std::string_vi
 // The whole P2 frame. `verdict` is nullopt for accepted, else busy or denied.
 Bytes encode_p2(std::optional<DenyReason> verdict);
 
-// The body length announced by a frame header. Throws
-// AuthenticationError(protocol_error) if 0 or above max_password_message.
-std::size_t decode_password_frame_length(const std::array<std::uint8_t, 4>& header, std::string_view what);
 
 // Decode a body (without the length prefix). Throw
 // AuthenticationError(protocol_error) on a wrong type byte, a field running

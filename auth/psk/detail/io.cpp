@@ -9,14 +9,6 @@
 
 namespace authchain {
 
-asio::awaitable<Bytes> read_psk_message(Stream& stream, std::string_view what) {
-    std::array<std::uint8_t, 4> header{};
-    co_await read_exact(stream, asio::buffer(header), what);
-    Bytes body(decode_psk_frame_length(header, what));
-    co_await read_exact(stream, asio::buffer(body), what);
-    co_return body;
-}
-
 Bytes psk_channel_binding(const Stream& stream, bool allow_plaintext) {
     Protection p = stream.protection();
     if (p.confidential && p.channel_id.empty())

@@ -1,5 +1,5 @@
-// The steps both sides of psk share: reading one frame, the channel binding
-// (step 0 in auth/psk.hpp) and fresh nonces.
+// The steps both sides of psk share: the channel binding (step 0 in
+// auth/psk.hpp) and fresh nonces. Messages are frames (compose/frame.hpp).
 #pragma once
 
 #include <asio/awaitable.hpp>
@@ -7,13 +7,10 @@
 
 #include <authchain/auth/psk/detail/messages.hpp>
 #include <authchain/compose/bytes.hpp>
+#include <authchain/compose/frame.hpp>  // read_frame: every message is a frame
 #include <authchain/compose/stream.hpp>
 
 namespace authchain {
-
-// Reads one frame (uint32 length || body), the length bounded before any
-// allocation; a premature end of stream is a protocol_error naming `what`.
-asio::awaitable<Bytes> read_psk_message(Stream& stream, std::string_view what);
 
 // Step 0: the channel id the proofs cover. protocol_error on an encrypted
 // stream without one, or on a plain stream unless allow_plaintext.

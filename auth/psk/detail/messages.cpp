@@ -14,12 +14,7 @@ namespace {
 constexpr std::string_view client_label = "authchain psk client v1";
 constexpr std::string_view server_label = "authchain psk server v1";
 
-Bytes frame(const openssh::WireWriter& body) {
-    const auto& b = body.data();
-    openssh::WireWriter out;
-    out.u32(static_cast<std::uint32_t>(b.size())).raw(ByteView(b.data(), b.size()));
-    return out.bytes();
-}
+Bytes frame(const openssh::WireWriter& body) { return authchain::frame(ByteView(body.data().data(), body.data().size())); }
 
 template <std::size_t N>
 std::array<std::uint8_t, N> fixed(openssh::WireReader& in) {
@@ -80,14 +75,6 @@ Bytes encode_psk_s2(const PskS2& s2) {
         .u8(s2.accepted ? 0 : static_cast<std::uint8_t>(DenyReason::denied));
     if (s2.accepted) body.raw(ByteView(s2.proof));
     return frame(body);
-}
-
-std::size_t decode_psk_frame_length(const std::array<std::uint8_t, 4>& header, std::string_view what) {
-    std::size_t n = (std::size_t{header[0]} << 24) | (std::size_t{header[1]} << 16) |
-                    (std::size_t{header[2]} << 8) | std::size_t{header[3]};
-    if (n == 0 || n > max_psk_message)
-        malformed(what, "message length " + std::to_string(n) + " out of range 1.." + std::to_string(max_psk_message));
-    return n;
 }
 
 PskNonce decode_psk_s1(ByteView body) {

@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include <authchain/compose/bytes.hpp>
+#include <authchain/compose/frame.hpp>
 
 namespace authchain {
 
@@ -53,8 +54,6 @@ Bytes encode_psk_s1(const PskNonce& server_nonce);
 Bytes encode_psk_c1(const PskC1& c1);
 Bytes encode_psk_s2(const PskS2& s2);
 
-// The body length of a frame header; protocol_error unless 1..max_psk_message.
-std::size_t decode_psk_frame_length(const std::array<std::uint8_t, 4>& header, std::string_view what);
 
 // Decode a body. Throw AuthenticationError(protocol_error) on a wrong type,
 // a wrong size, an invalid key id, an unknown verdict or trailing bytes.

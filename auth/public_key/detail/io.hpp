@@ -1,6 +1,6 @@
-// The steps both sides of public_key share: reading one protocol frame from
-// a Stream (the encoding is in auth/public_key/detail/messages.hpp), the
-// channel id the proofs sign, the key a proof carries.
+// The steps both sides of public_key share: the channel id the proofs sign
+// and the key a proof carries. Messages are frames (compose/frame.hpp),
+// bodies encoded in auth/public_key/detail/messages.hpp.
 #pragma once
 
 #include <asio/awaitable.hpp>
@@ -9,14 +9,10 @@
 #include <authchain/auth/openssh/key.hpp>
 #include <authchain/auth/public_key/detail/messages.hpp>
 #include <authchain/compose/bytes.hpp>
+#include <authchain/compose/frame.hpp>  // read_frame: every message is a frame
 #include <authchain/compose/stream.hpp>
 
 namespace authchain {
-
-// Reads one frame (uint32 length || body) and returns its body; the length
-// is checked against max_public_key_message before any allocation. A
-// premature end of stream is a protocol_error denial naming `what`.
-asio::awaitable<Bytes> read_public_key_message(Stream& stream, std::string_view what);
 
 // Step 0: the stream's channel id; denies protocol_error ("public_key needs
 // a channel id: put secure_channel before it") when it has none.

@@ -11,12 +11,7 @@ constexpr std::string_view host_label = "authchain public_key host v1";
 constexpr std::string_view user_label = "authchain public_key user v1";
 constexpr std::string_view user_cert_label = "authchain public_key user-cert v1";
 
-Bytes frame(const openssh::WireWriter& body) {
-    Bytes b = body.bytes();
-    openssh::WireWriter out;
-    out.u32(static_cast<std::uint32_t>(b.size())).raw(b);
-    return out.bytes();
-}
+Bytes frame(const openssh::WireWriter& body) { return authchain::frame(ByteView(body.data().data(), body.data().size())); }
 
 Bytes encode_proof(PublicKeyMessage type, const KeyProof& proof) {
     openssh::WireWriter body;
@@ -79,16 +74,6 @@ Bytes encode_s2(bool accepted) {
     body.u8(static_cast<std::uint8_t>(PublicKeyMessage::s2_verdict))
         .u8(accepted ? 0 : static_cast<std::uint8_t>(DenyReason::denied));
     return frame(body);
-}
-
-std::size_t decode_frame_length(const std::array<std::uint8_t, 4>& header, std::string_view what) {
-    std::size_t n = (std::size_t{header[0]} << 24) | (std::size_t{header[1]} << 16) |
-                    (std::size_t{header[2]} << 8) | std::size_t{header[3]};
-    if (n == 0 || n > max_public_key_message)
-        deny(DenyReason::protocol_error,
-             std::string(what) + ": message length " + std::to_string(n) + " out of range 1.." +
-                 std::to_string(max_public_key_message));
-    return n;
 }
 
 KeyProof decode_s1(ByteView body) { return decode_proof(PublicKeyMessage::s1_host_proof, body, "S1"); }

@@ -20,6 +20,7 @@
 #include <string_view>
 
 #include <authchain/compose/bytes.hpp>
+#include <authchain/compose/frame.hpp>
 
 namespace authchain {
 
@@ -54,9 +55,6 @@ Bytes encode_s1(const KeyProof& proof);
 Bytes encode_c1(const KeyProof& proof);
 Bytes encode_s2(bool accepted);
 
-// The body length announced by a frame header. Throws
-// AuthenticationError(protocol_error) if 0 or above max_public_key_message.
-std::size_t decode_frame_length(const std::array<std::uint8_t, 4>& header, std::string_view what);
 
 // Decode a body (without the length prefix). Throw
 // AuthenticationError(protocol_error) on a wrong type byte, a field running
