@@ -56,7 +56,6 @@
 #include <cstddef>
 #include <filesystem>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -64,6 +63,7 @@
 #include <authchain/auth/openssh/passphrase.hpp>
 #include <authchain/auth/password/check_pool.hpp>
 #include <authchain/auth/password/user_database.hpp>
+#include <authchain/compose/current_snapshot.hpp>
 #include <authchain/compose/session.hpp>
 
 namespace authchain {
@@ -116,8 +116,7 @@ private:
     std::shared_ptr<const Snapshot> load() const;
 
     PasswordServerOptions options_;
-    mutable std::mutex mutex_;
-    std::shared_ptr<const Snapshot> current_;
+    CurrentSnapshot<Snapshot> current_;
 };
 
 // The server layer. Loads the file now (errors are thrown here, at build time).

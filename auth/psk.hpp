@@ -56,12 +56,12 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <authchain/compose/current_snapshot.hpp>
 #include <authchain/compose/session.hpp>
 
 namespace authchain {
@@ -121,8 +121,7 @@ public:
 
 private:
     PskServerOptions options_;
-    mutable std::mutex mutex_;
-    std::shared_ptr<const PskKeyFile> current_;
+    CurrentSnapshot<PskKeyFile> current_;
 };
 
 // The server layer. Loads the key file now (errors are thrown here).

@@ -62,7 +62,6 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -71,6 +70,7 @@
 #include <authchain/auth/openssh/key.hpp>
 #include <authchain/auth/openssh/passphrase.hpp>
 #include <authchain/auth/openssh/revoked_keys.hpp>
+#include <authchain/compose/current_snapshot.hpp>
 #include <authchain/compose/session.hpp>
 
 namespace authchain {
@@ -131,8 +131,7 @@ private:
     std::shared_ptr<const Snapshot> load() const;
 
     PublicKeyServerOptions options_;
-    mutable std::mutex mutex_;
-    std::shared_ptr<const Snapshot> current_;
+    CurrentSnapshot<Snapshot> current_;
 };
 
 // The server layer. Loads the files now (errors are thrown here, at build time).

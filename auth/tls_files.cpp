@@ -54,16 +54,9 @@ std::shared_ptr<const TlsCredentials> TlsFiles::load() const {
     }
 }
 
-void TlsFiles::reload() {
-    auto fresh = load();
-    std::lock_guard lock(mutex_);
-    current_ = std::move(fresh);
-}
+void TlsFiles::reload() { current_.replace(load()); }  // throws before anything changes
 
-std::shared_ptr<const TlsCredentials> TlsFiles::current() const {
-    std::lock_guard lock(mutex_);
-    return current_;
-}
+std::shared_ptr<const TlsCredentials> TlsFiles::current() const { return current_.get(); }
 
 TlsCredentialsSource TlsFiles::source(std::shared_ptr<TlsFiles> files) {
     return [files] { return files->current(); };

@@ -6,11 +6,11 @@
 
 #include <filesystem>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include <authchain/auth/openssh/passphrase.hpp>
+#include <authchain/compose/current_snapshot.hpp>
 #include <authchain/transport/tls.hpp>
 
 namespace authchain {
@@ -39,8 +39,7 @@ private:
     std::shared_ptr<const TlsCredentials> load() const;
 
     TlsFileOptions options_;
-    mutable std::mutex mutex_;
-    std::shared_ptr<const TlsCredentials> current_;
+    CurrentSnapshot<TlsCredentials> current_;
 };
 
 }  // namespace authchain

@@ -130,16 +130,9 @@ std::shared_ptr<const PasswordUsers::Snapshot> PasswordUsers::load() const {
     return snapshot;
 }
 
-void PasswordUsers::reload() {
-    auto fresh = load();  // throws before anything changes
-    std::lock_guard lock(mutex_);
-    current_ = std::move(fresh);
-}
+void PasswordUsers::reload() { current_.replace(load()); }  // throws before anything changes
 
-std::shared_ptr<const PasswordUsers::Snapshot> PasswordUsers::current() const {
-    std::lock_guard lock(mutex_);
-    return current_;
-}
+std::shared_ptr<const PasswordUsers::Snapshot> PasswordUsers::current() const { return current_.get(); }
 
 std::vector<std::string> PasswordUsers::warnings() const { return current()->warnings; }
 

@@ -69,16 +69,10 @@ PskKeys::PskKeys(PskServerOptions options)
     : options_(std::move(options)),
       current_(std::make_shared<const PskKeyFile>(read_psk_key_file(options_.keys))) {}
 
-void PskKeys::reload() {
-    auto fresh = std::make_shared<const PskKeyFile>(read_psk_key_file(options_.keys));  // throws first
-    std::lock_guard lock(mutex_);
-    current_ = std::move(fresh);
-}
+// Reading throws before anything changes.
+void PskKeys::reload() { current_.replace(std::make_shared<const PskKeyFile>(read_psk_key_file(options_.keys))); }
 
-std::shared_ptr<const PskKeyFile> PskKeys::current() const {
-    std::lock_guard lock(mutex_);
-    return current_;
-}
+std::shared_ptr<const PskKeyFile> PskKeys::current() const { return current_.get(); }
 
 std::string PskKeys::name() const { return "psk: keys " + options_.keys.string(); }
 

@@ -242,16 +242,9 @@ std::shared_ptr<const PublicKeyFiles::Snapshot> PublicKeyFiles::load() const {
                                                      std::move(presented)});
 }
 
-void PublicKeyFiles::reload() {
-    auto fresh = load();  // throws before anything changes
-    std::lock_guard lock(mutex_);
-    current_ = std::move(fresh);
-}
+void PublicKeyFiles::reload() { current_.replace(load()); }  // throws before anything changes
 
-std::shared_ptr<const PublicKeyFiles::Snapshot> PublicKeyFiles::current() const {
-    std::lock_guard lock(mutex_);
-    return current_;
-}
+std::shared_ptr<const PublicKeyFiles::Snapshot> PublicKeyFiles::current() const { return current_.get(); }
 
 const PublicKeyServerOptions& PublicKeyFiles::options() const noexcept { return options_; }
 
