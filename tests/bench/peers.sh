@@ -4,7 +4,8 @@
 #   make_keys                 # once: every key, certificate and password file
 #   start_peer NAME           # sets REDIS_PORT, IPERF_PORT (what clients dial),
 #                             # CLIENT_PIDS, SERVER_PIDS (comma lists: the two ends),
-#                             # PEER_PIDS (array, to stop), SKIP_NEWCONN (reason or "")
+#                             # PEER_PIDS (array, to stop), SKIP_NEWCONN (reason or ""),
+#                             # CLIENTS (instead of -c 50) and CLIENTS_NOTE (why)
 #
 # Needs $work (a private temp dir), $authchain, $backend_redis, $backend_iperf,
 # and procs.sh. Everything listens on 127.0.0.1 and is started with `spawn`.
@@ -244,9 +245,15 @@ EOF
 }
 
 start_peer() {
-  REDIS_PORT= IPERF_PORT= CLIENT_PIDS= SERVER_PIDS= PEER_PIDS=() SKIP_NEWCONN=
+  REDIS_PORT= IPERF_PORT= CLIENT_PIDS= SERVER_PIDS= PEER_PIDS=() SKIP_NEWCONN= CLIENTS=50 CLIENTS_NOTE=
   case $1 in
     direct) REDIS_PORT=$backend_redis IPERF_PORT=$backend_iperf ;;
+    authchain-password) start_authchain "$1" || return 1
+      # Each connection costs the gate one Argon2id check (19 MiB, t=2: tens of ms of CPU); it runs
+      # max_concurrent_checks = 2 at once, one source holds half of them and their waiting places,
+      # and a check waits at most 1 s: 50 connections opened at once are partly refused as busy.
+      CLIENTS=4
+      CLIENTS_NOTE="-c 4: at -c 50 the gate refuses connections as busy (50 Argon2id checks at once from one source)" ;;
     authchain-*) start_authchain "$1" || return 1 ;;
     stunnel-full) start_stunnel full || return 1 ;;
     stunnel-resumed) start_stunnel resumed || return 1 ;;
