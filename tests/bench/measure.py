@@ -147,7 +147,7 @@ def idle(row, figure, port, count, deadline, baseline):
                 row.set(figure, None, why)
                 return
             note, count = why + "; per connection of those", result["held"]
-        time.sleep(1.0)  # let both ends settle after the last handshake
+        time.sleep(0.5)  # let both ends settle after the last handshake
         held = row.rss()
         row.detail[figure + "_held"] = count
         row.detail[figure + "_ends"] = {e: round((held[e] - baseline[e]) / count, 1) for e in held}
@@ -159,7 +159,7 @@ def idle(row, figure, port, count, deadline, baseline):
         except subprocess.TimeoutExpired:
             holder.kill()
             holder.wait()
-        time.sleep(1.0)  # the ends close their sides
+        time.sleep(0.5)  # the ends close their sides
 
 
 def step(row, figures, fn, *args):
@@ -200,7 +200,7 @@ def main():
         row.set("cpu_ms_per_conn", None, args.skip_newconn)
     else:
         step(row, ["newconn_per_s", "cpu_ms_per_conn"], new_connections, args.redis_port,
-             100, 1.5 if q else 4.0, 5000 if q else 20000)
+             100, 1.5 if q else 3.0, 5000 if q else 20000)
 
     if not row.tunnel:
         for f in ("rss_kib_1k", "rss_kib_10k"):
@@ -208,14 +208,14 @@ def main():
     else:
         baseline = row.rss()
         row.detail["rss_baseline_kib"] = baseline
-        step(row, ["rss_kib_1k"], idle, "rss_kib_1k", args.redis_port, 1000, 30 if q else 40, baseline)
+        step(row, ["rss_kib_1k"], idle, "rss_kib_1k", args.redis_port, 1000, 20, baseline)
         rate = row.figures.get("newconn_per_s")
         if q:
             row.set("rss_kib_10k", None, "--quick: 1,000 only")
-        elif rate and rate * 45 < 10000:
+        elif rate and rate * 40 < 10000:
             row.set("rss_kib_10k", None, f"10,000 handshakes at {rate:.0f}/s exceed the time bound")
         else:
-            step(row, ["rss_kib_10k"], idle, "rss_kib_10k", args.redis_port, 10000, 60, baseline)
+            step(row, ["rss_kib_10k"], idle, "rss_kib_10k", args.redis_port, 10000, 35, baseline)
 
     row.detail["seconds"] = round(time.monotonic() - start, 1)
     with open(args.out, "w") as f:

@@ -60,7 +60,11 @@ def main():
             with open(path) as f:
                 rows[name] = json.load(f)
         else:
-            rows[name] = {"figures": {}, "notes": {k: "peer did not start" for k, *_ in FIGURES}, "detail": {}}
+            why = "not measured"
+            if os.path.exists(os.path.join(a.rows, name + ".skipped")):
+                with open(os.path.join(a.rows, name + ".skipped")) as f:
+                    why = f.read().strip()
+            rows[name] = {"figures": {}, "notes": {k: why for k, *_ in FIGURES}, "detail": {}}
     with open(a.meta) as f:
         meta = json.load(f)
 
