@@ -11,6 +11,7 @@ packages=(
   python3 procps iproute2
   stunnel4 spiped iperf3 openssh-server python3-rpyc python3-pyro4
   prometheus-cpp-dev libsystemd-dev scdoc
+  valgrind
 )
 missing=()
 for p in "${packages[@]}"; do
