@@ -47,6 +47,7 @@ struct AttackGate {
     std::optional<Daemon> tunnel;
     long info_calls = 0;
     long legit_pings = 0;
+    long baseline = redis.info("total_connections_received");  // redis's start-up check, this INFO
 
     explicit AttackGate(const GateOptions& o = {}, bool with_tunnel = true) {
         write_config(o);
@@ -90,7 +91,7 @@ struct AttackGate {
     // Connections redis received from anyone but these INFO queries.
     long backend_connections() {
         ++info_calls;
-        return redis.info("total_connections_received") - info_calls;
+        return redis.info("total_connections_received") - baseline - info_calls;
     }
     // Connections that were not the legitimate client's: must stay 0.
     long attacker_backend_connections() { return backend_connections() - legit_pings; }
@@ -118,6 +119,8 @@ struct AttackGate {
     }
 
     std::filesystem::path audit() const { return s.dir / "gate-audit.log"; }
+    // The gate's connection lines, once there are `n` (bounded wait).
+    std::vector<json> audit_connections(std::size_t n) const { return wait_audit(audit(), n); }
     std::string gate_output() const { return read_file(s.dir / "gate.out"); }
 };
 

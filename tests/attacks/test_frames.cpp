@@ -54,7 +54,7 @@ std::vector<Opening> openings() {
         {"secure channel offer: wrong version", Bytes{'A', 'C', 'S', 'C', 2, 1, 0x21}},
         {"secure channel offer: zero suites", Bytes{'A', 'C', 'S', 'C', 1, 0}},
         {"secure channel offer: 255 suites (over 16)", cat(Bytes{'A', 'C', 'S', 'C', 1, 255}, filled(255, 0x21))},
-        {"secure channel offer: no common suite", Bytes{'A', 'C', 'S', 'C', 1, 2, 0x2f, 0x00, 0, 32}},
+        {"secure channel offer: no common suite", cat(Bytes{'A', 'C', 'S', 'C', 1, 2, 0x2f, 0x00, 0, 32}, random_bytes(32, 2))},
         {"secure channel offer: truncated, then end of stream", Bytes{'A', 'C', 'S'}, true},
         {"secure channel message 1: zero-length frame", cat(offer, Bytes{0, 0})},
         {"secure channel message 1: 65535 announced, 100 sent, end of stream",
