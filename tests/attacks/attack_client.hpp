@@ -130,19 +130,6 @@ inline awaitable<TappedChannel> open_tapped_channel(std::string source, std::uin
     co_return t;
 }
 
-// A secure channel to the gate from `source` (the real client layer).
-struct Channel {
-    tcp::endpoint local;
-    Session session;
-};
-inline awaitable<Channel> open_channel(std::string source, std::uint16_t port, SecureChannelOptions o = {}) {
-    auto s = co_await connect_from(source, port);
-    auto local = s.local_endpoint();
-    Authenticator layer = client::secure_channel(o);
-    Session session = co_await layer(start_session(tcp_stream(std::move(s))));
-    co_return Channel{local, std::move(session)};
-}
-
 // What the gate answered to a forged public_key C1: the reason of its deny
 // (the coarse reason it sent), or nothing if it accepted.
 struct ProofResult {

@@ -15,6 +15,7 @@
 
 #include "tests/attacks/attack_table.hpp"
 #include "tests/tools/gate_fixture.hpp"
+#include <authchain/transport/endpoint.hpp>
 
 namespace attacks {
 namespace {  // as gate_fixture.hpp, whose types it uses

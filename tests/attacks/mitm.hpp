@@ -17,7 +17,7 @@ namespace attacks {
 // its place; nothing (nullopt) cuts the direction: a plain end of stream,
 // no close record.
 using Edit = std::function<std::optional<std::vector<Bytes>>(std::size_t i, Bytes unit)>;
-inline Edit pass() {
+inline Edit unchanged() {
     return [](std::size_t, Bytes u) { return std::optional<std::vector<Bytes>>(std::vector<Bytes>{std::move(u)}); };
 }
 
@@ -88,7 +88,7 @@ inline awaitable<void> pump(std::shared_ptr<tcp::socket> from, std::shared_ptr<t
 // `upstream_source`, through `up` (client to gate) and `down` edits.
 class Mitm {
 public:
-    Mitm(std::uint16_t gate_port, Edit up, Edit down = pass(), std::string upstream_source = "127.0.0.7")
+    Mitm(std::uint16_t gate_port, Edit up, Edit down = unchanged(), std::string upstream_source = "127.0.0.7")
         : acceptor_(t_.io, {asio::ip::make_address("127.0.0.1"), 0}) {
         asio::co_spawn(t_.io, serve(gate_port, std::move(up), std::move(down), std::move(upstream_source)),
                        asio::detached);

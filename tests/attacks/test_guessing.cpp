@@ -67,8 +67,12 @@ TEST_CASE("attacks: concurrent guesses past failure_throttle, and blocked source
     // of live sources, and under LRU the blocked ones would be gone.
     auto others = in_background([port](asio::any_io_executor) -> awaitable<std::size_t> {
         std::size_t refused = 0;
-        for (int i = 40; i < 54; ++i)
-            refused += (co_await send_c1("127.0.0." + std::to_string(i), port, stranger_c1)).refused.has_value();
+        std::function<Bytes(const KeyProof&, const Bytes&)> make = stranger_c1;  // no temporary in co_await (g++ 12)
+        for (int i = 40; i < 54; ++i) {
+            std::string source = "127.0.0." + std::to_string(i);
+            ProofResult r = co_await send_c1(source, port, make);
+            refused += r.refused.has_value();
+        }
         co_return refused;
     });
     std::size_t others_refused = others.get();
