@@ -38,6 +38,8 @@ struct GateOptions {
     std::string public_key_extra;       // extra keys of the public_key layer
     std::string after;                  // text after the chain ([[allow]] rules)
     std::string handshake_timeout = "3s";
+    std::vector<std::string> env;                // NAME=VALUE for the gate process
+    std::function<void(Setup&)> prepare;         // before the gate starts (keys, files)
 };
 
 // One setup: keys (host, client, stranger), redis, the gate and a tunnel.
@@ -51,8 +53,9 @@ struct AttackGate {
     long baseline = redis.info("total_connections_received");  // redis's start-up check, this INFO
 
     explicit AttackGate(const GateOptions& o = {}, bool with_tunnel = true) {
+        if (o.prepare) o.prepare(s);
         write_config(o);
-        gate = start_gate();
+        gate = start_gate(o.env);
         if (with_tunnel) tunnel = s.tunnel(s.tunnel_config("tunnel", "client"));
     }
 
@@ -117,6 +120,28 @@ struct AttackGate {
         std::ofstream(s.dir / "known_hosts", std::ios::app)
             << "[127.0.0.1]:" << port << " " << type << " " << blob << "\n";
         return s.tunnel(config);
+    }
+
+    // A tunnel that dials the gate over IPv6 ([::1]:port), so its attempts
+    // come from ::1; config NAME.toml, audit NAME-audit.log.
+    Daemon tunnel_v6(const std::string& name, const std::string& identity) {
+        const std::string server = "[::1]:" + std::to_string(gate.port);
+        write_file(s.dir / (name + ".toml"), "listen = \"127.0.0.1:0\"\nserver = \"" + server + "\"\n" +
+                                                 "audit_log = \"" + name + "-audit.log\"\nhandshake_timeout = \"5s\"\n"
+                                                 "[[layer]]\nkind = \"secure_channel\"\n"
+                                                 "[[layer]]\nkind = \"public_key\"\nidentity = \"" + identity + "\"\n"
+                                                 "known_hosts = \"known_hosts\"\n");
+        std::istringstream pub(read_file(s.dir / "host.pub"));
+        std::string type, blob;
+        pub >> type >> blob;
+        std::ofstream(s.dir / "known_hosts", std::ios::app) << server << " " << type << " " << blob << "\n";
+        return s.tunnel(s.dir / (name + ".toml"));
+    }
+    // The last audit line of tunnel `name`: "verdict (reason)".
+    std::string tunnel_verdict(const std::string& name) {
+        auto lines = wait_audit(s.dir / (name + "-audit.log"), 1);
+        if (lines.empty()) return "no audit line";
+        return lines.back().value("verdict", "?") + " (" + lines.back().value("reason", "") + ")";
     }
 
     std::filesystem::path audit() const { return s.dir / "gate-audit.log"; }
