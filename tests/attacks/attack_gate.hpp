@@ -11,7 +11,6 @@
 #pragma once
 
 #include <future>
-#include <regex>
 
 #include "tests/attacks/attack_table.hpp"
 #include "tests/tools/gate_fixture.hpp"
