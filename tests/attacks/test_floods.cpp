@@ -92,16 +92,19 @@ TEST_CASE("attacks: floods of failing handshakes from one and from many sources"
     CHECK(many_ok);
     CHECK(legit);
     CHECK(reached == 0);
-    wait_audit_count(g.audit(), {"127.0.0.2", "::1"}, std::vector<std::string>{"protocol error", "host blocked"}, 300);
-    auto blocked = wait_audit_count(g.audit(), {"127.0.0.2", "::1"}, "host blocked", 0);
+    wait_audit_count(g.audit(), {"127.0.0.2", "::1"},
+                     std::vector<std::string>{"protocol error", "host blocked", "busy"}, 300);
+    // 5 attempts per source get a verdict; the rest are blocked (or busy
+    // while those 5 are still in flight).
+    auto blocked = wait_audit_count(g.audit(), {"127.0.0.2", "::1"}, std::vector<std::string>{"host blocked", "busy"}, 0);
     auto malformed = wait_audit_count(g.audit(), {"127.0.0.2", "::1"}, "protocol error", 0);
-    one_ok = one_ok && malformed == 10 && blocked == 290;  // 5 failures per source, then blocked
-    CHECK(malformed == 10);
-    CHECK(blocked == 290);
+    one_ok = one_ok && malformed <= 10 && malformed + blocked == 300;
+    CHECK(malformed <= 10);
+    CHECK(malformed + blocked == 300);
     record("flood: 300 failing handshakes from one source each family (127.0.0.2, ::1), 8 at a time",
            "every one refused (protocol error, then host blocked by failure_throttle); legit client gets in",
            t_one.text() + "; audit: " + std::to_string(malformed) + " protocol error, " + std::to_string(blocked) +
-               " host blocked; backend +" +
+               " host blocked or busy; backend +" +
                std::to_string(reached) + ", legit client " + (legit ? "ok" : "FAILED"),
            one_ok && legit && reached == 0);
     record("flood: 240 failing handshakes from 8 sources (127.0.0.20-27)",
