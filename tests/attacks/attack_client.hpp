@@ -14,7 +14,6 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
-#include <authchain/auth/public_key/detail/io.hpp>
 #include <authchain/auth/public_key/detail/messages.hpp>
 #include <authchain/compose/error.hpp>
 #include <authchain/compose/session.hpp>
@@ -130,6 +129,26 @@ inline awaitable<TappedChannel> open_tapped_channel(std::string source, std::uin
     co_return t;
 }
 
+// Reads one public_key message (uint32 length || body, the length bounded by
+// max_public_key_message) and returns its body. Written here, on Stream
+// alone, so the attack client does not depend on the library's reader.
+inline awaitable<Bytes> read_pk_message(Stream& stream) {
+    auto read_exact = [](Stream& st, std::size_t n) -> awaitable<Bytes> {
+        Bytes b(n);
+        for (std::size_t got = 0; got < n;) {
+            std::size_t k = co_await st.read_some(asio::buffer(b.data() + got, n - got));
+            if (k == 0) throw std::runtime_error("end of stream inside a public_key message");
+            got += k;
+        }
+        co_return b;
+    };
+    Bytes header = co_await read_exact(stream, 4);
+    std::size_t n = (std::size_t{header[0]} << 24) | (std::size_t{header[1]} << 16) | (std::size_t{header[2]} << 8) |
+                    header[3];
+    if (n == 0 || n > max_public_key_message) throw std::runtime_error("bad public_key message length");
+    co_return co_await read_exact(stream, n);
+}
+
 // What the gate answered to a forged public_key C1: the reason of its deny
 // (the coarse reason it sent), or nothing if it accepted.
 struct ProofResult {
@@ -149,10 +168,10 @@ inline awaitable<ProofResult> send_c1(std::string source, std::uint16_t port,
         Authenticator layer = client::secure_channel();
         Session ch = co_await layer(start_session(tcp_stream(std::move(s))));
         Bytes cid = ch.stream.protection().channel_id;
-        KeyProof s1 = decode_s1(co_await read_public_key_message(ch.stream, "S1"));
+        KeyProof s1 = decode_s1(co_await read_pk_message(ch.stream));
         Bytes c1 = make_c1(s1, cid);
         co_await write_all(ch.stream, asio::buffer(c1));
-        bool accepted = decode_s2(co_await read_public_key_message(ch.stream, "S2"));
+        bool accepted = decode_s2(co_await read_pk_message(ch.stream));
         co_await ch.stream.receive_verdict();  // the deny record, if any, throws here
         if (!accepted) r.error = "S2 denied without a deny record";
     } catch (const AuthenticationError& e) {

@@ -207,7 +207,7 @@ TEST_CASE("attacks: malformed public_key C1 messages" * doctest::skip(skip_witho
                              [](std::string source, std::uint16_t port, C1Attack item, Attempt& a) -> awaitable<void> {
                                  auto t = co_await open_tapped_channel(source, port);
                                  a.local = t.local;
-                                 co_await read_public_key_message(t.session.stream, "S1");
+                                 co_await read_pk_message(t.session.stream);
                                  co_await write_all(t.session.stream, asio::buffer(item.bytes));
                                  a.ending = co_await stream_ending(t.session.stream);
                              });

@@ -7,6 +7,8 @@
 #include "tests/attacks/attack_gate.hpp"
 #include "tests/attacks/mitm.hpp"
 
+#include <authchain/auth/openssh/key.hpp>
+
 using namespace attacks;
 using openssh::PrivateKey;
 
@@ -213,7 +215,7 @@ TEST_CASE("attacks: proofs relayed between two connections" * doctest::skip(skip
             Session to_tunnel = co_await server_channel(start_session(tcp_stream(std::move(socket))));
             const std::string source = "127.0.0.8";
             auto gate = co_await open_tapped_channel(source, port);
-            Bytes s1 = co_await read_public_key_message(gate.session.stream, "S1");
+            Bytes s1 = co_await read_pk_message(gate.session.stream);
             Bytes framed = encode_s1(decode_s1(s1));
             co_await write_all(to_tunnel.stream, asio::buffer(framed));
             *tunnel_saw = co_await stream_ending(to_tunnel.stream);
