@@ -5,9 +5,13 @@
 // secure-channel stripping, and a changed host key. The backend is an echo
 // server that records what it received and how each connection ended.
 #include "tests/attacks/attack_gate.hpp"
+#include "tests/attacks/flood.hpp"
 #include "tests/attacks/mitm.hpp"
 
+#include <fmt/format.h>
+
 #include <authchain/auth/openssh/key.hpp>
+#include "tests/auth/public_key_fixture.hpp"
 
 using namespace attacks;
 using openssh::PrivateKey;
@@ -350,4 +354,40 @@ TEST_CASE("attacks: secure channel stripped, and a changed host key" * doctest::
            "victim got \"" + fooled_reply + "\"; tunnel detail: " + fooled_detail.substr(0, 80) +
                "...; impostor backend +" + std::to_string(impostor_reached),
            changed_ok && legit);
+}
+
+TEST_CASE("attacks: a hostile gate sends a real tunnel a host key that costs seconds to verify (finding 1)" *
+          doctest::skip(skip_without_redis())) {
+    require_redis();
+    EchoGate e;
+    IoThread hostile;
+    tcp::acceptor acceptor(hostile.io, {asio::ip::make_address("127.0.0.1"), 0});
+    auto saw = std::make_shared<std::string>();
+    asio::co_spawn(
+        hostile.io,
+        [](tcp::acceptor& acceptor, std::shared_ptr<std::string> saw) -> awaitable<void> {
+            auto socket = co_await acceptor.async_accept(asio::use_awaitable);
+            Authenticator server_channel = secure_channel();
+            Session to_tunnel = co_await server_channel(start_session(tcp_stream(std::move(socket))));
+            Bytes s1 = encode_s1({pk_test::huge_exponent_rsa_blob(), pk_test::rsa_signature_blob()});
+            co_await write_all(to_tunnel.stream, asio::buffer(s1));
+            *saw = co_await stream_ending(to_tunnel.stream);
+        }(acceptor, saw),
+        asio::detached);
+    hostile.start();
+    auto victim = e.g.tunnel_to(acceptor.local_endpoint().port(), "victim");
+    const double cpu_before = cpu_seconds(victim->pid());
+    std::string reply = RawClient(victim.port).ping();
+    std::string tunnel = tunnel_reason(e.g, "victim");
+    const double cpu = cpu_seconds(victim->pid()) - cpu_before;
+    bool legit = e.legit_echo();
+    hostile.stop();
+    bool ok = reply.empty() && tunnel == "denied (protocol error)" && *saw == "refused: protocol error";
+    CHECK_MESSAGE(ok, "tunnel " << tunnel << ", the hostile gate read " << *saw);
+    CHECK(legit);
+    record("CPU: a hostile gate presents a 16384-bit RSA host key with e = n - 2 to a real tunnel",
+           "the tunnel refuses it as protocol error before any verify",
+           "tunnel audit: " + tunnel + "; the hostile gate read: " + *saw + "; tunnel CPU " + fmt::format("{:.2f}", cpu) +
+               " s; legit client " + (legit ? "ok" : "FAILED"),
+           ok && legit);
 }
