@@ -129,24 +129,9 @@ inline awaitable<TappedChannel> open_tapped_channel(std::string source, std::uin
     co_return t;
 }
 
-// Reads one public_key message (uint32 length || body, the length bounded by
-// max_public_key_message) and returns its body. Written here, on Stream
-// alone, so the attack client does not depend on the library's reader.
+// Reads one public_key message (a frame, compose/frame.hpp) and returns its body.
 inline awaitable<Bytes> read_pk_message(Stream& stream) {
-    auto read_exact = [](Stream& st, std::size_t n) -> awaitable<Bytes> {
-        Bytes b(n);
-        for (std::size_t got = 0; got < n;) {
-            std::size_t k = co_await st.read_some(asio::buffer(b.data() + got, n - got));
-            if (k == 0) throw std::runtime_error("end of stream inside a public_key message");
-            got += k;
-        }
-        co_return b;
-    };
-    Bytes header = co_await read_exact(stream, 4);
-    std::size_t n = (std::size_t{header[0]} << 24) | (std::size_t{header[1]} << 16) | (std::size_t{header[2]} << 8) |
-                    header[3];
-    if (n == 0 || n > max_public_key_message) throw std::runtime_error("bad public_key message length");
-    co_return co_await read_exact(stream, n);
+    return read_frame(stream, max_public_key_message, "public_key message");
 }
 
 // What the gate answered to a forged public_key C1: the reason of its deny
