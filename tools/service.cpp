@@ -256,6 +256,11 @@ int serve_until_signalled(asio::io_context& io, EventLoops& loops, const Process
     // destroyed with them, after their threads have returned.
     loops.stop();
     loops.join();
+    // What the stop cancelled here completes now, on this thread alone: the
+    // accept that was waiting with a socket of a loop, a stream queued for
+    // the Server. Left queued, it would be destroyed after the loops.
+    io.restart();
+    io.poll();
     return status;
 }
 
