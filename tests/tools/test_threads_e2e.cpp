@@ -34,6 +34,18 @@ std::map<std::string, long> loop_switches(pid_t pid) {
     return out;
 }
 
+// loop_switches once the process runs `count` loops (they start just after
+// the "listening on" line); bounded: 500 polls, 10 s.
+std::map<std::string, long> loops_of(pid_t pid, std::size_t count) {
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    auto loops = loop_switches(pid);
+    for (int i = 0; i < 500 && loops.size() < count && std::chrono::steady_clock::now() < until; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        loops = loop_switches(pid);
+    }
+    return loops;
+}
+
 // A tunnel config of the fixture's with `lines` added at the top.
 std::filesystem::path tunnel_with(Setup& s, const std::string& name, const std::string& lines) {
     auto path = s.tunnel_config(name, "client");
@@ -51,8 +63,8 @@ TEST_CASE("threads e2e: threads = 2 runs two loops in the gate and the tunnel; c
     auto gate = s.gate(s.gate_config(redis.backend(), "threads = 2\n"));
     auto tunnel = s.tunnel(tunnel_with(s, "tunnel", "threads = 2\n"));
 
-    auto gate_before = loop_switches(gate->pid());
-    auto tunnel_before = loop_switches(tunnel->pid());
+    auto gate_before = loops_of(gate->pid(), 2);
+    auto tunnel_before = loops_of(tunnel->pid(), 2);
     REQUIRE(gate_before.size() == 2);
     REQUIRE(tunnel_before.size() == 2);
 
@@ -107,8 +119,16 @@ TEST_CASE("threads e2e: SIGHUP under load with threads = 2: every request answer
     std::string out = read_file(s.dir / "load.out");
     CHECK_MESSAGE(out.find("rror") == std::string::npos, out);
     CHECK(gate->wait(std::chrono::milliseconds(0)) == std::nullopt);  // still running
-    for (const auto& line : audit_lines(s.dir / "gate-audit.log"))
-        CHECK_MESSAGE(line.at("verdict") == "accepted", line.dump());
+    // Stopping the load mid-request resets its connections (its tunnel
+    // aborts the gate side, DESIGN: a cut-off stream is not passed on as
+    // complete); every other connection was accepted and forwarded.
+    std::size_t cut = 0;
+    for (const auto& line : audit_lines(s.dir / "gate-audit.log")) {
+        if (line.at("verdict") == "accepted") continue;
+        CHECK_MESSAGE(line.at("reason") == "client integrity failure", line.dump());
+        ++cut;
+    }
+    CHECK(cut <= 8);
 }
 
 TEST_CASE("threads e2e: SIGTERM with live connections on both loops closes them after grace; exit 0" *
