@@ -19,6 +19,8 @@
 #include <set>
 #include <thread>
 
+#include <authchain/auth/connection_limit.hpp>
+#include <authchain/auth/failure_throttle.hpp>
 #include <authchain/compose/event_loops.hpp>
 #include <authchain/compose/server.hpp>
 #include <authchain/relay/loop_listener.hpp>
@@ -76,10 +78,10 @@ struct Client {
     }
     // The echoed byte, or -1 on end of stream/error/no answer within the bound.
     int round_trip(char byte) {
-        asio::write(socket, asio::buffer(&byte, 1));
-        if (!readable_within(10000)) return -1;
-        char back = 0;
         std::error_code ec;
+        asio::write(socket, asio::buffer(&byte, 1), ec);  // a refused client may find it closed (EPIPE)
+        if (ec || !readable_within(10000)) return -1;
+        char back = 0;
         std::size_t n = socket.read_some(asio::buffer(&back, 1), ec);
         return ec || n != 1 ? -1 : back;
     }
@@ -243,4 +245,66 @@ TEST_CASE("event loops: destroying stopped loops closes the connections still on
     accepting.join();
     loops.reset();  // stops, joins, destroys what was queued: the handlers' frames and their sockets
     for (auto& c : live) CHECK(c->ends_within(10000));
+}
+
+TEST_CASE("event loops: connection_limit and failure_throttle, shared by connections on several loops, count exactly") {
+    EventLoops loops(2);
+    asio::io_context control;
+    LoopListener listener(control.get_executor());
+    auto table = std::make_shared<FailureThrottle>(FailureThrottleOptions{.max_failures = 3});
+    // 'y' passes, anything else is a failure the throttle counts.
+    Authenticator knock = [](Session s) -> asio::awaitable<Session> {
+        char b = 0;
+        co_await read_exact(s.stream, asio::buffer(&b, 1), "knock");
+        if (b != 'y') deny(DenyReason::denied, "wrong knock");
+        co_return s;
+    };
+    Authenticator throttled = failure_throttle(table, knock);
+    Authenticator limit = connection_limit(4, 4);
+    Authenticator chain = limit | throttled;
+    Handler echo = [](Session s) -> asio::awaitable<void> {
+        std::array<char, 16> buffer{};
+        for (;;) {
+            std::size_t n = co_await s.stream.read_some(asio::buffer(buffer));
+            if (n == 0) break;
+            co_await write_all(s.stream, asio::buffer(buffer.data(), n));
+        }
+    };
+    Server server(listener, chain, echo, {.loops = &loops});
+    asio::co_spawn(control, server.run(), asio::detached);
+    loops.start();
+    std::thread accepting([&control] { control.run(); });
+    const std::uint16_t port = listener.local_endpoint().port();
+    auto knocked = [port](char knock) {
+        auto c = std::make_unique<Client>(port);
+        std::error_code ec;
+        asio::write(c->socket, asio::buffer(&knock, 1), ec);  // a refused one may be closed already
+        return c;
+    };
+
+    // Four sessions (two per loop) hold every slot; a fifth is refused busy.
+    std::vector<std::unique_ptr<Client>> held;
+    for (int i = 0; i < 4; ++i) held.push_back(knocked('y'));
+    for (auto& c : held) CHECK(c->round_trip('x') == 'x');
+    auto fifth = knocked('y');
+    CHECK(fifth->round_trip('x') == -1);
+    // Their slots come back when they end, on whichever loop: bounded retries.
+    held.clear();
+    int answered = -1;
+    for (int i = 0; i < 500 && answered != 'x'; ++i) {
+        auto again = knocked('y');
+        answered = again->round_trip('x');
+        if (answered != 'x') std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    CHECK(answered == 'x');
+
+    // Three failures from one source, whichever loops ran them, block it.
+    for (int i = 0; i < 3; ++i) CHECK(knocked('n')->ends_within(10000));
+    CHECK(table->blocked(asio::ip::make_address("127.0.0.1")));
+    CHECK(knocked('y')->round_trip('x') == -1);
+
+    asio::post(control, [&server] { server.stop(); });
+    accepting.join();
+    loops.stop();
+    loops.join();
 }
