@@ -14,6 +14,7 @@
 #include <authchain/compose/deadline.hpp>
 #include <authchain/compose/listener.hpp>
 #include <authchain/compose/error.hpp>
+#include <authchain/compose/event_loops.hpp>
 #include <authchain/compose/server.hpp>
 #include <authchain/compose/session.hpp>
 #include <authchain/compose/stream.hpp>
@@ -34,5 +35,6 @@
 #include <authchain/relay/connect.hpp>
 #include <authchain/relay/forward.hpp>
 #include <authchain/relay/live_forwards.hpp>
+#include <authchain/relay/loop_listener.hpp>
 #include <authchain/relay/proxy_v2.hpp>
 #include <authchain/relay/pump.hpp>

@@ -129,7 +129,11 @@ asio::awaitable<void> Server::run() {
         Stream stream;
         bool back_off = false;
         try {
-            stream = co_await listener_.accept();
+            if (options_.loops) {
+                stream = co_await listener_.accept_on(*options_.loops);
+            } else {
+                stream = co_await listener_.accept();
+            }
         } catch (const std::system_error& e) {
             if (state->stopped) break;
             auto ec = e.code();
@@ -168,12 +172,22 @@ asio::awaitable<void> Server::run() {
                 continue;
             }
             ++state->refusing;
-            asio::co_spawn(asio::make_strand(executor), refuse_busy(std::move(stream), state), asio::detached);
+            auto home = home_of(stream, executor);
+            asio::co_spawn(home, refuse_busy(std::move(stream), state), asio::detached);
             continue;
         }
-        asio::co_spawn(asio::make_strand(executor),
-                       serve_one(std::move(stream), chain_, handler_, options_, state, source), asio::detached);
+        auto home = home_of(stream, executor);
+        asio::co_spawn(home, serve_one(std::move(stream), chain_, handler_, options_, state, source), asio::detached);
     }
+}
+
+asio::any_io_executor Server::home_of(const Stream& stream, const asio::any_io_executor& fallback) const {
+    // On a loop: its one thread is the connection's, no strand needed.
+    if (options_.loops) {
+        std::size_t index = options_.loops->index_of(stream.get_executor());
+        if (index < options_.loops->size()) return options_.loops->executor(index);
+    }
+    return asio::make_strand(fallback);
 }
 
 std::size_t Server::in_handshake_from(const asio::ip::address& address) const {

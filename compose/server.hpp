@@ -25,6 +25,7 @@
 #include <string>
 
 #include <authchain/compose/combinators.hpp>
+#include <authchain/compose/event_loops.hpp>
 #include <authchain/compose/listener.hpp>
 #include <authchain/compose/session.hpp>
 
@@ -62,6 +63,13 @@ struct ServerOptions {
     // Where ServerErrors go; empty: print_server_error. If it throws, the
     // error goes to print_server_error too.
     ErrorSink on_error{};
+    // Where connections run. Set: the listener places each accepted
+    // connection on the next loop (Listener::accept_on) and it lives there,
+    // its handshake and handler on that loop's one thread, without a strand
+    // (a connection the listener left elsewhere runs on a strand there). Null: each connection
+    // runs on a strand of its own, on run()'s executor. The EventLoops must
+    // outlive every connection the Server started.
+    EventLoops* loops = nullptr;
 };
 
 using Handler = std::function<asio::awaitable<void>(Session)>;
@@ -71,7 +79,7 @@ public:
     Server(Listener& listener, Authenticator chain, Handler handler, ServerOptions options = {});
 
     // Accepts until stop() or the listener fails; each connection runs on
-    // its own strand. Returns after the listener is closed; sessions
+    // its own strand, or on its loop (ServerOptions::loops). Returns after the listener is closed; sessions
     // already handed to the handler keep running. The Server and the
     // Listener must outlive run() unless stop() was called first.
     asio::awaitable<void> run();
@@ -95,6 +103,8 @@ private:
     static asio::awaitable<void> serve_one(Stream stream, Authenticator chain, Handler handler,
                                            ServerOptions options, std::shared_ptr<State> state,
                                            asio::ip::address source);
+    // Where a connection runs: its loop, or a new strand on `fallback`.
+    asio::any_io_executor home_of(const Stream& stream, const asio::any_io_executor& fallback) const;
     static asio::awaitable<void> refuse_busy(Stream stream, std::shared_ptr<State> state);
 
     Listener& listener_;

@@ -103,11 +103,12 @@ void read_common(TableReader& r, CommonConfig& c) {
         c.keepalive = *t;
     }
     if (auto b = r.boolean("socket_activation")) c.socket_activation = *b;
+    if (auto n = r.integer("threads", 1, 1024)) c.threads = static_cast<std::size_t>(*n);
 }
 
 // The process keys both commands share (read by read_common).
 const std::vector<std::string> common_keys{"log_level", "metrics_listen", "idle_timeout", "keepalive",
-                                           "socket_activation"};
+                                           "socket_activation", "threads"};
 
 void declare_with_common(TableReader& r, std::vector<std::string> keys) {
     keys.insert(keys.end(), common_keys.begin(), common_keys.end());

@@ -73,6 +73,7 @@ struct CommonConfig {
     std::chrono::milliseconds idle_timeout{0};   // 0: off
     std::chrono::milliseconds keepalive{0};      // TCP keepalive idle time on both sockets; 0: off
     bool socket_activation = false;              // take the listening socket from systemd (LISTEN_FDS)
+    std::size_t threads = 0;                     // event loops serving connections; 0: one per core
 };
 
 struct GateConfig : CommonConfig {

@@ -30,6 +30,7 @@ struct ServiceListener::Shared {
     std::atomic<bool> closed{false};
     std::atomic<std::size_t> pending{0};
     std::function<void(const ListenerRefusal&)> on_refused;
+    EventLoops* loops = nullptr;  // where connections live; null: the acceptor's executor
 
     mutable std::mutex mutex;  // guards options and via
     ListenerOptions options;
@@ -69,10 +70,11 @@ struct ViaEntry {
 }  // namespace
 
 ServiceListener::ServiceListener(asio::ip::tcp::acceptor acceptor, ListenerOptions options,
-                                 std::function<void(const ListenerRefusal&)> on_refused)
+                                 std::function<void(const ListenerRefusal&)> on_refused, EventLoops* loops)
     : shared_(std::make_shared<Shared>(std::move(acceptor))) {
     shared_->options = std::move(options);
     shared_->on_refused = std::move(on_refused);
+    shared_->loops = loops;
 }
 
 ServiceListener::~ServiceListener() { close(); }
@@ -113,7 +115,9 @@ asio::awaitable<Stream> ServiceListener::accept() {
 asio::awaitable<void> ServiceListener::accept_loop(std::shared_ptr<Shared> shared) {
     auto executor = co_await asio::this_coro::executor;
     while (!shared->closed) {
-        auto [ec, socket] = co_await shared->acceptor.async_accept(as_tuple_awaitable);
+        // Onto the next loop, where the connection then lives.
+        asio::any_io_executor home = shared->loops ? shared->loops->next() : shared->acceptor.get_executor();
+        auto [ec, socket] = co_await shared->acceptor.async_accept(home, as_tuple_awaitable);
         if (shared->closed) break;
         if (ec) {
             if (ec == asio::error::connection_aborted || ec == asio::error::interrupted) continue;
@@ -151,7 +155,9 @@ asio::awaitable<void> ServiceListener::accept_loop(std::shared_ptr<Shared> share
             continue;
         }
         ++shared->pending;
-        asio::co_spawn(asio::make_strand(executor), read_header(shared, std::move(socket), options), asio::detached);
+        // On a loop, its one thread is the connection's; else a strand of its own.
+        auto reader = shared->loops ? socket.get_executor() : asio::make_strand(socket.get_executor());
+        asio::co_spawn(reader, read_header(shared, std::move(socket), options), asio::detached);
     }
 }
 

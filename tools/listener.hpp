@@ -13,7 +13,9 @@
 // The stream handed to the Server then reports the real client as its
 // remote_endpoint(), so the per-source handshake shares, ip_filter,
 // failure_throttle, from=, the audit, the metrics and the outgoing PROXY v2
-// header all see the client, not the balancer. Headers are read
+// header all see the client, not the balancer. With event loops
+// (compose/event_loops.hpp) each connection is accepted onto the next loop
+// and stays there, PROXY header included. Headers are read
 // concurrently (at most max_pending at a time; more are closed), so a slow
 // balancer connection does not hold up the others.
 #pragma once
@@ -31,6 +33,7 @@
 #include <vector>
 
 #include <authchain/compose/cidr.hpp>
+#include <authchain/compose/event_loops.hpp>
 #include <authchain/compose/listener.hpp>
 
 namespace authchain::tools {
@@ -52,8 +55,11 @@ struct ListenerRefusal {
 
 class ServiceListener final : public Listener {
 public:
+    // With `loops`, each connection is accepted onto the next loop and
+    // lives there (its PROXY header is read there too); without, on the
+    // acceptor's executor, a strand per connection.
     ServiceListener(asio::ip::tcp::acceptor acceptor, ListenerOptions options,
-                    std::function<void(const ListenerRefusal&)> on_refused = {});
+                    std::function<void(const ListenerRefusal&)> on_refused = {}, EventLoops* loops = nullptr);
     ~ServiceListener() override;
 
     asio::awaitable<Stream> accept() override;

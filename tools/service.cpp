@@ -139,6 +139,7 @@ std::vector<std::string> needs_restart(const ServiceSetup& old_setup, const Serv
     if (a.audit_log != b.audit_log) keys.push_back("audit_log");
     auto metrics_text = [](const CommonConfig& c) { return c.metrics_listen ? c.metrics_listen->to_string() : ""; };
     if (metrics_text(a) != metrics_text(b)) keys.push_back("metrics_listen");
+    if (a.threads != b.threads) keys.push_back("threads");
     if (std::min<std::size_t>(256, a.max_connections) != std::min<std::size_t>(256, b.max_connections))
         keys.push_back("max_connections (for the handshake bound; the connection limit itself is applied)");
     return keys;
@@ -226,8 +227,10 @@ asio::awaitable<void> supervise(asio::io_context& io, asio::signal_set& signals,
 }
 
 // Tells systemd `ready` once the signals are caught, then runs the server
-// with two threads until the graceful stop; 0, or 4 if accepting failed.
-int serve_until_signalled(asio::io_context& io, const Process& p, const std::string& ready) {
+// until the graceful stop: `io` (signals, reload, accept, metrics, the audit
+// flush) on this thread, the connections on `loops`, a thread each; 0, or 4
+// if accepting failed.
+int serve_until_signalled(asio::io_context& io, EventLoops& loops, const Process& p, const std::string& ready) {
     auto strand = asio::make_strand(io);
     asio::signal_set signals(strand, SIGHUP, SIGTERM, SIGINT);
     notify(ready);  // only now: a SIGHUP from the manager is handled from here on
@@ -247,9 +250,17 @@ int serve_until_signalled(asio::io_context& io, const Process& p, const std::str
     if (p.metrics_acceptor)
         asio::co_spawn(asio::make_strand(io), serve_metrics(*p.metrics_acceptor, p.metrics), asio::detached);
 
-    std::thread other([&io] { io.run(); });
+    loops.start();
     io.run();
-    other.join();
+    // The drain is over (or accepting failed): what is left on the loops is
+    // destroyed with them, after their threads have returned.
+    loops.stop();
+    loops.join();
+    // What the stop cancelled here completes now, on this thread alone: the
+    // accept that was waiting with a socket of a loop, a stream queued for
+    // the Server. Left queued, it would be destroyed after the loops.
+    io.restart();
+    io.poll();
     return status;
 }
 
@@ -282,7 +293,10 @@ int run_service(std::string name_text, ServiceSetup first, SetupLoader reload) {
     AuditThrottle throttle(*audit);
     Metrics metrics;
     auto live = std::make_shared<LiveForwards>();
-    asio::io_context io(2);  // after what the coroutine frames it may still hold touch
+    asio::io_context io(1);  // after what the coroutine frames it may still hold touch
+    // The connections' loops, one thread each: after what their frames
+    // touch, before the listener that hands them connections.
+    EventLoops loops(config.threads);
     if (!config.socket_activation && (config.listen.is_unix() || config.listen.host.empty())) {
         log(LogLevel::error, name, config.file.string() + ": listen must be a TCP \"host:port\"");
         return 2;
@@ -329,7 +343,8 @@ int run_service(std::string name_text, ServiceSetup first, SetupLoader reload) {
                                  std::string reason = line["reason"];
                                  metrics.denied(reason, "proxy_protocol");
                                  throttle.refused(line, r.from.address(), reason);
-                             });
+                             },
+                             &loops);
     const std::string listening = endpoint_text(listening_endpoint);
     auto current = std::make_shared<Current>();
     Process p{name, *audit, throttle, metrics, live, listener, listening_endpoint, current, std::move(reload)};
@@ -340,6 +355,7 @@ int run_service(std::string name_text, ServiceSetup first, SetupLoader reload) {
     ServerOptions options;
     options.handshake_timeout = server_deadline;
     options.max_handshakes = std::min<std::size_t>(options.max_handshakes, config.max_connections);
+    options.loops = &loops;
     // Refused attempts; the handler writes the line of an accepted one when it closes.
     options.audit = [&throttle, &metrics, &listener, current](const AuditRecord& r) {
         if (r.accepted) return;
@@ -380,7 +396,7 @@ int run_service(std::string name_text, ServiceSetup first, SetupLoader reload) {
     audit->write(event_json("start", start));
     if (!exposed_warning.empty()) audit->write(event_json("warning", {{"name", "listen"}, {"detail", exposed_warning}}));
     report_warnings(name, config, audit.get());
-    int status = serve_until_signalled(io, p, "READY=1\nSTATUS=listening on " + listening);
+    int status = serve_until_signalled(io, loops, p, "READY=1\nSTATUS=listening on " + listening);
     throttle.flush(/*everything=*/true);
     audit->write(event_json("exit", {{"status", status}}));
     return status;

@@ -1,7 +1,8 @@
 // The process life of `authchain gate` and `authchain tunnel`, written once:
 // audit log, listener (tools/listener.hpp: keepalive, trusted PROXY v2 in,
 // socket activation), privilege drop, metrics, systemd notification, start
-// and exit events, two threads on one io_context, and the signals.
+// and exit events, the event loops (`threads`, one io_context and one
+// thread each, compose/event_loops.hpp), and the signals.
 //
 //   SIGHUP          re-reads the whole config file and every file it names;
 //                   new connections use the new chain, backend, [[allow]],

@@ -1,5 +1,5 @@
 // The process keys of gate and tunnel files: log_level, metrics_listen,
-// idle_timeout, keepalive, socket_activation, and trusted PROXY v2 in.
+// idle_timeout, keepalive, socket_activation, threads, and trusted PROXY v2 in.
 #include "tests/config/config_fixture.hpp"
 
 TEST_CASE("service keys: defaults are off (no metrics, no idle timeout, no keepalive, no PROXY in)") {
@@ -61,4 +61,17 @@ TEST_CASE("service keys: errors name file:line:key") {
     // PROXY in is the gate's: a tunnel's clients are local programs.
     CHECK(tunnel_error("server = \"h:1\"\nproxy_protocol_from = [\"10.0.0.5\"]\n")
               .find("tunnel.toml:2: proxy_protocol_from: unknown key") != std::string::npos);
+}
+
+TEST_CASE("service keys: threads is 1 to 1024 event loops; left out, one per core (0)") {
+    test::TempDir dir;
+    CHECK(load_gate_config(config_file(dir, minimal_gate)).threads == 0);
+    CHECK(load_gate_config(config_file(dir, minimal_gate + "threads = 3\n")).threads == 3);
+    TunnelConfig t = load_tunnel_config(config_file(dir, "server = \"h:1\"\nlisten = \":7001\"\nthreads = 1024\n",
+                                                    "tunnel.toml"),
+                                        TunnelCommand::tunnel);
+    CHECK(t.threads == 1024);
+    CHECK(gate_error(minimal_gate + "threads = 0\n").find("gate.toml:3: threads:") != std::string::npos);
+    CHECK(gate_error(minimal_gate + "threads = 1025\n").find("gate.toml:3: threads:") != std::string::npos);
+    CHECK(gate_error(minimal_gate + "threads = \"4\"\n").find("gate.toml:3: threads:") != std::string::npos);
 }
