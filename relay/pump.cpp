@@ -6,7 +6,8 @@
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 #include <string>
-#include <vector>
+
+#include <authchain/compose/buffer_pool.hpp>
 
 namespace authchain {
 
@@ -46,19 +47,26 @@ PumpSide other(PumpSide s) { return s == PumpSide::a ? PumpSide::b : PumpSide::a
 // Copies from -> to until end of stream, then half-closes `to`.
 asio::awaitable<void> copy(PumpState& state, Stream& from, Stream& to, PumpSide from_side,
                            std::uint64_t& count, std::size_t buffer_size) {
-    std::vector<std::uint8_t> buffer(buffer_size);
+    PooledBuffer buffer;
     PumpSide failing = from_side;
     std::string_view stage = "read";
     try {
         for (;;) {
             failing = from_side, stage = "read";
-            std::size_t n = co_await from.read_some(asio::buffer(buffer));
+            if (buffer.empty()) {
+                co_await from.wait_readable();
+                buffer = PooledBuffer(buffer_size);
+            }
+            std::size_t n = co_await from.read_some(asio::buffer(buffer.data(), buffer.size()));
             if (n == 0) break;
             state.last_read = std::chrono::steady_clock::now();
             failing = other(from_side), stage = "write";
             co_await write_all(to, asio::buffer(buffer.data(), n));
             count += n;
+            // A read that did not fill the buffer drained what was there.
+            if (n < buffer.size()) buffer.release();
         }
+        buffer.release();
         state.ended(from_side);
         failing = other(from_side), stage = "shutdown";
         co_await to.shutdown_send();

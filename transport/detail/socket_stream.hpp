@@ -5,6 +5,7 @@
 
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/use_awaitable.hpp>
+#include <cstdint>
 #include <string>
 #include <system_error>
 
@@ -28,6 +29,17 @@ public:
         if (ec == asio::error::eof) co_return 0;
         if (ec) throw std::system_error(ec, name_ + " read");
         co_return n;
+    }
+
+    // Peeks one byte (MSG_PEEK) rather than async_wait(wait_read): Asio's
+    // epoll reactor is edge-triggered and a wait is never tried at once, so
+    // a wait would miss bytes that arrived before it was queued; a peek is
+    // tried at once and retried by the reactor on readiness.
+    asio::awaitable<void> wait_readable() override {
+        std::uint8_t byte = 0;
+        auto [ec, n] = co_await socket_.async_receive(asio::buffer(&byte, 1), Socket::message_peek, as_tuple);
+        (void)n;
+        if (ec && ec != asio::error::eof) throw std::system_error(ec, name_ + " read");
     }
 
     asio::awaitable<std::size_t> write_some(asio::const_buffer buffer) override {
