@@ -19,7 +19,7 @@
 
 namespace authchain {
 
-inline constexpr std::size_t buffer_pool_idle_limit = 2 * 1024 * 1024;  // bytes per thread
+inline constexpr std::size_t buffer_pool_idle_limit = 1024 * 1024;  // bytes per thread
 inline constexpr std::size_t buffer_pool_idle_count = 16;               // buffers per thread
 
 class PooledBuffer {

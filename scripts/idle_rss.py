@@ -58,7 +58,11 @@ def main():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     want_fds = 2 * max([int(a) for a in sys.argv[2:]] or [1000]) + 200
     if soft < want_fds:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (want_fds, max(hard, want_fds)))
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want_fds, max(hard, want_fds)))
+        except (ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            print(f"note: the descriptor limit is {hard}: at most about {(hard - 200) // 2} connections", flush=True)
     counts = [int(a) for a in sys.argv[2:]] or [1000]
     procs = []
     d = tempfile.mkdtemp(prefix="authchain-idle-rss.")
