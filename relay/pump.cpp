@@ -53,18 +53,17 @@ asio::awaitable<void> copy(PumpState& state, Stream& from, Stream& to, PumpSide 
     try {
         for (;;) {
             failing = from_side, stage = "read";
-            if (buffer.empty()) {
-                co_await from.wait_readable();
-                buffer = PooledBuffer(buffer_size);
-            }
+            // No buffer while waiting: it is borrowed once bytes are there
+            // and given back as soon as they are written out.
+            co_await from.wait_readable();
+            buffer = PooledBuffer(buffer_size);
             std::size_t n = co_await from.read_some(asio::buffer(buffer.data(), buffer.size()));
             if (n == 0) break;
             state.last_read = std::chrono::steady_clock::now();
             failing = other(from_side), stage = "write";
             co_await write_all(to, asio::buffer(buffer.data(), n));
+            buffer.release();
             count += n;
-            // A read that did not fill the buffer drained what was there.
-            if (n < buffer.size()) buffer.release();
         }
         buffer.release();
         state.ended(from_side);

@@ -10,7 +10,9 @@
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/io_context.hpp>
-#include <asio/use_future.hpp>
+#include <exception>
+#include <memory>
+#include <optional>
 
 #include "tests/transport/channel_harness.hpp"
 #include <authchain/compose/buffer_pool.hpp>
@@ -35,16 +37,47 @@ std::size_t settle(asio::io_context& io) {
     return most;
 }
 
+// The outcome of a spawned operation, completed on the io_context's thread
+// (a use_future completion may land on another thread, after a check).
 template <class T>
-bool ready(std::future<T>& f) {
-    return f.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+struct Done {
+    bool done = false;
+    std::exception_ptr error;
+    std::optional<T> value;
+    T get() {
+        if (error) std::rethrow_exception(error);
+        return std::move(*value);
+    }
+};
+
+template <class T>
+std::shared_ptr<Done<T>> start(asio::io_context& io, asio::awaitable<T> op) {
+    auto d = std::make_shared<Done<T>>();
+    asio::co_spawn(io, std::move(op), [d](std::exception_ptr e, T v) {
+        d->done = true;
+        d->error = e;
+        if (!e) d->value.emplace(std::move(v));
+    });
+    return d;
+}
+
+template <class T>
+bool ready(const std::shared_ptr<Done<T>>& d) {
+    return d->done;
+}
+
+asio::awaitable<int> handshake_into(Stream c, Stream s,
+                                    std::optional<authchain::test::channel_harness::Sessions>& out) {
+    out.emplace(co_await authchain::test::channel_harness::handshake(std::move(c), std::move(s)));
+    co_return 0;
 }
 
 // Writes up to `total` bytes in 64 KiB pieces; `accepted` counts what went in.
 asio::awaitable<void> flood(Stream& s, std::size_t total, std::size_t& accepted) {
     std::vector<std::uint8_t> chunk(64 * 1024, 0x5a);
     try {
-        while (accepted < total) accepted += co_await s.write_some(asio::buffer(chunk));
+        while (accepted < total)
+            accepted += co_await s.write_some(asio::buffer(chunk.data(), std::min(chunk.size(), total - accepted)));
     } catch (const std::exception&) {
     }
 }
@@ -67,16 +100,16 @@ TEST_CASE("pump memory: an idle pump holds no data buffer; after bytes pass it g
     auto [client, a] = make_pipe(io.get_executor());
     auto [b, backend] = make_pipe(io.get_executor());
     const std::size_t lent_before = buffer_pool_lent_bytes();
-    auto done = asio::co_spawn(io, pump(a, b), asio::use_future);
+    auto done = start(io, pump(a, b));
     CHECK(settle(io) == lent_before);  // both directions wait without a buffer
 
     const std::size_t n = 300 * 1000;
     std::size_t accepted = 0;
     asio::co_spawn(io, flood(client, n, accepted), asio::detached);
-    auto got = asio::co_spawn(io, read_count(backend, n), asio::use_future);
+    auto got = start(io, read_count(backend, n));
     const std::size_t most = settle(io);
     REQUIRE(ready(got));
-    CHECK(got.get() == n);
+    CHECK(got->get() == n);
     CHECK(most <= lent_before + PumpOptions{}.buffer_size);  // one direction moved bytes
     CHECK(buffer_pool_lent_bytes() == lent_before);         // idle again: nothing held
 
@@ -84,7 +117,7 @@ TEST_CASE("pump memory: an idle pump holds no data buffer; after bytes pass it g
     backend.close();
     settle(io);
     REQUIRE(ready(done));
-    done.get();
+    done->get();
 }
 
 TEST_CASE("pump memory: a client that never reads holds the backend back; the pump holds one buffer at most") {
@@ -96,7 +129,7 @@ TEST_CASE("pump memory: a client that never reads holds the backend back; the pu
     auto [b, backend] = make_pipe(io.get_executor(), options);
     const std::size_t lent_before = buffer_pool_lent_bytes();
     const PumpOptions pump_options{};
-    auto done = asio::co_spawn(io, pump(a, b, pump_options), asio::use_future);
+    auto done = start(io, pump(a, b, pump_options));
     std::size_t accepted = 0;
     asio::co_spawn(io, flood(backend, total, accepted), asio::detached);
 
@@ -111,7 +144,7 @@ TEST_CASE("pump memory: a client that never reads holds the backend back; the pu
     backend.close();
     settle(io);
     REQUIRE(ready(done));
-    CHECK(done.get().error);
+    CHECK(done->get().error);
     CHECK(buffer_pool_lent_bytes() == lent_before);
 }
 
@@ -123,16 +156,18 @@ TEST_CASE("pump memory: over a secure channel to a client that never reads, the 
     options.capacity = capacity;
     auto [client_raw, a_raw] = make_pipe(io.get_executor(), options);
     auto [b, backend] = make_pipe(io.get_executor(), options);
-    auto hs = asio::co_spawn(io, handshake(std::move(client_raw), std::move(a_raw)), asio::use_future);
+    std::optional<Sessions> sessions;
+    auto hs = start(io, handshake_into(std::move(client_raw), std::move(a_raw), sessions));
     settle(io);
     REQUIRE(ready(hs));
-    Sessions s = hs.get();
+    hs->get();
+    Sessions& s = *sessions;
     Stream& client = s.client.stream;
     Stream& a = s.server.stream;
 
     const std::size_t lent_before = buffer_pool_lent_bytes();
     const PumpOptions pump_options{};
-    auto done = asio::co_spawn(io, pump(a, b, pump_options), asio::use_future);
+    auto done = start(io, pump(a, b, pump_options));
     CHECK(settle(io) == lent_before);  // idle: neither the pump nor the channel holds a buffer
 
     std::size_t accepted = 0;
@@ -148,6 +183,6 @@ TEST_CASE("pump memory: over a secure channel to a client that never reads, the 
     backend.close();
     settle(io);
     REQUIRE(ready(done));
-    CHECK(done.get().error);
+    CHECK(done->get().error);
     CHECK(buffer_pool_lent_bytes() == lent_before);
 }
