@@ -110,6 +110,7 @@ TEST_CASE("pump memory: an idle pump holds no data buffer; after bytes pass it g
     const std::size_t most = settle(io);
     REQUIRE(ready(got));
     CHECK(got->get() == n);
+    CHECK(most > lent_before);                               // the pump's buffer is a pooled one
     CHECK(most <= lent_before + PumpOptions{}.buffer_size);  // one direction moved bytes
     CHECK(buffer_pool_lent_bytes() == lent_before);         // idle again: nothing held
 

@@ -114,4 +114,8 @@ TEST_CASE("backpressure e2e: a client that never reads while the backend sends 1
     CHECK(gate_most - gate_base < bound_kib);
     CHECK(tunnel_most - tunnel_base < bound_kib);
     CHECK(vmrss_kib(gate->pid()) > 0);  // still running
+
+    // The client goes away: the gate ends the connection and audits it.
+    client.close();
+    CHECK(wait_audit(s.dir / "gate-audit.log", 1).size() == 1);
 }
