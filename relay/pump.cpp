@@ -44,6 +44,10 @@ struct PumpState {
 
 PumpSide other(PumpSide s) { return s == PumpSide::a ? PumpSide::b : PumpSide::a; }
 
+// Outside the coroutine: g++ 12 can destroy a class temporary in a
+// coroutine twice (PLATFORM.md).
+void borrow(PooledBuffer& buffer, std::size_t size) { buffer = PooledBuffer(size); }
+
 // Copies from -> to until end of stream, then half-closes `to`.
 asio::awaitable<void> copy(PumpState& state, Stream& from, Stream& to, PumpSide from_side,
                            std::uint64_t& count, std::size_t buffer_size) {
@@ -56,7 +60,7 @@ asio::awaitable<void> copy(PumpState& state, Stream& from, Stream& to, PumpSide 
             // No buffer while waiting: it is borrowed once bytes are there
             // and given back as soon as they are written out.
             co_await from.wait_readable();
-            buffer = PooledBuffer(buffer_size);
+            borrow(buffer, buffer_size);
             std::size_t n = co_await from.read_some(asio::buffer(buffer.data(), buffer.size()));
             if (n == 0) break;
             state.last_read = std::chrono::steady_clock::now();

@@ -15,6 +15,8 @@ void ReadBuffer::release_if_empty() noexcept {
     if (begin_ == end_) data_.release();
 }
 
+void ReadBuffer::borrow() { data_ = PooledBuffer(capacity_); }
+
 void ReadBuffer::regrow(std::size_t size) {
     PooledBuffer bigger(size);
     if (end_ > begin_) copy_forward(bigger.data(), data_.data() + begin_, end_ - begin_);
@@ -34,7 +36,7 @@ void ReadBuffer::reserve(std::size_t capacity) {
 }
 
 asio::awaitable<bool> ReadBuffer::fill(Stream& stream) {
-    if (data_.empty()) data_ = PooledBuffer(capacity_);
+    if (data_.empty()) borrow();
     // Move unread bytes to the front once the free tail gets small, so reads stay large.
     if (begin_ > 0 && data_.size() - end_ < data_.size() / 4) {
         copy_forward(data_.data(), data_.data() + begin_, end_ - begin_);

@@ -58,6 +58,9 @@ public:
     }
 
 private:
+    // Borrows capacity_ bytes (not inline in fill(): g++ 12 can destroy a
+    // class temporary in a coroutine twice, PLATFORM.md).
+    void borrow();
     // Moves the unread bytes into a new buffer of `size` bytes.
     void regrow(std::size_t size);
 

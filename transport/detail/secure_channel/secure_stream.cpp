@@ -141,7 +141,7 @@ asio::awaitable<std::size_t> SecureStream::write_some(asio::const_buffer buffer)
     const auto* data = static_cast<const std::uint8_t*>(buffer.data());
     // A small write is one record (and perhaps a rekey record after it).
     const bool small = buffer.size() <= max_record_data && record_size(buffer.size()) + record_size(0) <= small_batch;
-    Batch batch{PooledBuffer(small ? small_batch : full_batch)};
+    Batch batch = make_batch(small ? small_batch : full_batch);
     std::size_t taken = 0;
     for (std::size_t i = 0; i < batch_records && taken < buffer.size(); ++i) {
         const std::size_t n = std::min(max_record_data, buffer.size() - taken);
@@ -152,8 +152,10 @@ asio::awaitable<std::size_t> SecureStream::write_some(asio::const_buffer buffer)
     co_return taken;
 }
 
+SecureStream::Batch SecureStream::make_batch(std::size_t size) { return Batch{PooledBuffer(size)}; }
+
 SecureStream::Batch SecureStream::control(RecordType type, ByteView body) {
-    Batch batch{PooledBuffer(small_batch)};
+    Batch batch = make_batch(small_batch);
     encode(batch, type, body);
     return batch;
 }

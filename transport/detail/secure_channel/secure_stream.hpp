@@ -89,6 +89,9 @@ private:
     void encode(Batch& batch, RecordType type, ByteView body);
     // Writes the batch out; its buffer goes back to the pool after.
     asio::awaitable<void> flush(Batch& batch);
+    // A batch borrowing `size` bytes (a plain function: no class temporary
+    // in a coroutine, which g++ 12 can destroy twice, PLATFORM.md).
+    static Batch make_batch(std::size_t size);
     // A batch holding one control record (close, deny, accept).
     Batch control(RecordType type, ByteView body);
     // A whole record is buffered in the input.

@@ -64,7 +64,10 @@ asio::awaitable<std::size_t> TlsStream::read_some(asio::mutable_buffer buffer) {
 asio::awaitable<void> TlsStream::wait_readable() {
     auto& plain = engine_->plaintext();
     if (consumed_ < plain.size() || engine_->peer_closed()) co_return;
-    Botan::secure_vector<std::uint8_t>().swap(plain);
+    // Frees the drained plaintext buffer. No class temporary here: g++ 12
+    // can destroy a temporary in a coroutine twice (PLATFORM.md).
+    plain.clear();
+    plain.shrink_to_fit();
     consumed_ = 0;
     co_await inner_.wait_readable();
 }
