@@ -110,7 +110,6 @@ TEST_CASE("pump memory: an idle pump holds no data buffer; after bytes pass it g
     const std::size_t most = settle(io);
     REQUIRE(ready(got));
     CHECK(got->get() == n);
-    CHECK(most > lent_before);                               // the pump's buffer is a pooled one
     CHECK(most <= lent_before + PumpOptions{}.buffer_size);  // one direction moved bytes
     CHECK(buffer_pool_lent_bytes() == lent_before);         // idle again: nothing held
 
@@ -135,6 +134,7 @@ TEST_CASE("pump memory: a client that never reads holds the backend back; the pu
     asio::co_spawn(io, flood(backend, total, accepted), asio::detached);
 
     const std::size_t most = settle(io);  // the client never reads
+    CHECK(most > lent_before);  // the blocked direction holds its buffer, a pooled one
     CHECK(most <= lent_before + pump_options.buffer_size);
     // What the backend got rid of sits in the two pipes and the one buffer.
     CHECK(accepted <= 2 * capacity + pump_options.buffer_size);
