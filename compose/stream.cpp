@@ -51,6 +51,8 @@ asio::awaitable<std::size_t> Stream::write_some(asio::const_buffer buffer) {
     return impl_->write_some(buffer);
 }
 
+asio::awaitable<void> Stream::wait_readable() { return impl_->wait_readable(); }
+
 asio::awaitable<void> Stream::shutdown_send() { return impl_->shutdown_send(); }
 
 asio::awaitable<void> Stream::send_deny(DenyReason reason) { return impl_->send_deny(reason); }

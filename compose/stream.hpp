@@ -47,6 +47,13 @@ public:
     // stream. Throws std::system_error on I/O errors and AuthenticationError
     // (protocol_error) when the peer sends bytes the transport rejects.
     virtual asio::awaitable<std::size_t> read_some(asio::mutable_buffer buffer) = 0;
+    // Waits, without a buffer, until read_some is likely to return at once:
+    // bytes (or the end of the stream, or an error) are there to read. A
+    // relay waits so on an idle connection and borrows a buffer only then
+    // (relay/pump.hpp). It may return early (then read_some waits as usual):
+    // the default returns at once. Throws as read_some does (e.g. when the
+    // stream is closed while waiting). Reader side: not alongside read_some.
+    virtual asio::awaitable<void> wait_readable() { co_return; }
     // Writes at least one byte of `buffer`; returns how many were written.
     virtual asio::awaitable<std::size_t> write_some(asio::const_buffer buffer) = 0;
     // Half-close: the peer reads end of stream; reading still works.
@@ -239,6 +246,8 @@ public:
     // throws on errors (see StreamImpl).
     asio::awaitable<std::size_t> read_some(asio::mutable_buffer buffer);
     asio::awaitable<std::size_t> write_some(asio::const_buffer buffer);
+    // See StreamImpl::wait_readable.
+    asio::awaitable<void> wait_readable();
     asio::awaitable<void> shutdown_send();
     asio::awaitable<void> send_deny(DenyReason reason);
     // See StreamImpl::send_accept and receive_verdict.

@@ -6,7 +6,8 @@
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 #include <string>
-#include <vector>
+
+#include <authchain/compose/buffer_pool.hpp>
 
 namespace authchain {
 
@@ -43,22 +44,32 @@ struct PumpState {
 
 PumpSide other(PumpSide s) { return s == PumpSide::a ? PumpSide::b : PumpSide::a; }
 
+// Outside the coroutine: g++ 12 can destroy a class temporary in a
+// coroutine twice (PLATFORM.md).
+void borrow(PooledBuffer& buffer, std::size_t size) { buffer = PooledBuffer(size); }
+
 // Copies from -> to until end of stream, then half-closes `to`.
 asio::awaitable<void> copy(PumpState& state, Stream& from, Stream& to, PumpSide from_side,
                            std::uint64_t& count, std::size_t buffer_size) {
-    std::vector<std::uint8_t> buffer(buffer_size);
+    PooledBuffer buffer;
     PumpSide failing = from_side;
     std::string_view stage = "read";
     try {
         for (;;) {
             failing = from_side, stage = "read";
-            std::size_t n = co_await from.read_some(asio::buffer(buffer));
+            // No buffer while waiting: it is borrowed once bytes are there
+            // and given back as soon as they are written out.
+            co_await from.wait_readable();
+            borrow(buffer, buffer_size);
+            std::size_t n = co_await from.read_some(asio::buffer(buffer.data(), buffer.size()));
             if (n == 0) break;
             state.last_read = std::chrono::steady_clock::now();
             failing = other(from_side), stage = "write";
             co_await write_all(to, asio::buffer(buffer.data(), n));
+            buffer.release();
             count += n;
         }
+        buffer.release();
         state.ended(from_side);
         failing = other(from_side), stage = "shutdown";
         co_await to.shutdown_send();

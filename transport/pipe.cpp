@@ -81,6 +81,19 @@ public:
         co_return n;
     }
 
+    // Returns once read_some would not wait: bytes it may deliver (not
+    // stalled), the end of the data, or a truncation fault reached.
+    asio::awaitable<void> wait_readable() override {
+        for (;;) {
+            check_open();
+            const auto& f = in_.faults;
+            if (f.truncate_after && in_.delivered >= *f.truncate_after) co_return;
+            bool stalled = f.stall_after && in_.delivered >= *f.stall_after;
+            if (!stalled && (!in_.data.empty() || in_.end_of_data)) co_return;
+            co_await in_.readable.wait();
+        }
+    }
+
     asio::awaitable<std::size_t> write_some(asio::const_buffer buffer) override {
         if (buffer.size() == 0) co_return 0;
         for (;;) {

@@ -5,6 +5,7 @@
 
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/use_awaitable.hpp>
+#include <cstdint>
 #include <string>
 #include <system_error>
 
@@ -24,10 +25,26 @@ public:
     asio::any_io_executor get_executor() override { return socket_.get_executor(); }
 
     asio::awaitable<std::size_t> read_some(asio::mutable_buffer buffer) override {
+        if (peeked_end_) co_return 0;
         auto [ec, n] = co_await socket_.async_read_some(buffer, as_tuple);
         if (ec == asio::error::eof) co_return 0;
         if (ec) throw std::system_error(ec, name_ + " read");
         co_return n;
+    }
+
+    // Peeks one byte (MSG_PEEK) rather than async_wait(wait_read): Asio's
+    // epoll reactor is edge-triggered and a wait is never tried at once, so
+    // a wait would miss bytes that arrived before it was queued; a peek is
+    // tried at once and retried by the reactor on readiness. An end of
+    // stream found so is remembered: the reactor would not try a read at
+    // once after it, and no new edge comes.
+    asio::awaitable<void> wait_readable() override {
+        if (peeked_end_) co_return;
+        std::uint8_t byte = 0;
+        auto [ec, n] = co_await socket_.async_receive(asio::buffer(&byte, 1), Socket::message_peek, as_tuple);
+        (void)n;
+        if (ec == asio::error::eof) peeked_end_ = true;
+        else if (ec) throw std::system_error(ec, name_ + " read");
     }
 
     asio::awaitable<std::size_t> write_some(asio::const_buffer buffer) override {
@@ -66,6 +83,7 @@ private:
     std::string name_;
     asio::ip::tcp::endpoint remote_;
     asio::ip::tcp::endpoint local_;
+    bool peeked_end_ = false;  // wait_readable saw the end of stream
 };
 
 }  // namespace authchain

@@ -75,6 +75,25 @@ void CipherState::encrypt_with_ad(ByteView ad, Botan::secure_vector<std::uint8_t
     ++nonce_;
 }
 
+void CipherState::encrypt_with_ad(ByteView ad, std::span<std::uint8_t> data) {
+    if (!has_key()) return;
+    if (data.size() < TAGLEN) throw NoiseError("encrypt: no room for the tag");
+    if (nonce_ == reserved_nonce) throw NoiseError("nonce exhausted");
+    auto& mode = encryptor();
+    const std::size_t plain = data.size() - TAGLEN;
+    // Whole update blocks are encrypted where they lie; finish() takes the
+    // rest (Botan's finish needs a secure_vector) and appends the tag.
+    const std::size_t granularity = mode.update_granularity();
+    const std::size_t bulk = granularity > 0 ? plain / granularity * granularity : 0;
+    start(mode, nonce_, ad);
+    if (bulk > 0 && mode.process(data.data(), bulk) != bulk) throw NoiseError("unexpected AEAD behaviour");
+    tail_.assign(data.begin() + static_cast<std::ptrdiff_t>(bulk), data.begin() + static_cast<std::ptrdiff_t>(plain));
+    mode.finish(tail_, 0);
+    if (tail_.size() != data.size() - bulk) throw NoiseError("unexpected AEAD behaviour");
+    std::copy(tail_.begin(), tail_.end(), data.begin() + static_cast<std::ptrdiff_t>(bulk));
+    ++nonce_;
+}
+
 void CipherState::decrypt_with_ad(ByteView ad, Botan::secure_vector<std::uint8_t>& buffer,
                                   std::size_t offset) {
     if (!has_key()) return;

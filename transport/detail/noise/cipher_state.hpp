@@ -36,6 +36,12 @@ public:
     // 2^64-1 (reserved by the spec); n is incremented on success.
     void encrypt_with_ad(ByteView ad, Botan::secure_vector<std::uint8_t>& buffer,
                          std::size_t offset = 0);
+    // EncryptWithAd(ad, plaintext) in place on a plain byte range: `data`
+    // holds the plaintext in its first size-TAGLEN bytes, with room for the
+    // tag after it; on return it holds ciphertext and tag. Most of the range
+    // is encrypted where it lies (no copy). Without a key it is left as is.
+    // Throws NoiseError as above.
+    void encrypt_with_ad(ByteView ad, std::span<std::uint8_t> data);
     // DecryptWithAd(ad, ciphertext), in place: buffer[offset..] holds
     // ciphertext and tag and becomes the plaintext. On a bad tag, a short
     // input or the reserved nonce it throws NoiseError, wipes buffer[offset..]
@@ -62,7 +68,7 @@ private:
     std::uint64_t nonce_ = 0;
     std::unique_ptr<Botan::AEAD_Mode> encryptor_;  // created on first use
     std::unique_ptr<Botan::AEAD_Mode> decryptor_;
-    Botan::secure_vector<std::uint8_t> tail_;  // last partial block and tag of an in-place decryption
+    Botan::secure_vector<std::uint8_t> tail_;  // last partial block and tag of an in-place en/decryption
 };
 
 }  // namespace authchain::noise

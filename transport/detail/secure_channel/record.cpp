@@ -3,6 +3,7 @@
 #include <authchain/transport/detail/secure_channel/copy_forward.hpp>
 
 #include <algorithm>
+#include <stdexcept>
 #include <string>
 
 namespace authchain::channel {
@@ -53,6 +54,20 @@ void RecordEncoder::encode(RecordType type, ByteView body, Botan::secure_vector<
     const std::size_t length = out.size() - start - record_header;
     out[start] = static_cast<std::uint8_t>(length >> 8);
     out[start + 1] = static_cast<std::uint8_t>(length);
+}
+
+std::size_t RecordEncoder::encode(RecordType type, ByteView body, std::span<std::uint8_t> out) {
+    if (body.size() > max_record_data) throw std::length_error("record body too long");
+    if (!cipher_.has_key()) throw std::logic_error("record encoder without a key");
+    const std::size_t size = record_size(body.size());
+    if (out.size() < size) throw std::length_error("record buffer too small");
+    out[record_header] = static_cast<std::uint8_t>(type);
+    if (!body.empty()) copy_forward(out.data() + record_header + 1, body.data(), body.size());
+    cipher_.encrypt_with_ad({}, out.subspan(record_header, size - record_header));
+    const std::size_t length = size - record_header;
+    out[0] = static_cast<std::uint8_t>(length >> 8);
+    out[1] = static_cast<std::uint8_t>(length);
+    return size;
 }
 
 void RecordDecoder::fail(std::string detail) {

@@ -34,6 +34,11 @@ inline constexpr std::size_t max_ciphertext = noise::MAX_MESSAGE;
 inline constexpr std::size_t max_record_data = max_ciphertext - noise::TAGLEN - 1;  // 65518
 inline constexpr std::size_t max_record = record_header + max_ciphertext;
 
+// The bytes one record with a body of `body_size` bytes takes on the wire.
+constexpr std::size_t record_size(std::size_t body_size) noexcept {
+    return record_header + 1 + body_size + noise::TAGLEN;
+}
+
 // An authenticated record. `body` points into the decoded input.
 struct Record {
     RecordType type = RecordType::data;
@@ -57,6 +62,10 @@ public:
     // (body at most max_record_data bytes). Throws NoiseError when the
     // nonce is exhausted.
     void encode(RecordType type, ByteView body, Botan::secure_vector<std::uint8_t>& out);
+    // Writes one record at the front of `out`, which must hold at least
+    // record_size(body.size()) bytes, and returns that size: the body is
+    // copied once and encrypted where it lands. Requires a key.
+    std::size_t encode(RecordType type, ByteView body, std::span<std::uint8_t> out);
     // Rekey() of the sending CipherState (after encoding a rekey record).
     void rekey() { cipher_.rekey(); }
 

@@ -10,7 +10,7 @@ namespace authchain::channel {
 
 SecureStream::SecureStream(Stream inner, ChannelState state)
     : inner_(std::move(inner)), state_(std::move(state)) {
-    state_.input.reserve(2 * max_record);
+    state_.input.reserve(input_size);
 }
 
 Protection SecureStream::protection() const {
@@ -60,6 +60,7 @@ asio::awaitable<std::size_t> SecureStream::read_some(asio::mutable_buffer buffer
             const std::size_t n = std::min(buffer.size(), pending_.size());
             copy_forward(static_cast<std::uint8_t*>(buffer.data()), pending_.data(), n);
             pending_ = pending_.subspan(n);
+            if (pending_.empty()) state_.input.release_if_empty();
             co_return n;
         }
         if (peer_closed_) co_return 0;
@@ -75,6 +76,20 @@ asio::awaitable<std::size_t> SecureStream::read_some(asio::mutable_buffer buffer
                 break;
         }
     }
+}
+
+bool SecureStream::record_buffered() const noexcept {
+    const ByteView input = state_.input.view();
+    if (input.size() < record_header) return false;
+    const std::size_t length = static_cast<std::size_t>(input[0]) << 8 | input[1];
+    return input.size() >= record_header + length;
+}
+
+asio::awaitable<void> SecureStream::wait_readable() {
+    check_failed();
+    if (!pending_.empty() || peer_closed_ || record_buffered()) co_return;
+    state_.input.release_if_empty();
+    co_await inner_.wait_readable();
 }
 
 asio::awaitable<void> SecureStream::receive_verdict() {
@@ -93,14 +108,14 @@ asio::awaitable<void> SecureStream::receive_verdict() {
     }
 }
 
-void SecureStream::encode(RecordType type, ByteView body) {
+void SecureStream::encode(Batch& batch, RecordType type, ByteView body) {
     try {
-        state_.encoder.encode(type, body, output_);
+        batch.used += state_.encoder.encode(type, body, batch.buffer.span().subspan(batch.used));
         if (type != RecordType::data) return;
         ++records_since_rekey_;
         bytes_since_rekey_ += body.size();
         if (records_since_rekey_ >= state_.rekey_after_records || bytes_since_rekey_ >= state_.rekey_after_bytes) {
-            state_.encoder.encode(RecordType::rekey, {}, output_);
+            batch.used += state_.encoder.encode(RecordType::rekey, {}, batch.buffer.span().subspan(batch.used));
             state_.encoder.rekey();
             records_since_rekey_ = bytes_since_rekey_ = 0;
         }
@@ -109,57 +124,65 @@ void SecureStream::encode(RecordType type, ByteView body) {
     }
 }
 
-asio::awaitable<void> SecureStream::flush() {
+asio::awaitable<void> SecureStream::flush(Batch& batch) {
     try {
-        co_await write_all(inner_, asio::buffer(output_.data(), output_.size()));
+        co_await write_all(inner_, asio::buffer(batch.buffer.data(), batch.used));
     } catch (...) {
         // Part of a record may be out: nothing more can be sent after it.
         send_broken_ = true;
         throw;
     }
-    output_.clear();
+    batch.buffer.release();
+    batch.used = 0;
 }
 
 asio::awaitable<std::size_t> SecureStream::write_some(asio::const_buffer buffer) {
     check_writable();
     const auto* data = static_cast<const std::uint8_t*>(buffer.data());
+    // A small write is one record (and perhaps a rekey record after it).
+    const bool small = buffer.size() <= max_record_data && record_size(buffer.size()) + record_size(0) <= small_batch;
+    Batch batch = make_batch(small ? small_batch : full_batch);
     std::size_t taken = 0;
-    output_.clear();
     for (std::size_t i = 0; i < batch_records && taken < buffer.size(); ++i) {
         const std::size_t n = std::min(max_record_data, buffer.size() - taken);
-        encode(RecordType::data, {data + taken, n});
+        encode(batch, RecordType::data, {data + taken, n});
         taken += n;
     }
-    co_await flush();
+    co_await flush(batch);
     co_return taken;
+}
+
+SecureStream::Batch SecureStream::make_batch(std::size_t size) { return Batch{PooledBuffer(size)}; }
+
+SecureStream::Batch SecureStream::control(RecordType type, ByteView body) {
+    Batch batch = make_batch(small_batch);
+    encode(batch, type, body);
+    return batch;
 }
 
 asio::awaitable<void> SecureStream::shutdown_send() {
     check_failed();
     if (send_closed_) co_return;
     check_writable();
-    output_.clear();
-    encode(RecordType::close, {});
+    Batch batch = control(RecordType::close, {});
     send_closed_ = true;
-    co_await flush();
+    co_await flush(batch);
     co_await inner_.shutdown_send();
 }
 
 asio::awaitable<void> SecureStream::send_accept() {
     check_writable();
-    output_.clear();
-    encode(RecordType::accept, {});
-    co_await flush();
+    Batch batch = control(RecordType::accept, {});
+    co_await flush(batch);
 }
 
 asio::awaitable<void> SecureStream::send_deny(DenyReason reason) {
     // Best effort: a failed or closed channel cannot carry it.
     if (failure_ || send_closed_ || send_broken_) co_return;
-    output_.clear();
     const std::uint8_t body = static_cast<std::uint8_t>(reason);
-    encode(RecordType::deny, {&body, 1});
+    Batch batch = control(RecordType::deny, {&body, 1});
     send_closed_ = true;
-    co_await flush();
+    co_await flush(batch);
     co_await inner_.shutdown_send();
 }
 

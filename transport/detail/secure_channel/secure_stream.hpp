@@ -6,14 +6,18 @@
 // the stream for good (the inner stream is closed, every later read throws
 // the same AuthenticationError). Writing cuts the buffer into records of at
 // most max_record_data bytes, up to `batch_records` of them per inner write.
+//
+// Memory: the input buffer and the output batch are borrowed from the
+// per-thread pool (compose/buffer_pool.hpp) only while bytes are in them;
+// an idle stream (nothing buffered) holds neither.
 #pragma once
 
-#include <botan/secmem.h>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include <authchain/compose/buffer_pool.hpp>
 #include <authchain/compose/stream.hpp>
 #include <authchain/transport/detail/secure_channel/read_buffer.hpp>
 #include <authchain/transport/detail/secure_channel/record.hpp>
@@ -34,6 +38,12 @@ struct ChannelState {
 class SecureStream final : public StreamImpl {
 public:
     static constexpr std::size_t batch_records = 4;
+    // The output batch borrowed per write: a small one for a small write, a
+    // whole batch otherwise (each data record may be followed by a rekey).
+    static constexpr std::size_t small_batch = 16 * 1024;
+    static constexpr std::size_t full_batch = batch_records * (max_record + record_size(0));
+    // The input buffer: room for two whole records.
+    static constexpr std::size_t input_size = 2 * max_record;
 
     SecureStream(Stream inner, ChannelState state);
 
@@ -41,6 +51,10 @@ public:
     // Returns decrypted data; 0 only after the peer's close record.
     asio::awaitable<std::size_t> read_some(asio::mutable_buffer buffer) override;
     asio::awaitable<std::size_t> write_some(asio::const_buffer buffer) override;
+    // Returns at once when decrypted bytes, a whole record or the peer's
+    // close are buffered; else gives the input buffer back and waits on the
+    // inner stream.
+    asio::awaitable<void> wait_readable() override;
     // Sends a close record, then half-closes the inner stream.
     asio::awaitable<void> shutdown_send() override;
     // Sends a deny record carrying `reason`, then half-closes the inner stream.
@@ -65,10 +79,23 @@ private:
     [[noreturn]] void fail(DenyReason reason, std::string detail);
     void check_failed() const;
     void check_writable() const;
-    // Encodes one record into output_ and counts it towards the rekey limits;
+    // A batch being written: records encoded into a pooled buffer.
+    struct Batch {
+        PooledBuffer buffer;
+        std::size_t used = 0;
+    };
+    // Encodes one record into `batch` and counts it towards the rekey limits;
     // past a limit, appends a rekey record and switches to the next key.
-    void encode(RecordType type, ByteView body);
-    asio::awaitable<void> flush();
+    void encode(Batch& batch, RecordType type, ByteView body);
+    // Writes the batch out; its buffer goes back to the pool after.
+    asio::awaitable<void> flush(Batch& batch);
+    // A batch borrowing `size` bytes (a plain function: no class temporary
+    // in a coroutine, which g++ 12 can destroy twice, PLATFORM.md).
+    static Batch make_batch(std::size_t size);
+    // A batch holding one control record (close, deny, accept).
+    Batch control(RecordType type, ByteView body);
+    // A whole record is buffered in the input.
+    bool record_buffered() const noexcept;
     // The next record, tag verified and consumed from the input; its body
     // points into the input and stays valid until the next read. The end of
     // the inner stream first fails the stream with `at_end`.
@@ -76,7 +103,6 @@ private:
 
     Stream inner_;
     ChannelState state_;
-    Botan::secure_vector<std::uint8_t> output_;
     // Data of the last record not yet returned: it lies in state_.input,
     // which is only refilled (and compacted) once this is empty.
     ByteView pending_;

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <vector>
 
+#include <authchain/compose/buffer_pool.hpp>
+
 namespace authchain::tls_detail {
 
 OutputGate::OutputGate(asio::any_io_executor executor) : turn_(executor, asio::steady_timer::time_point::max()) {}
@@ -32,8 +34,7 @@ TlsStream::TlsStream(Stream inner, std::unique_ptr<Engine> engine, Protection pr
     : inner_(std::move(inner)),
       engine_(std::move(engine)),
       protection_(std::move(protection)),
-      gate_(inner_.get_executor()),
-      input_(4 * (16384 + 2048)) {}
+      gate_(inner_.get_executor()) {}
 
 asio::awaitable<std::size_t> TlsStream::read_some(asio::mutable_buffer buffer) {
     if (buffer.size() == 0) co_return 0;
@@ -42,20 +43,33 @@ asio::awaitable<std::size_t> TlsStream::read_some(asio::mutable_buffer buffer) {
         plain.clear();
         consumed_ = 0;
         if (engine_->peer_closed()) co_return 0;
-        const std::size_t n = co_await inner_.read_some(asio::buffer(input_));
+        PooledBuffer input(input_size);
+        const std::size_t n = co_await inner_.read_some(asio::buffer(input.data(), input.size()));
         if (n == 0) deny(DenyReason::protocol_error, "tls: end of stream without close_notify");
         try {
-            engine_->received(ByteView(input_.data(), n));
+            engine_->received(ByteView(input.data(), n));
         } catch (const AuthenticationError&) {
             engine_->output().clear();
             throw;
         }
+        input.release();
         if (!engine_->output().empty()) co_await gate_.flush(inner_, *engine_);
     }
     const std::size_t take = std::min(buffer.size(), plain.size() - consumed_);
     std::memcpy(buffer.data(), plain.data() + consumed_, take);
     consumed_ += take;
     co_return take;
+}
+
+asio::awaitable<void> TlsStream::wait_readable() {
+    auto& plain = engine_->plaintext();
+    if (consumed_ < plain.size() || engine_->peer_closed()) co_return;
+    // Frees the drained plaintext buffer. No class temporary here: g++ 12
+    // can destroy a temporary in a coroutine twice (PLATFORM.md).
+    plain.clear();
+    plain.shrink_to_fit();
+    consumed_ = 0;
+    co_await inner_.wait_readable();
 }
 
 asio::awaitable<std::size_t> TlsStream::write_some(asio::const_buffer buffer) {

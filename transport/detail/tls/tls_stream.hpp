@@ -36,6 +36,9 @@ public:
     asio::any_io_executor get_executor() override { return inner_.get_executor(); }
     asio::awaitable<std::size_t> read_some(asio::mutable_buffer buffer) override;
     asio::awaitable<std::size_t> write_some(asio::const_buffer buffer) override;
+    // Returns at once when decrypted bytes or the peer's close are there;
+    // else frees the drained plaintext buffer and waits on the inner stream.
+    asio::awaitable<void> wait_readable() override;
     // Sends close_notify, then half-closes the inner stream.
     asio::awaitable<void> shutdown_send() override;
     // Sends a fatal access_denied alert (the TLS way to say "refused").
@@ -54,7 +57,9 @@ private:
     std::unique_ptr<Engine> engine_;
     Protection protection_;
     OutputGate gate_;
-    std::vector<std::uint8_t> input_;  // up to four TLS records per inner read
+    // Up to four TLS records per inner read, into a buffer borrowed from the
+    // per-thread pool for that read only (compose/buffer_pool.hpp).
+    static constexpr std::size_t input_size = 4 * (16384 + 2048);
     std::size_t consumed_ = 0;  // of engine_->plaintext()
     bool send_closed_ = false;
 };

@@ -1,0 +1,244 @@
+// Stream::wait_readable on every transport, and what an idle stream holds:
+// a socket, the pipe and the secure channel wait without a buffer and wake
+// for bytes, the end of the stream and close(); an idle secure channel
+// gives its buffers back to the per-thread pool.
+#include <doctest/doctest.h>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <exception>
+#include <memory>
+#include <optional>
+
+#include "tests/transport/channel_harness.hpp"
+#include <authchain/compose/buffer_pool.hpp>
+#include <authchain/transport/pipe.hpp>
+#include <authchain/transport/tcp.hpp>
+
+using namespace authchain;
+using namespace authchain::test::channel_harness;
+
+namespace {
+
+// The outcome of a spawned operation, completed on the io_context's thread
+// (a use_future completion may land on another thread, after a check).
+struct Done {
+    bool done = false;
+    std::exception_ptr error;
+    std::size_t value = 0;
+    std::size_t get() const {
+        if (error) std::rethrow_exception(error);
+        return value;
+    }
+};
+using Op = std::shared_ptr<Done>;
+
+template <class T>
+Op start(asio::io_context& io, asio::awaitable<T> op) {
+    auto d = std::make_shared<Done>();
+    asio::co_spawn(io, std::move(op), [d](std::exception_ptr e, auto... v) {
+        d->done = true;
+        d->error = e;
+        ((d->value = static_cast<std::size_t>(v)), ...);
+    });
+    return d;
+}
+
+bool ready(const Op& op) { return op->done; }
+
+// Runs `io` until nothing is ready to run (bounded in rounds): what waits then waits for I/O.
+void settle(asio::io_context& io) {
+    int rounds = 0;
+    io.restart();
+    while (io.poll() > 0 && ++rounds < 100'000) io.restart();
+    REQUIRE(rounds < 100'000);
+}
+
+// Runs `io` (bounded: 2,000 rounds of at most 5 ms) until `op` is done.
+bool run_until(asio::io_context& io, const Op& op) {
+    for (int i = 0; i < 2000 && !op->done; ++i) {
+        io.restart();
+        io.run_for(std::chrono::milliseconds(5));
+    }
+    return op->done;
+}
+
+// A connected pair of TCP Streams on 127.0.0.1.
+std::pair<Stream, Stream> tcp_pair(asio::io_context& io) {
+    asio::ip::tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
+    asio::ip::tcp::socket client(io), server(io);
+    client.connect(acceptor.local_endpoint());
+    acceptor.accept(server);
+    return {tcp_stream(std::move(client)), tcp_stream(std::move(server))};
+}
+
+asio::awaitable<void> handshake_into(Stream c, Stream s, std::optional<Sessions>& out) {
+    out.emplace(co_await handshake(std::move(c), std::move(s)));
+}
+
+Op spawn_wait(asio::io_context& io, Stream& s) { return start(io, s.wait_readable()); }
+
+Op spawn_read(asio::io_context& io, Stream& s, asio::mutable_buffer b) { return start(io, s.read_some(b)); }
+
+void write_now(asio::io_context& io, Stream& s, const std::string& data) {
+    auto w = start(io, write_all(s, asio::buffer(data)));
+    REQUIRE(run_until(io, w));
+    w->get();
+}
+
+}  // namespace
+
+TEST_CASE("wait_readable: a TCP stream waits for bytes, the end of stream, or close") {
+    asio::io_context io;
+    SUBCASE("bytes") {
+        auto [a, b] = tcp_pair(io);
+        auto waiting = spawn_wait(io, b);
+        settle(io);
+        CHECK_FALSE(ready(waiting));
+        write_now(io, a, "hello");
+        REQUIRE(run_until(io, waiting));
+        waiting->get();
+        // Nothing was consumed: it returns at once again, and read_some finds the bytes.
+        auto again = spawn_wait(io, b);
+        REQUIRE(run_until(io, again));
+        again->get();
+        char buf[16];
+        auto n = spawn_read(io, b, asio::buffer(buf));
+        REQUIRE(run_until(io, n));
+        CHECK(std::string(buf, n->get()) == "hello");
+        // Drained: it waits again.
+        auto third = spawn_wait(io, b);
+        settle(io);
+        CHECK_FALSE(ready(third));
+        b.close();
+        REQUIRE(run_until(io, third));
+        CHECK_THROWS_AS(third->get(), std::system_error);
+    }
+    SUBCASE("end of stream") {
+        auto [a, b] = tcp_pair(io);
+        auto waiting = spawn_wait(io, b);
+        settle(io);
+        CHECK_FALSE(ready(waiting));
+        auto shut = start(io, a.shutdown_send());
+        REQUIRE(run_until(io, shut));
+        REQUIRE(run_until(io, waiting));
+        waiting->get();
+        char buf[4];
+        auto n = spawn_read(io, b, asio::buffer(buf));
+        REQUIRE(run_until(io, n));
+        CHECK(n->get() == 0);
+    }
+}
+
+TEST_CASE("wait_readable: the pipe waits for bytes and the end of data, not past a stall") {
+    asio::io_context io;
+    PipeOptions options;
+    options.server.faults.stall_after = 3;
+    auto [client, server] = make_pipe(io.get_executor(), options);
+    auto waiting = spawn_wait(io, server);
+    settle(io);
+    CHECK_FALSE(ready(waiting));
+    write_now(io, client, "abcdef");
+    REQUIRE(run_until(io, waiting));
+    waiting->get();
+    char buf[8];
+    auto n = spawn_read(io, server, asio::buffer(buf));
+    REQUIRE(run_until(io, n));
+    CHECK(n->get() == 3);
+    // Stalled after 3 bytes: bytes are there, but none may be read.
+    auto stalled = spawn_wait(io, server);
+    settle(io);
+    CHECK_FALSE(ready(stalled));
+    server.close();
+    REQUIRE(run_until(io, stalled));
+    CHECK_THROWS_AS(stalled->get(), std::system_error);
+
+    auto [c2, s2] = make_pipe(io.get_executor());
+    auto at_end = spawn_wait(io, s2);
+    settle(io);
+    CHECK_FALSE(ready(at_end));
+    auto shut = start(io, c2.shutdown_send());
+    REQUIRE(run_until(io, shut));
+    REQUIRE(run_until(io, at_end));
+    at_end->get();
+}
+
+TEST_CASE("wait_readable: a secure channel returns for a buffered record and gives its buffers back when idle") {
+    asio::io_context io;
+    auto [c, s] = make_pipe(io.get_executor());
+    std::optional<Sessions> sessions;
+    auto hs = start(io, handshake_into(std::move(c), std::move(s), sessions));
+    REQUIRE(run_until(io, hs));
+    hs->get();
+    Sessions& p = *sessions;
+    settle(io);
+    const std::size_t lent_idle = buffer_pool_lent_bytes();
+
+    auto waiting = spawn_wait(io, p.server.stream);
+    settle(io);
+    CHECK_FALSE(ready(waiting));
+    CHECK(buffer_pool_lent_bytes() == lent_idle);  // waiting holds no buffer
+
+    // Two records (written separately); the wait returns, reads take them one by one.
+    write_now(io, p.client.stream, "first");
+    write_now(io, p.client.stream, "second");
+    CHECK(buffer_pool_lent_bytes() == lent_idle);  // the output batch went back after each write
+    REQUIRE(run_until(io, waiting));
+    waiting->get();
+    char buf[64];
+    auto one = spawn_read(io, p.server.stream, asio::buffer(buf));
+    REQUIRE(run_until(io, one));
+    CHECK(std::string(buf, one->get()) == "first");
+    CHECK(buffer_pool_lent_bytes() > lent_idle);  // the input buffer holds the second record
+    // The second record is buffered: it returns at once, without the inner stream.
+    auto buffered = spawn_wait(io, p.server.stream);
+    REQUIRE(run_until(io, buffered));
+    buffered->get();
+    auto two = spawn_read(io, p.server.stream, asio::buffer(buf));
+    REQUIRE(run_until(io, two));
+    CHECK(std::string(buf, two->get()) == "second");
+    // Drained: the input buffer is back in the pool, and the stream waits again.
+    CHECK(buffer_pool_lent_bytes() == lent_idle);
+    auto idle = spawn_wait(io, p.server.stream);
+    settle(io);
+    CHECK_FALSE(ready(idle));
+    CHECK(buffer_pool_lent_bytes() == lent_idle);
+
+    // The peer's close record wakes it; read_some then returns 0.
+    auto shut = start(io, p.client.stream.shutdown_send());
+    REQUIRE(run_until(io, shut));
+    REQUIRE(run_until(io, idle));
+    idle->get();
+    auto end = spawn_read(io, p.server.stream, asio::buffer(buf));
+    REQUIRE(run_until(io, end));
+    CHECK(end->get() == 0);
+}
+
+TEST_CASE("buffer pool: a released buffer is reused for the same size; the lent count follows") {
+    const std::size_t before = buffer_pool_lent_bytes();
+    std::uint8_t* first = nullptr;
+    {
+        PooledBuffer a(12345);
+        first = a.data();
+        CHECK(a.size() == 12345);
+        CHECK(buffer_pool_lent_bytes() == before + 12345);
+        a.release();
+        CHECK(a.empty());
+        a.release();  // idempotent
+        CHECK(buffer_pool_lent_bytes() == before);
+    }
+    PooledBuffer b(12345);
+    CHECK(b.data() == first);
+    PooledBuffer c(12345);  // the pool had one: a new one
+    CHECK(c.data() != first);
+    PooledBuffer moved = std::move(b);
+    CHECK(b.empty());
+    CHECK(moved.data() == first);
+    CHECK(PooledBuffer(0).empty());
+    moved.release();
+    c.release();
+    CHECK(buffer_pool_lent_bytes() == before);
+    CHECK(buffer_pool_idle_bytes() <= buffer_pool_idle_limit);
+}
