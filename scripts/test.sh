@@ -55,9 +55,11 @@ if [ "$sanitizers" != 0 ] || [ "$tidy" != 0 ]; then
   fi
 fi
 if [ "$sanitizers" != 0 ]; then
+  # -fno-sanitize=function: clang 14 fails on some coroutines with it
+  # ("Cannot represent a difference across sections", compose/server.cpp).
   if [ ! -f build-asan/build.ninja ]; then
     CC=clang-14 CXX=clang++-14 meson setup build-asan "${san_args[@]}" -Db_sanitize=address,undefined \
-      -Dcpp_args="-gline-tables-only -fno-sanitize-recover=all"
+      -Dcpp_args="-gline-tables-only -fno-sanitize-recover=all -fno-sanitize=function"
   fi
   # A build that fails counts as one failed test (its log is missing).
   rm -f build-asan/meson-logs/testlog.json build-tsan/meson-logs/testlog.json
