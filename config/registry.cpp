@@ -1,7 +1,6 @@
 #include "config/registry.hpp"
 
 #include <algorithm>
-#include <ranges>
 #include <stdexcept>
 
 #include <authchain/compose/text.hpp>
@@ -37,8 +36,11 @@ std::vector<const LayerKind*> Registry::kinds(Side side) const {
 }
 
 std::string Registry::known_kinds(Side side) const {
-    auto names = kinds(side);
-    return join(names | std::views::transform([](const LayerKind* k) { return k->name; }), ", ");
+    // A plain vector: clang 14 cannot pipe a vector lvalue into libstdc++ 12's
+    // views (the fuzzing and sanitizer builds use clang).
+    std::vector<std::string> names;
+    for (const LayerKind* k : kinds(side)) names.push_back(k->name);
+    return join(names, ", ");
 }
 
 bool Registry::chain_authenticates(const std::vector<std::string>& kinds, Side side) const {
