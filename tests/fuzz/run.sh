@@ -21,11 +21,12 @@ if [ ! -f "$build/build.ninja" ]; then
   CXX=clang++-14 CC=clang-14 meson setup "$build" --wrap-mode=nofallback \
     -Dfuzzing=true -Db_lundef=false -Dbuildtype=debugoptimized
 fi
-ninja -C "$build" -j2
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   targets=($(ls tests/fuzz/corpus))
 fi
+# Only the targets asked for.
+ninja -C "$build" -j2 $(printf 'tests/fuzz/fuzz-%s ' "${targets[@]}")
 out=tests/fuzz/out
 mkdir -p "$out/logs"
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
