@@ -104,7 +104,7 @@ std::string Credentials::identity() const {
     add("psk", psk_id);
     for (const auto& [k, v] : extra_) {
         if (!out.empty()) out += ' ';
-        out += k + "=" + v;
+        out.append(k).append("=").append(v);
     }
     return out.empty() ? "anonymous" : out;
 }

@@ -10,7 +10,7 @@ struct Deadline::State {
     bool armed = true;
     bool expired = false;
     State(asio::any_io_executor executor, std::function<void()> f)
-        : timer(std::move(executor)), on_expiry(std::move(f)) {}
+        : timer(executor), on_expiry(std::move(f)) {}
 };
 
 Deadline::Deadline(asio::any_io_executor executor, std::chrono::steady_clock::duration limit,

@@ -62,6 +62,7 @@ bool env_name(std::string_view name) {
 // The variable `name`, read at each use (it was checked to be set at load).
 openssh::Passphrase from_environment(std::string name) {
     return openssh::Passphrase::from_source([name = std::move(name)]() -> std::optional<userdb::Secret> {
+        // NOLINTNEXTLINE(concurrency-mt-unsafe): the process never calls setenv/putenv.
         const char* value = std::getenv(name.c_str());
         if (!value) return std::nullopt;
         return userdb::Secret(value, value + std::strlen(value));
@@ -93,6 +94,7 @@ BuiltLayer build_password_client(TableReader& r, const LayerContext& context) {
         options.password = openssh::Passphrase::from_file(*secret);  // read at each handshake
     } else if (auto name = r.string("password_env")) {
         if (!env_name(*name)) r.fail("password_env", "not an environment variable name: \"" + *name + "\"");
+        // NOLINTNEXTLINE(concurrency-mt-unsafe): the process never calls setenv/putenv.
         if (!std::getenv(name->c_str())) r.fail("password_env", "environment variable " + *name + " is not set");
         options.password = from_environment(*name);
     } else if (context.interactive && userdb::is_terminal(0)) {

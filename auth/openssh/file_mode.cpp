@@ -7,7 +7,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -50,10 +49,10 @@ FileDescriptor open_checked(const std::filesystem::path& path, bool is_private) 
     FileDescriptor f(::open(checked.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY));
     if (f.get() < 0 && errno == ELOOP)
         throw std::runtime_error("'" + path.string() + "' is a symbolic link; refused (not followed)");
-    if (f.get() < 0) throw std::runtime_error("cannot access '" + path.string() + "': " + std::strerror(errno));
+    if (f.get() < 0) throw std::runtime_error("cannot access '" + path.string() + "': " + std::generic_category().message(errno));
     struct stat st {};
     if (::fstat(f.get(), &st) != 0)
-        throw std::runtime_error("cannot access '" + path.string() + "': " + std::strerror(errno));
+        throw std::runtime_error("cannot access '" + path.string() + "': " + std::generic_category().message(errno));
     if (!S_ISREG(st.st_mode)) throw std::runtime_error("'" + path.string() + "' is not a regular file");
     check_owner(st, path);
     if (is_private && (st.st_mode & 077) != 0)
@@ -66,7 +65,7 @@ FileDescriptor open_checked(const std::filesystem::path& path, bool is_private) 
                                  path.string() + "'");
     // Reads block as usual from here (O_NONBLOCK was for the open only).
     if (::fcntl(f.get(), F_SETFL, 0) != 0)
-        throw std::runtime_error("cannot access '" + path.string() + "': " + std::strerror(errno));
+        throw std::runtime_error("cannot access '" + path.string() + "': " + std::generic_category().message(errno));
     return f;
 }
 
@@ -78,12 +77,12 @@ std::filesystem::path check_safe_directories(const std::filesystem::path& dir) {
     const std::filesystem::path given = dir.empty() ? std::filesystem::path(".") : dir;
     std::unique_ptr<char, decltype(&std::free)> real(::realpath(given.c_str(), nullptr), &std::free);
     if (!real) throw std::system_error(errno, std::generic_category(), "cannot resolve '" + given.string() + "'");
-    const std::filesystem::path resolved(real.get());
+    std::filesystem::path resolved(real.get());  // not const: returned (moved)
     bool own_directory = true;
     for (std::filesystem::path p = resolved;; p = p.parent_path()) {
         struct stat st {};
         if (::lstat(p.c_str(), &st) != 0)
-            throw std::runtime_error("cannot access '" + p.string() + "': " + std::strerror(errno));
+            throw std::runtime_error("cannot access '" + p.string() + "': " + std::generic_category().message(errno));
         if (!S_ISDIR(st.st_mode)) throw std::runtime_error("'" + p.string() + "' is not a directory");
         check_owner(st, p);
         const bool sticky_root = st.st_uid == 0 && (st.st_mode & S_ISVTX) != 0;

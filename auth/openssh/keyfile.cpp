@@ -9,7 +9,6 @@
 #include <authchain/compose/text.hpp>
 
 #include <cerrno>
-#include <cstring>
 #include <stdexcept>
 #include <system_error>
 #include <vector>
@@ -179,7 +178,7 @@ void write_keypair(const std::filesystem::path& path, std::string_view comment,
 
 std::string fingerprint_line(const std::filesystem::path& path, std::optional<std::string_view> passphrase) {
     auto text = read_bounded(path);
-    if (!text) throw std::runtime_error("cannot read '" + path.string() + "': " + std::strerror(errno));
+    if (!text) throw std::runtime_error("cannot read '" + path.string() + "': " + std::generic_category().message(errno));
     std::vector<std::string_view> lines = lines_of(*text);
     if (!lines.empty()) {
         std::string_view first = skip_blanks(lines.front());

@@ -3,7 +3,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
-#include <cstring>
+#include <system_error>
 #include <mutex>
 #include <stdexcept>
 
@@ -15,7 +15,7 @@ namespace authchain::openssh {
 namespace {
 
 [[noreturn]] void fail(const std::filesystem::path& path, std::string_view what) {
-    throw std::runtime_error(std::string(what) + " " + path.string() + ": " + std::strerror(errno));
+    throw std::runtime_error(std::string(what) + " " + path.string() + ": " + std::generic_category().message(errno));
 }
 
 std::mutex& append_mutex() {

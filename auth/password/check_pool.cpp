@@ -22,7 +22,7 @@ namespace {
 // or is cancelled early by the release that hands it a slot.
 struct Waiter {
     Waiter(asio::any_io_executor executor, std::optional<asio::ip::address> source)
-        : timer(std::move(executor)), source(std::move(source)) {}
+        : timer(executor), source(std::move(source)) {}
     asio::steady_timer timer;
     std::optional<asio::ip::address> source;
     bool granted = false;  // under State::mutex

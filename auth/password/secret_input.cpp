@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
+#include <system_error>
 #include <stdexcept>
 #include <string>
 
@@ -62,7 +62,7 @@ std::optional<Secret> read_secret_line(int fd, std::string_view prompt, int prom
         char c = 0;
         ssize_t n = ::read(fd, &c, 1);
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0) throw std::runtime_error(std::string("cannot read the password: ") + std::strerror(errno));
+        if (n < 0) throw std::runtime_error(std::string("cannot read the password: ") + std::generic_category().message(errno));
         if (n == 0) break;
         any = true;
         if (c == '\n') break;

@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <stdexcept>
 #include <system_error>
 
@@ -95,7 +94,7 @@ PskKeyFile read_psk_key_file(const std::filesystem::path& path) {
         case openssh::ReadStatus::too_large:
             throw std::runtime_error(path.string() + " is larger than " + std::to_string(psk_max_key_file) + " bytes");
         default:
-            throw std::runtime_error("cannot read " + path.string() + ": " + std::strerror(errno));
+            throw std::runtime_error("cannot read " + path.string() + ": " + std::generic_category().message(errno));
     }
     return parse_psk_keys(std::string_view(text.data(), text.size()), path.string());
 }

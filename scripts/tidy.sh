@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# clang-tidy 14 with the checked-in .clang-tidy on every library source
+# (compose/ transport/ auth/ relay/ config/), two at a time. Exit status:
+# 0 only if there is no finding (the config makes every warning an error).
+#   scripts/tidy.sh [BUILD_DIR]
+# BUILD_DIR holds the compile database (compile_commands.json) to use;
+# default build-tsan, a clang build (scripts/test.sh sets it up): tidy
+# reads a g++ build's flags too, but warns about the g++-only ones.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build-tsan}
+if [ ! -f "$build/compile_commands.json" ]; then
+  echo "tidy: no $build/compile_commands.json (meson setup $build first)" >&2
+  exit 2
+fi
+mapfile -t files < <(git ls-files 'compose/*.cpp' 'transport/*.cpp' 'auth/*.cpp' 'relay/*.cpp' 'config/*.cpp')
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+printf '%s\n' "${files[@]}" | xargs -P "${TIDY_JOBS:-2}" -n 4 clang-tidy-14 -p "$build" --quiet >"$log" 2>&1 || status=$?
+# Only the findings (file:line:col: error/warning), not tidy's progress lines.
+grep -E '^[^ ]+:[0-9]+:[0-9]+: (error|warning):' "$log" | sort -u || true
+findings=$(grep -cE '^[^ ]+:[0-9]+:[0-9]+: (error|warning):' "$log" || true)
+if [ "$status" -ne 0 ] || [ "$findings" -ne 0 ]; then
+  [ "$findings" -eq 0 ] && tail -n 20 "$log"
+  echo "tidy: ${findings} finding(s) in ${#files[@]} files" >&2
+  exit 1
+fi
+echo "tidy: ${#files[@]} files clean"
