@@ -1,3 +1,4 @@
+#include <authchain/compose/text.hpp>
 #include <authchain/transport/secure_channel.hpp>
 
 #include <algorithm>
@@ -147,9 +148,7 @@ std::string secure_channel_suites_error(const std::vector<std::string>& suites) 
     if (suites.empty() || suites.size() > channel::max_offered_suites) return "give 1 to 16 suites";
     for (const auto& name : suites) {
         if (noise::parse_suite(name)) continue;
-        std::string known;
-        for (const auto& k : secure_channel_suites()) known += (known.empty() ? "" : ", ") + k;
-        return "unknown suite \"" + name + "\" (known: " + known + ")";
+        return "unknown suite \"" + name + "\" (known: " + join(secure_channel_suites(), ", ") + ")";
     }
     return {};
 }

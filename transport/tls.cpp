@@ -1,3 +1,4 @@
+#include <authchain/compose/text.hpp>
 #include <authchain/transport/tls.hpp>
 
 #include <algorithm>
@@ -111,9 +112,7 @@ std::string tls_policy_error(const TlsPolicy& policy) {
         if (given.empty()) return std::string("give at least one of ") + what;
         for (const auto& g : given) {
             if (std::find(known.begin(), known.end(), g) != known.end()) continue;
-            std::string list;
-            for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
-            return std::string("unknown ") + what + " \"" + g + "\" (known: " + list + ")";
+            return std::string("unknown ") + what + " \"" + g + "\" (known: " + join(known, ", ") + ")";
         }
         return {};
     };
