@@ -18,6 +18,7 @@ namespace authchain {
 template <class T>
 class CurrentSnapshot {
 public:
+    CurrentSnapshot() = default;  // empty: get() returns null until the first replace()
     explicit CurrentSnapshot(std::shared_ptr<const T> first) : current_(std::move(first)) {}
 
     std::shared_ptr<const T> get() const {

@@ -18,11 +18,11 @@
 #include <csignal>
 #include <cstring>
 #include <fmt/format.h>
-#include <mutex>
 #include <thread>
 
 #include <authchain/auth/connection_limit.hpp>
 #include <authchain/compose/cidr.hpp>
+#include <authchain/compose/current_snapshot.hpp>
 #include <authchain/compose/wrapper.hpp>
 #include "config/registry.hpp"
 #include "tools/audit_throttle.hpp"
@@ -49,21 +49,7 @@ struct Generation {
 };
 
 // The generation new connections use; swapped on SIGHUP.
-class Current {
-public:
-    std::shared_ptr<const Generation> get() const {
-        std::lock_guard lock(mutex_);
-        return generation_;
-    }
-    void set(std::shared_ptr<const Generation> g) {
-        std::lock_guard lock(mutex_);
-        generation_ = std::move(g);
-    }
-
-private:
-    mutable std::mutex mutex_;
-    std::shared_ptr<const Generation> generation_;
-};
+using Current = CurrentSnapshot<Generation>;
 
 // A connection keeps its generation (chain, handler) alive until it ends.
 asio::awaitable<Session> run_chain_of(std::shared_ptr<const Generation> g, Session session) {
@@ -163,7 +149,7 @@ void reload_all(const Process& p) {
         set_log_level(parse_log_level(next.config->log_level));
         auto g = build_generation(std::move(next), p, old.get());
         p.listener.update(std::move(options));
-        p.current->set(g);
+        p.current->replace(g);
         log(LogLevel::info, p.name, "reloaded " + g->setup.config->file.string());
         nlohmann::json fields{{"name", g->setup.config->file.string()}, {"ok", true}};
         if (!restart.empty()) fields["needs_restart"] = restart;
@@ -349,7 +335,7 @@ int run_service(std::string name_text, ServiceSetup first, SetupLoader reload) {
     auto current = std::make_shared<Current>();
     Process p{name, *audit, throttle, metrics, live, listener, listening_endpoint, current, std::move(reload)};
     p.metrics_acceptor = metrics_acceptor ? &*metrics_acceptor : nullptr;
-    current->set(build_generation(std::move(first), p, nullptr));
+    current->replace(build_generation(std::move(first), p, nullptr));
     const ServiceSetup& setup = current->get()->setup;
 
     ServerOptions options;
