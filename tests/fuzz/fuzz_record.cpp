@@ -23,13 +23,15 @@ noise::CipherState keyed(noise::Cipher cipher) {
     return cs;
 }
 
+// What parse_plaintext must accept, by RecordType: data has a body; close,
+// rekey and accept have none; a deny carries one known reason.
 bool valid_plaintext(std::uint8_t type, const Bytes& body) {
-    switch (type) {
-        case 0: return !body.empty();
-        case 1: case 3: return body.empty();
-        case 2: return body.size() == 1 && deny_reason_from_byte(body[0]).has_value();
-        default: return false;
+    switch (static_cast<RecordType>(type)) {
+        case RecordType::data: return !body.empty();
+        case RecordType::close: case RecordType::rekey: case RecordType::accept: return body.empty();
+        case RecordType::deny: return body.size() == 1 && deny_reason_from_byte(body[0]).has_value();
     }
+    return false;
 }
 
 void check(bool ok) {
