@@ -12,6 +12,7 @@ Prints "ready" once it accepts. Runs until killed (the test stops it by PID).
 """
 import os
 import sys
+import threading
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "contrib", "python"))
 
@@ -22,17 +23,29 @@ from rpyc.core.service import SlaveService  # noqa: E402
 import authchain_proxy  # noqa: E402
 
 
+_say_lock = threading.Lock()
+
+
+def say(*parts):
+    """One whole line: connections are authenticated on threads of their own,
+    and print() writes its parts one by one, so two lines could interleave."""
+    line = " ".join(str(p) for p in parts) + "\n"
+    with _say_lock:
+        sys.stdout.write(line)
+        sys.stdout.flush()
+
+
 def counting_authenticator(sock):
-    print("connection", flush=True)
+    say("connection")
     try:
         sock, credentials = authchain_proxy.authenticator(sock)
     except authchain_proxy.ProxyHeaderError as e:
-        print("refused:", e, flush=True)
+        say("refused:", e)
         raise
     if credentials["key_fingerprint"] is None and credentials["cert_subject"] is not None:
-        print("accepted cert", credentials["cert_subject"], credentials["cert_fingerprint"], flush=True)
+        say("accepted cert", credentials["cert_subject"], credentials["cert_fingerprint"])
     else:
-        print("accepted", credentials["key_fingerprint"], flush=True)
+        say("accepted", credentials["key_fingerprint"])
     return sock, credentials
 
 
@@ -53,7 +66,7 @@ def main():
     server = ThreadedServer(service, socket_path=path, authenticator=counting_authenticator,
                             protocol_config={"allow_public_attrs": True})
     os.chmod(path, 0o600)  # only the gate's user may connect (trust of path)
-    print("ready", flush=True)
+    say("ready")
     server.start()
 
 
