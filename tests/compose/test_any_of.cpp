@@ -77,8 +77,12 @@ asio::awaitable<void> pass_through(Stream& from, Stream& to) {
 Result through_mitm(const Authenticator& server, const Authenticator& client,
                     std::optional<std::vector<std::string>> offer) {
     return test::run([&](asio::any_io_executor ex) -> asio::awaitable<Result> {
-        auto [client_end, mitm_client] = make_pipe(ex, pipe_with(channel_a));
-        auto [mitm_server, server_end] = make_pipe(ex, pipe_with(channel_a));
+        auto client_pipe = make_pipe(ex, pipe_with(channel_a));
+        auto server_pipe = make_pipe(ex, pipe_with(channel_a));
+        Stream& client_end = client_pipe.first;
+        Stream& mitm_client = client_pipe.second;
+        Stream& mitm_server = server_pipe.first;
+        Stream& server_end = server_pipe.second;
         auto mitm = [&]() -> asio::awaitable<void> {
             try {
                 Bytes a1 = co_await read_frame(mitm_server);
@@ -97,8 +101,8 @@ Result through_mitm(const Authenticator& server, const Authenticator& client,
                                     pk_test::side(client, std::move(client_end)));
             co_return Result{std::move(s), std::move(c)};
         };
-        auto [result, ignored] = co_await (both() && mitm());
-        (void)ignored;
+        // awaitable<Result> && awaitable<void> yields the Result alone.
+        Result result = co_await (both() && mitm());
         co_return result;
     });
 }

@@ -46,7 +46,7 @@ TEST_CASE("async_read_until with a dynamic_buffer over a string, and async_read 
     test::run([](asio::any_io_executor ex) -> asio::awaitable<void> {
         auto [c, s] = make_pipe(ex);
         std::string big = test::pattern(300000, 7);  // more than the pipe holds: backpressure
-        asio::co_spawn(ex, [&c, &big]() -> asio::awaitable<void> {
+        asio::co_spawn(ex, [&c = c, &big]() -> asio::awaitable<void> {
             const std::string head = "HEAD 6\r\n";
             co_await asio::async_write(c, asio::buffer(head), asio::use_awaitable);
             co_await asio::async_write(c, asio::buffer(big), asio::use_awaitable);

@@ -15,7 +15,7 @@ TEST_CASE("write_all and read_exact move every byte across a one-byte-at-a-time 
         auto [c, s] = make_pipe(ex, o);
         std::string text(1000, 'x');
         for (std::size_t i = 0; i < text.size(); ++i) text[i] = static_cast<char>('a' + i % 26);
-        asio::co_spawn(ex, [&c, text]() -> asio::awaitable<void> {
+        asio::co_spawn(ex, [&c = c, text]() -> asio::awaitable<void> {
             co_await write_all(c, asio::buffer(text));
         }, asio::detached);
         std::string in(text.size(), '\0');

@@ -12,6 +12,7 @@
 #include <authchain/relay/forward.hpp>
 #include <authchain/relay/proxy_v2.hpp>
 #include "tests/support/run.hpp"
+#include "tests/support/send_and_finish.hpp"
 #include <authchain/transport/pipe.hpp>
 #include <authchain/transport/secure_channel.hpp>
 #include <authchain/transport/tcp.hpp>
@@ -23,6 +24,7 @@ namespace {
 
 using authchain::test::pattern;
 using authchain::test::read_to_end;
+using authchain::test::send_and_finish;
 
 
 
@@ -39,16 +41,6 @@ asio::awaitable<std::string> read_until_closed(Stream& s) {
     } catch (const std::exception&) {
     }
     co_return out;
-}
-
-asio::awaitable<void> send_and_finish(Stream& s, std::string data) {
-    co_await write_all(s, asio::buffer(data));
-    co_await s.shutdown_send();
-}
-
-asio::awaitable<void> sleep(std::chrono::milliseconds d) {
-    asio::steady_timer t(co_await asio::this_coro::executor, d);
-    co_await t.async_wait(asio::use_awaitable);
 }
 
 Endpoint endpoint_of(const TcpListener& listener) { return {"127.0.0.1", listener.local_endpoint().port()}; }
@@ -91,7 +83,9 @@ TEST_CASE("forward: bytes arrive both ways; the client's half-close reaches the 
     auto [summary, request, reply] = test::run([&](asio::any_io_executor ex) -> asio::awaitable<
                                                    std::tuple<ForwardSummary, std::string, std::string>> {
         TcpListener backend(ex);
-        auto [client, server_end] = make_pipe(ex);
+        auto ends = make_pipe(ex);
+        Stream& client = ends.first;
+        Stream& server_end = ends.second;
         Session session = accepted(std::move(server_end));
         Endpoint target = endpoint_of(backend);
         ForwardOptions options;
@@ -123,7 +117,9 @@ TEST_CASE("forward: the PROXY v2 header goes first, to the address the client di
     auto [header, rest] = test::run([](asio::any_io_executor ex) -> asio::awaitable<
                                         std::pair<proxy_v2::Header, std::string>> {
         TcpListener backend(ex);
-        auto [client, server_end] = make_pipe(ex);  // the client is 127.0.0.1:40000, it dialled 127.0.0.1:5000
+        auto ends = make_pipe(ex);  // the client is 127.0.0.1:40000, it dialled 127.0.0.1:5000
+        Stream& client = ends.first;
+        Stream& server_end = ends.second;
         Session session = accepted(std::move(server_end));
         Endpoint target = endpoint_of(backend);
         ForwardOptions options{.proxy_v2 = true};
@@ -145,7 +141,7 @@ TEST_CASE("forward: the PROXY v2 header goes first, to the address the client di
     CHECK_FALSE(header.local);
     CHECK(header.source == asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 40000));
     CHECK(header.destination == asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 5000));
-    auto has = [&](proxy_v2::Tlv type, const std::string& value) {
+    auto has = [&header = header](proxy_v2::Tlv type, const std::string& value) {
         proxy_v2::TlvEntry want{static_cast<std::uint8_t>(type), value};
         return std::find(header.tlvs.begin(), header.tlvs.end(), want) != header.tlvs.end();
     };
@@ -159,7 +155,9 @@ TEST_CASE("forward: a client stream that cannot say what it dialled gets the con
         TcpListener backend(ex);
         PipeOptions pipe;
         pipe.server.endpoint = {};  // local_endpoint() unknown
-        auto [client, server_end] = make_pipe(ex, pipe);
+        auto ends = make_pipe(ex, pipe);
+        Stream& client = ends.first;
+        Stream& server_end = ends.second;
         Session session = accepted(std::move(server_end));
         Endpoint target = endpoint_of(backend);
         ForwardOptions options{.proxy_v2 = true,
@@ -190,7 +188,9 @@ TEST_CASE("forward: a backend that is down is reported and the client stream is 
             TcpListener gone(ex);  // a port nobody listens on any more
             target = endpoint_of(gone);
         }
-        auto [client, server_end] = make_pipe(ex);
+        auto ends = make_pipe(ex);
+        Stream& client = ends.first;
+        Stream& server_end = ends.second;
         Session session = accepted(std::move(server_end));
         ForwardOptions options{.proxy_v2 = true};
         std::string saw;
@@ -216,7 +216,11 @@ TEST_CASE("forward: with a client chain, the backend's server chain accepts and 
         });
         asio::co_spawn(ex, gate.run(), asio::detached);
 
-        auto [client, server_end] = make_pipe(ex);
+        auto ends = make_pipe(ex);
+
+        Stream& client = ends.first;
+
+        Stream& server_end = ends.second;
         Session session = start_session(std::move(server_end));
         Endpoint target = endpoint_of(gate_listener);
         ForwardOptions options{.client_chain = client::secure_channel() | knock_client()};
@@ -249,7 +253,11 @@ TEST_CASE("forward: with a client chain, a refusal by the backend is reported wi
         });
         asio::co_spawn(ex, gate.run(), asio::detached);
 
-        auto [client, server_end] = make_pipe(ex);
+        auto ends = make_pipe(ex);
+
+        Stream& client = ends.first;
+
+        Stream& server_end = ends.second;
         Session session = start_session(std::move(server_end));
         Endpoint target = endpoint_of(gate_listener);
         ForwardOptions options{.client_chain = client::secure_channel() | knock_client()};
@@ -291,7 +299,7 @@ TEST_CASE("forward_to: a Server hands each session over and reports its summary"
             co_await read_to_end(client);
         };
         co_await (backend_side() && client_side());
-        for (int i = 0; i < 100 && reports.empty(); ++i) co_await sleep(std::chrono::milliseconds(10));
+        for (int i = 0; i < 100 && reports.empty(); ++i) co_await test::sleep_for(std::chrono::milliseconds(10));
         server.stop();
         co_return reports;
     });
@@ -313,12 +321,14 @@ TEST_CASE("forward: closing from outside ends a live pump; afterwards new forwar
             backends.push_back(std::move(s));
             ++accepted_count;
         };
-        auto [client, server_end] = make_pipe(ex);
+        auto ends = make_pipe(ex);
+        Stream& client = ends.first;
+        Stream& server_end = ends.second;
         Session session = accepted(std::move(server_end));
         std::size_t closed = 0;
         auto outside = [&]() -> asio::awaitable<void> {
             co_await write_all(client, asio::buffer(std::string("half a request")));
-            while (live->size() == 0) co_await sleep(std::chrono::milliseconds(5));
+            while (live->size() == 0) co_await test::sleep_for(std::chrono::milliseconds(5));
             closed = co_await live->shutdown(std::chrono::milliseconds(50));
         };
         auto s1 = co_await (forward(session, target, options) && (backend_side() && outside()));

@@ -32,11 +32,6 @@ struct Middle {
     bool armed = false;
 };
 
-asio::awaitable<void> sleep(std::chrono::milliseconds d) {
-    asio::steady_timer t(co_await asio::this_coro::executor, d);
-    co_await t.async_wait(asio::use_awaitable);
-}
-
 // Client -> gate: armed, flips the last byte of the next chunk (a record's
 // tag), or ends the stream there (no close record).
 asio::awaitable<void> relay_up(Stream& from, Stream& to, Middle& m) {
@@ -84,8 +79,9 @@ struct Outcome {
 Outcome run_session(Cut cut) {
     return test::run([cut](asio::any_io_executor ex) -> asio::awaitable<Outcome> {
         TcpListener backend(ex);
-        auto [client_end, middle_in] = make_pipe(ex);
-        auto [middle_out, gate_end] = make_pipe(ex);
+        auto client_pipe = make_pipe(ex), gate_pipe = make_pipe(ex);
+        Stream &client_end = client_pipe.first, &middle_in = client_pipe.second;
+        Stream &middle_out = gate_pipe.first, &gate_end = gate_pipe.second;
         Middle middle{cut, false};
         Outcome out;
 
@@ -125,10 +121,10 @@ Outcome run_session(Cut cut) {
         auto client_side = [&]() -> asio::awaitable<void> {
             Stream& c = client_session.stream;
             co_await write_all(c, asio::buffer(std::string("first\n")));
-            for (int i = 0; i < 500 && out.backend_got.size() < 6; ++i) co_await sleep(std::chrono::milliseconds(5));
+            for (int i = 0; i < 500 && out.backend_got.size() < 6; ++i) co_await test::sleep_for(std::chrono::milliseconds(5));
             middle.armed = true;
             co_await write_all(c, asio::buffer(std::string("second\n")));
-            co_await sleep(std::chrono::milliseconds(50));  // its own chunk: the cut hits this record
+            co_await test::sleep_for(std::chrono::milliseconds(50));  // its own chunk: the cut hits this record
             co_await c.shutdown_send();
             char buf[64];
             try {

@@ -12,6 +12,7 @@
 #include <asio/use_future.hpp>
 
 #include "tests/support/run.hpp"
+#include "tests/support/send_and_finish.hpp"
 #include <authchain/relay/pump.hpp>
 #include <authchain/transport/pipe.hpp>
 
@@ -22,13 +23,9 @@ namespace {
 
 using authchain::test::pattern;
 using authchain::test::read_to_end;
+using authchain::test::send_and_finish;
 
 
-
-asio::awaitable<void> send_and_finish(Stream& s, std::string data) {
-    co_await write_all(s, asio::buffer(data));
-    co_await s.shutdown_send();
-}
 
 struct Rig {
     Stream client, a, b, backend;
@@ -212,7 +209,7 @@ TEST_CASE("pump: a read error on one side closes the other") {
             auto reset = std::make_shared<ResetStream>(ex);
             Stream b(reset);
             bool saw_end = false;
-            auto client_side = [&]() -> asio::awaitable<void> {
+            auto client_side = [&client = client, &saw_end]() -> asio::awaitable<void> {
                 char buf[16];
                 saw_end = co_await client.read_some(asio::buffer(buf)) == 0;
             };

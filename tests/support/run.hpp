@@ -16,6 +16,7 @@
 #include <optional>
 #include <type_traits>
 #include <utility>
+#include <variant>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -31,7 +32,9 @@ auto run(Make make, std::chrono::seconds limit = std::chrono::seconds(20)) {
     asio::io_context io;
     bool done = false;
     std::exception_ptr error;
-    std::conditional_t<std::is_void_v<T>, bool, std::optional<T>> value{};
+    // monostate for void: clang 14 checks `value.emplace` even in the branch
+    // `if constexpr` discards, so `value` has that member either way.
+    std::optional<std::conditional_t<std::is_void_v<T>, std::monostate, T>> value;
     // The completion runs on the io_context's thread, so no race with run_for.
     asio::co_spawn(io, make(io.get_executor()), [&](std::exception_ptr e, auto... result) {
         done = true;

@@ -68,7 +68,7 @@ TEST_CASE("pipe: stall_after holds the rest back until a deadline closes the str
         char buf[16];
         CHECK(co_await s.read_some(asio::buffer(buf)) == 2);
         asio::steady_timer t(ex, 30ms);
-        t.async_wait([&](std::error_code) { s.close(); });
+        t.async_wait([&s = s](std::error_code) { s.close(); });
         CHECK_THROWS_AS(co_await s.read_some(asio::buffer(buf)), std::system_error);
     });
 }
@@ -80,7 +80,7 @@ TEST_CASE("pipe: capacity bounds what a writer can queue") {
         auto [c, s] = make_pipe(ex, o);
         CHECK(co_await c.write_some(asio::buffer(std::string("abcdefgh"))) == 4);
         bool done = false;
-        asio::co_spawn(ex, [&]() -> asio::awaitable<void> {
+        asio::co_spawn(ex, [&c = c, &done]() -> asio::awaitable<void> {
             co_await c.write_some(asio::buffer(std::string("z")));
             done = true;
         }, asio::detached);
