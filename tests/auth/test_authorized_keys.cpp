@@ -7,6 +7,8 @@
 #include <string>
 
 #include <authchain/auth/openssh/authorized_keys.hpp>
+#include "tests/auth/two_keys.hpp"
+#include "tests/support/address.hpp"
 
 using namespace authchain;
 using namespace authchain::openssh;
@@ -14,17 +16,9 @@ using std::chrono::system_clock;
 
 namespace {
 
-asio::ip::address ip(const char* text) { return asio::ip::make_address(text); }
-
-// Keys are costly enough to generate once.
-const PublicKey& key_a() {
-    static PublicKey k = PrivateKey::generate_ed25519().public_key();
-    return k;
-}
-const PublicKey& key_b() {
-    static PublicKey k = PrivateKey::generate_ed25519().public_key();
-    return k;
-}
+using authchain::test::ip;
+using authchain::test::key_a;
+using authchain::test::key_b;
 
 bool has_warning(const AuthorizedKeys& keys, const std::string& part) {
     for (const auto& w : keys.warnings)

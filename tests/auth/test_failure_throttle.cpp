@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <asio/steady_timer.hpp>
 #include <authchain/compose/combinators.hpp>
+#include "tests/support/address.hpp"
 #include "tests/support/run.hpp"
 #include <authchain/transport/pipe.hpp>
 
@@ -13,6 +14,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
+using authchain::test::ip;
 using authchain::test::sleep_for;
 
 struct FakeClock {
@@ -21,8 +23,6 @@ struct FakeClock {
         return [this] { return now; };
     }
 };
-
-asio::ip::address ip(const char* s) { return asio::ip::make_address(s); }
 
 }  // namespace
 

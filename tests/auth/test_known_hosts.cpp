@@ -6,6 +6,7 @@
 
 #include <authchain/auth/openssh/known_hosts.hpp>
 #include <authchain/auth/openssh/text_file.hpp>
+#include "tests/auth/two_keys.hpp"
 #include "tests/support/run.hpp"
 
 using namespace authchain;
@@ -13,14 +14,8 @@ using namespace authchain::openssh;
 
 namespace {
 
-const PublicKey& key_a() {
-    static PublicKey k = PrivateKey::generate_ed25519().public_key();
-    return k;
-}
-const PublicKey& key_b() {
-    static PublicKey k = PrivateKey::generate_ed25519().public_key();
-    return k;
-}
+using authchain::test::key_a;
+using authchain::test::key_b;
 
 }  // namespace
 

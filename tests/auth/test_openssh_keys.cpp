@@ -3,6 +3,7 @@
 #include <authchain/auth/openssh/key.hpp>
 #include <authchain/auth/openssh/keyfile.hpp>
 #include <authchain/auth/openssh/detail/wire.hpp>
+#include "tests/auth/public_key_fixture.hpp"
 #include "tests/support/run.hpp"
 
 #include <botan/base64.h>
@@ -163,13 +164,7 @@ TEST_CASE("malformed public keys are refused") {
 
 namespace {
 
-// An ssh-rsa blob with modulus n and exponent e, whatever their values.
-Bytes rsa_blob(const Botan::BigInt& n, const Botan::BigInt& e) {
-    auto en = Botan::BigInt::encode(e), nn = Botan::BigInt::encode(n);
-    WireWriter w;
-    w.string(std::string_view("ssh-rsa")).mpint(ByteView(en)).mpint(ByteView(nn));
-    return w.bytes();
-}
+using authchain::pk_test::rsa_blob;
 
 bool rsa_refused(const Botan::BigInt& n, const Botan::BigInt& e, const std::string& why) {
     try {

@@ -2,9 +2,8 @@
 // hashing, and the file rules.
 #include <doctest/doctest.h>
 
-#include <sys/stat.h>
-
 #include <authchain/auth/password/user_database.hpp>
+#include "tests/auth/password_fixture.hpp"
 #include "tests/support/run.hpp"
 
 using namespace authchain;
@@ -12,7 +11,7 @@ using namespace authchain::userdb;
 
 namespace {
 
-constexpr Argon2Params quick{64, 1, 1};
+using authchain::pw_test::quick;
 const std::string salt = "c2FsdHNhbHRzYWx0";                   // 12 bytes
 const std::string hash = "aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhh";  // 30 bytes
 
@@ -24,11 +23,7 @@ std::string why_refused(const std::string& text) {
     return why;
 }
 
-unsigned mode_of(const std::filesystem::path& p) {
-    struct stat st {};
-    REQUIRE(::stat(p.c_str(), &st) == 0);
-    return st.st_mode & 07777;
-}
+using authchain::test::mode_of;
 
 }  // namespace
 

@@ -10,7 +10,7 @@ using namespace authchain;
 using namespace authchain::tls_test;
 
 TEST_CASE("tls: a password proof moved to another TLS connection fails") {
-    Fixture f;
+    TlsFixture f;
     pw_test::PwFixture users;
     // The attacker holds a server certificate of the same CA (another server
     // of the organisation): the client's TLS layer accepts it, so the client's

@@ -3,12 +3,11 @@
 #include <string>
 
 #include <authchain/auth/openssh/patterns.hpp>
+#include "tests/support/address.hpp"
 
 using namespace authchain::openssh;
 
-namespace {
-asio::ip::address ip(const char* text) { return asio::ip::make_address(text); }
-}  // namespace
+using authchain::test::ip;
 
 TEST_CASE("match_pattern: wildcards as OpenSSH") {
     CHECK(match_pattern("host.example.com", "*.example.com"));

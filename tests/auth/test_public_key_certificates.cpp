@@ -36,7 +36,8 @@ struct CertFixture : Fixture {
     }
 };
 
-void check_refused(const Result& r, const std::string& why) {
+// Both sides end denied; the server's detail says `why`.
+void check_both_denied(const Result& r, const std::string& why) {
     CHECK(r.server.reason() == DenyReason::denied);
     CHECK_MESSAGE(r.server.detail_has(why), (r.server.error ? r.server.error->detail() : r.server.failure));
     CHECK(r.client.reason() == DenyReason::denied);
@@ -72,12 +73,12 @@ TEST_CASE("public_key: the certificate is found next to the identity, and a clai
     CHECK(r.server.credentials);
     // Without a certificate the plain key is offered, and a cert-authority line does not list it.
     auto plain = handshake(f.server(), f.client());
-    check_refused(plain, "key not in authorized_keys");
+    check_both_denied(plain, "key not in authorized_keys");
 }
 
 TEST_CASE("public_key: user certificate refusals (each with its reason in the local detail)") {
     CertFixture f;
-    SUBCASE("a user not among the principals") { check_refused(f.run("mallory"), "\"mallory\" is not among"); }
+    SUBCASE("a user not among the principals") { check_both_denied(f.run("mallory"), "\"mallory\" is not among"); }
     SUBCASE("a host certificate offered as a user certificate (the client refuses to load one, so scripted)") {
         const Certificate host_type =
             sign_certificate(f.user.public_key(), certificate_request(CertificateType::host, "h", {"alice"}), f.ca);
@@ -96,56 +97,56 @@ TEST_CASE("public_key: user certificate refusals (each with its reason in the lo
         r.valid_after = 1000;
         r.valid_before = 2000;
         f.issue(r);
-        check_refused(f.run(), "has expired");
+        check_both_denied(f.run(), "has expired");
     }
     SUBCASE("not yet valid") {
         auto r = certificate_request(CertificateType::user, "future", {"alice"});
         r.valid_after = certificate_now() + 3600;
         r.valid_before = r.valid_after + 3600;
         f.issue(r);
-        check_refused(f.run(), "not yet valid");
+        check_both_denied(f.run(), "not yet valid");
     }
     SUBCASE("empty principals") {
         f.issue(certificate_request(CertificateType::user, "nobody", {}));
-        check_refused(f.run(), "no principals");
+        check_both_denied(f.run(), "no principals");
     }
     SUBCASE("source-address that does not contain the peer") {
         auto r = certificate_request(CertificateType::user, "src", {"alice"});
         r.critical_options = {string_option("source-address", "192.0.2.0/24")};
         f.issue(r);
-        check_refused(f.run(), "source-address");
+        check_both_denied(f.run(), "source-address");
     }
     SUBCASE("force-command") {
         auto r = certificate_request(CertificateType::user, "fc", {"alice"});
         r.critical_options = {string_option("force-command", "/bin/date")};
         f.issue(r);
-        check_refused(f.run(), "force-command");
+        check_both_denied(f.run(), "force-command");
     }
     SUBCASE("verify-required") {
         auto r = certificate_request(CertificateType::user, "vr", {"alice"});
         r.critical_options = {{"verify-required", {}}};
         f.issue(r);
-        check_refused(f.run(), "verify-required");
+        check_both_denied(f.run(), "verify-required");
     }
     SUBCASE("an unknown critical option") {
         auto r = certificate_request(CertificateType::user, "uk", {"alice"});
         r.critical_options = {string_option("frobnicate@example.com", "x")};
         f.issue(r);
-        check_refused(f.run(), "unknown critical option");
+        check_both_denied(f.run(), "unknown critical option");
     }
     SUBCASE("signed by a CA that is not listed") {
         test::write_file(f.authorized_keys,
                          "cert-authority " + PrivateKey::generate_ed25519().public_key().to_line() + "\n", 0600);
-        check_refused(f.run(), "not in authorized_keys as cert-authority");
+        check_both_denied(f.run(), "not in authorized_keys as cert-authority");
     }
     SUBCASE("the CA listed as a plain key only") {
         test::write_file(f.authorized_keys, f.ca.public_key().to_line() + "\n", 0600);
-        check_refused(f.run(), "cert-authority");
+        check_both_denied(f.run(), "cert-authority");
     }
     SUBCASE("principals= on the line: the certificate must name one of them") {
         test::write_file(f.authorized_keys,
                          "cert-authority,principals=\"deploy\" " + f.ca.public_key().to_line() + "\n", 0600);
-        check_refused(f.run(), "principals=");
+        check_both_denied(f.run(), "principals=");
         test::write_file(f.authorized_keys,
                          "cert-authority,principals=\"deploy,ops\" " + f.ca.public_key().to_line() + "\n", 0600);
         CHECK(f.run("anyone").server.credentials);
@@ -153,25 +154,25 @@ TEST_CASE("public_key: user certificate refusals (each with its reason in the lo
     SUBCASE("from= and expiry-time= of the line still apply") {
         test::write_file(f.authorized_keys,
                          "cert-authority,from=\"192.0.2.1\" " + f.ca.public_key().to_line() + "\n", 0600);
-        check_refused(f.run(), "from=");
+        check_both_denied(f.run(), "from=");
         test::write_file(f.authorized_keys,
                          "cert-authority,expiry-time=\"20200101\" " + f.ca.public_key().to_line() + "\n", 0600);
-        check_refused(f.run(), "expired");
+        check_both_denied(f.run(), "expired");
     }
     SUBCASE("line restrictions a gate cannot honour") {
         test::write_file(f.authorized_keys,
                          "cert-authority,no-port-forwarding " + f.ca.public_key().to_line() + "\n", 0600);
-        check_refused(f.run(), "no-port-forwarding");
+        check_both_denied(f.run(), "no-port-forwarding");
     }
     SUBCASE("a revoked key, or a revoked CA") {
         auto server_options = f.server_options();
         server_options.revoked_keys = f.dir / "revoked";
         test::write_file(f.dir / "revoked", f.user.public_key().to_line() + "\n", 0600);
         auto r = handshake(public_key(server_options), client::public_key(f.cert_client_options()));
-        check_refused(r, "the key is revoked");
+        check_both_denied(r, "the key is revoked");
         test::write_file(f.dir / "revoked", "# CA compromised\n" + f.ca.public_key().to_line() + "\n", 0600);
         r = handshake(public_key(server_options), client::public_key(f.cert_client_options()));
-        check_refused(r, "the CA key is revoked");
+        check_both_denied(r, "the CA key is revoked");
     }
 }
 
@@ -182,7 +183,7 @@ TEST_CASE("public_key: a plain key listed in revoked_keys is refused before any 
     test::write_file(f.dir / "revoked", f.user.public_key().to_line() + "\n", 0600);
     VerifyCounter counter;
     auto r = handshake(public_key(options), f.client());
-    check_refused(r, "is revoked");
+    check_both_denied(r, "is revoked");
     CHECK(counter.count() == 1);  // the client's check of the host; none by the server
     // A KRL is refused when the layer is built, not read as an empty list.
     test::write_file(f.dir / "revoked", std::string("SSHKRL\n\0\0\0\0\1", 12), 0600);
@@ -198,7 +199,7 @@ TEST_CASE("public_key: reload() picks up a new revoked_keys file") {
     CHECK(handshake(public_key(files), client::public_key(f.cert_client_options())).server.credentials);
     test::write_file(f.dir / "revoked", f.ca.public_key().to_line() + "\n", 0600);
     files->reload();
-    check_refused(handshake(public_key(files), client::public_key(f.cert_client_options())), "revoked");
+    check_both_denied(handshake(public_key(files), client::public_key(f.cert_client_options())), "revoked");
 }
 
 TEST_CASE("public_key: a forged proof with a valid certificate is refused (the CA signs, the key proves)") {

@@ -20,7 +20,8 @@ Result with_options(Fixture& f, const std::string& options) {
     return with_options(f, options, f.server_options());
 }
 
-void check_refused(const Result& r, const std::string& why) {
+// The server refused the key for `why` and the client heard "the server refused our key".
+void check_key_refused(const Result& r, const std::string& why) {
     CHECK_FALSE(r.server.credentials);
     CHECK(r.server.reason() == DenyReason::denied);
     CHECK_MESSAGE(r.server.detail_has(why), (r.server.error ? r.server.error->detail() : r.server.failure));
@@ -33,12 +34,12 @@ void check_refused(const Result& r, const std::string& why) {
 TEST_CASE("public_key: restrict without port-forwarding is refused") {
     Fixture f;
     auto r = with_options(f, "restrict");
-    check_refused(r, "\"restrict\" without \"port-forwarding\"");
+    check_key_refused(r, "\"restrict\" without \"port-forwarding\"");
     CHECK(r.server.detail_has(f.user.public_key().fingerprint()));
     CHECK(r.server.detail_has("authorized_keys:1"));
 
     // port-forwarding before restrict is undone by it, as OpenSSH reads options in order.
-    check_refused(with_options(f, "port-forwarding,restrict"), "forbids forwarding");
+    check_key_refused(with_options(f, "port-forwarding,restrict"), "forbids forwarding");
 
     auto allowed = with_options(f, "restrict,port-forwarding");
     REQUIRE(allowed.server.credentials);
@@ -48,8 +49,8 @@ TEST_CASE("public_key: restrict without port-forwarding is refused") {
 
 TEST_CASE("public_key: no-port-forwarding is refused") {
     Fixture f;
-    check_refused(with_options(f, "no-port-forwarding"), "\"no-port-forwarding\" forbids forwarding");
-    check_refused(with_options(f, "no-pty,no-port-forwarding"), "forbids forwarding");
+    check_key_refused(with_options(f, "no-port-forwarding"), "\"no-port-forwarding\" forbids forwarding");
+    check_key_refused(with_options(f, "no-pty,no-port-forwarding"), "forbids forwarding");
 }
 
 TEST_CASE("public_key: options about what a gate does not offer are only recorded") {
@@ -62,7 +63,7 @@ TEST_CASE("public_key: options about what a gate does not offer are only recorde
 TEST_CASE("public_key: command= is refused unless ignore_command") {
     Fixture f;
     auto r = with_options(f, "command=\"/usr/bin/uptime\"");
-    check_refused(r, "command=\"/usr/bin/uptime\": a gate cannot run a command");
+    check_key_refused(r, "command=\"/usr/bin/uptime\": a gate cannot run a command");
 
     auto options = f.server_options();
     options.ignore_command = true;
@@ -71,13 +72,13 @@ TEST_CASE("public_key: command= is refused unless ignore_command") {
     CHECK(ignored.server.credentials->key_restrictions->command == std::optional<std::string>("/usr/bin/uptime"));
 
     // ignore_command does not lift the forwarding rule.
-    check_refused(with_options(f, "restrict,command=\"uptime\"", options), "forbids forwarding");
+    check_key_refused(with_options(f, "restrict,command=\"uptime\"", options), "forbids forwarding");
 }
 
 TEST_CASE("public_key: permitopen is refused unless it names the backend") {
     Fixture f;
     // Not told the backend: fail closed.
-    check_refused(with_options(f, "permitopen=\"db.internal:5432\""), "not told its backend");
+    check_key_refused(with_options(f, "permitopen=\"db.internal:5432\""), "not told its backend");
 
     auto options = f.server_options();
     options.backend = "db.internal:5432";
@@ -86,13 +87,13 @@ TEST_CASE("public_key: permitopen is refused unless it names the backend") {
     CHECK(admitted.server.credentials->key_restrictions->permitopen.size() == 2);
     CHECK(with_options(f, "permitopen=\"db.internal:*\"", options).server.credentials);
 
-    check_refused(with_options(f, "permitopen=\"db.internal:5433\"", options),
+    check_key_refused(with_options(f, "permitopen=\"db.internal:5433\"", options),
                   "permitopen= does not admit the backend db.internal:5432");
-    check_refused(with_options(f, "permitopen=\"other:5432\"", options), "does not admit");
+    check_key_refused(with_options(f, "permitopen=\"other:5432\"", options), "does not admit");
 
     options.backend = "[::1]:6379";
     CHECK(with_options(f, "permitopen=\"[::1]:6379\"", options).server.credentials);
-    check_refused(with_options(f, "permitopen=\"[::1]:6380\"", options), "does not admit");
+    check_key_refused(with_options(f, "permitopen=\"[::1]:6380\"", options), "does not admit");
 
     // A key without permitopen may reach the backend, told or not.
     CHECK(with_options(f, "no-pty", options).server.credentials);

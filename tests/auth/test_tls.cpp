@@ -15,7 +15,7 @@ bool has_san(const Credentials& c, const std::string& san) {
 }  // namespace
 
 TEST_CASE("tls: mutual certificates prove both sides and the channel ids agree") {
-    Fixture f;
+    TlsFixture f;
     auto r = handshake(f.server(), f.client());
     REQUIRE_MESSAGE(r.server.credentials, r.server.failure, (r.server.error ? r.server.error->detail() : ""));
     REQUIRE_MESSAGE(r.client.credentials, r.client.failure, (r.client.error ? r.client.error->detail() : ""));
@@ -36,7 +36,7 @@ TEST_CASE("tls: mutual certificates prove both sides and the channel ids agree")
 }
 
 TEST_CASE("tls: data flows both ways and the stream reports its protection") {
-    Fixture f;
+    TlsFixture f;
     test::run([&](asio::any_io_executor ex) -> asio::awaitable<void> {
         auto [c, s] = make_pipe(ex);
         const Authenticator server = f.server(), client = f.client();
@@ -71,7 +71,7 @@ TEST_CASE("tls: data flows both ways and the stream reports its protection") {
 }
 
 TEST_CASE("tls: channel ids differ between connections") {
-    Fixture f;
+    TlsFixture f;
     auto a = handshake(f.server(), f.client());
     auto b = handshake(f.server(), f.client());
     REQUIRE(a.server.credentials);
@@ -80,7 +80,7 @@ TEST_CASE("tls: channel ids differ between connections") {
 }
 
 TEST_CASE("tls: a client without a certificate is denied when one is required") {
-    Fixture f;
+    TlsFixture f;
     auto r = handshake(f.server(), client::tls(f.client_options(nullptr)));
     CHECK(r.server.reason() == DenyReason::denied);
     CHECK(r.server.detail_has("showed no certificate"));
@@ -89,7 +89,7 @@ TEST_CASE("tls: a client without a certificate is denied when one is required") 
 }
 
 TEST_CASE("tls: optional and none client certificates") {
-    Fixture f;
+    TlsFixture f;
     auto optional = handshake(f.server(ClientCertificate::optional), client::tls(f.client_options(nullptr)));
     REQUIRE(optional.server.credentials);
     CHECK_FALSE(optional.server.credentials->cert_subject.known());
@@ -105,7 +105,7 @@ TEST_CASE("tls: optional and none client certificates") {
 }
 
 TEST_CASE("tls: a client certificate from another CA is denied") {
-    Fixture f;
+    TlsFixture f;
     ca::Authority other = ca::make_authority({.name = "other CA"});
     ca::Issued stranger = ca::issue(other, client_leaf("mallory"));
     client::TlsClientOptions options{.credentials = fixed(credentials(&stranger, {&f.authority})),
@@ -118,7 +118,7 @@ TEST_CASE("tls: a client certificate from another CA is denied") {
 }
 
 TEST_CASE("tls: a server certificate from another CA is denied") {
-    Fixture f;
+    TlsFixture f;
     ca::Authority other = ca::make_authority({.name = "other CA"});
     ca::Issued impostor = ca::issue(other, server_leaf());
     TlsServerOptions options{.credentials = fixed(credentials(&impostor, {&f.authority}))};
@@ -129,7 +129,7 @@ TEST_CASE("tls: a server certificate from another CA is denied") {
 }
 
 TEST_CASE("tls: expired and not-yet-valid certificates are denied") {
-    Fixture f;
+    TlsFixture f;
     for (auto shift : {std::chrono::hours(-48), std::chrono::hours(48)}) {
         auto request = client_leaf();
         request.now = Clock::now() + shift;
@@ -149,7 +149,7 @@ TEST_CASE("tls: expired and not-yet-valid certificates are denied") {
 }
 
 TEST_CASE("tls: the client denies a server certificate for another name") {
-    Fixture f;
+    TlsFixture f;
     auto r = handshake(f.server(), client::tls(f.client_options(&f.client_cert, "db.example")));
     CHECK(r.client.reason() == DenyReason::denied);
     CHECK(r.client.detail_has("does not name \"db.example\""));
@@ -161,7 +161,7 @@ TEST_CASE("tls: the client denies a server certificate for another name") {
 }
 
 TEST_CASE("tls: names, wildcards and addresses") {
-    Fixture f;
+    TlsFixture f;
     ca::LeafRequest request = server_leaf("web");
     request.dns = {"*.example.org"};
     request.ip = {"127.0.0.1"};
@@ -178,7 +178,7 @@ TEST_CASE("tls: names, wildcards and addresses") {
 }
 
 TEST_CASE("tls_peer: pins and allowed names") {
-    Fixture f;
+    TlsFixture f;
     auto first = handshake(f.server(), f.client());
     REQUIRE(first.server.credentials);
     const std::string alice_pin = *first.server.credentials->cert_fingerprint;
@@ -209,7 +209,7 @@ TEST_CASE("tls_peer: pins and allowed names") {
 }
 
 TEST_CASE("tls: a key that does not match the certificate, or no certificate, is refused") {
-    Fixture f;
+    TlsFixture f;
     TlsCredentialsPem pem;
     pem.chain = f.server_cert.certificate_pem;
     pem.key = f.client_cert.key_pem;

@@ -75,7 +75,7 @@ asio::awaitable<bool> raw_client(Stream stream, const PermissivePolicy& policy, 
 }
 
 void check_refused(const PermissivePolicy& policy, Botan::TLS::Protocol_Version version) {
-    Fixture f;
+    TlsFixture f;
     auto outcome = test::run([&](asio::any_io_executor ex) -> asio::awaitable<std::pair<bool, pk_test::Side>> {
         auto [c, s] = make_pipe(ex);
         const Authenticator server = f.server(ClientCertificate::none);
@@ -92,7 +92,7 @@ void check_refused(const PermissivePolicy& policy, Botan::TLS::Protocol_Version 
 }  // namespace
 
 TEST_CASE("tls: the permissive test client itself gets through with an AEAD suite") {
-    Fixture f;
+    TlsFixture f;
     PermissivePolicy policy({"AES-256/GCM"}, {"AEAD"}, false);
     bool established = test::run([&](asio::any_io_executor ex) -> asio::awaitable<bool> {
         auto [c, s] = make_pipe(ex);
@@ -116,7 +116,7 @@ TEST_CASE("tls: a TLS 1.0 client is refused") {
 }
 
 TEST_CASE("tls: a non-TLS peer and a truncated handshake are protocol errors") {
-    Fixture f;
+    TlsFixture f;
     auto garbage = test::run([&](asio::any_io_executor ex) -> asio::awaitable<pk_test::Side> {
         auto [c, s] = make_pipe(ex);
         const Authenticator server = f.server();
@@ -135,7 +135,7 @@ TEST_CASE("tls: a non-TLS peer and a truncated handshake are protocol errors") {
 }
 
 TEST_CASE("tls: a public_key proof moved to another TLS connection fails") {
-    Fixture f;
+    TlsFixture f;
     pk_test::Fixture keys;
     // The attacker holds a server certificate of the same CA (another
     // server of the organisation) and relays the public_key messages

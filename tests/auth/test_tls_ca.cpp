@@ -2,8 +2,6 @@
 // tls layer reads.
 #include <doctest/doctest.h>
 
-#include <sys/stat.h>
-
 #include <botan/data_src.h>
 #include <botan/ec_group.h>
 #include <botan/ecdsa.h>
@@ -25,11 +23,7 @@ Botan::X509_Certificate parse(const std::string& pem) {
     return Botan::X509_Certificate(source);
 }
 
-unsigned mode_of(const std::filesystem::path& p) {
-    struct stat st{};
-    REQUIRE(::stat(p.c_str(), &st) == 0);
-    return st.st_mode & 07777;
-}
+using authchain::test::mode_of;
 
 }  // namespace
 
@@ -49,7 +43,7 @@ TEST_CASE("ca: init writes a private key and a CA certificate of path length 0, 
 }
 
 TEST_CASE("ca: issue gives the right usages, names, lifetime and a random serial") {
-    Fixture f;
+    TlsFixture f;
     ca::LeafRequest request = server_leaf("db1");
     request.dns = {"db1.example", "db1"};
     request.ip = {"10.0.0.7"};
@@ -82,7 +76,7 @@ TEST_CASE("ca: issue gives the right usages, names, lifetime and a random serial
 }
 
 TEST_CASE("ca: sign builds its own extensions and copies no CA flag or SAN from the CSR") {
-    Fixture f;
+    TlsFixture f;
     Botan::ECDSA_PrivateKey key(Botan::system_rng(), Botan::EC_Group("secp256r1"));
     Botan::X509_Cert_Options options("evil/US/Example/IT");
     options.CA_key(5);
@@ -105,7 +99,7 @@ TEST_CASE("ca: sign builds its own extensions and copies no CA flag or SAN from 
 }
 
 TEST_CASE("ca: still_valid tells a renewal that can wait") {
-    Fixture f;
+    TlsFixture f;
     CHECK(ca::still_valid(f.authority, f.server_cert.certificate_pem, std::chrono::hours(8)));
     CHECK_FALSE(ca::still_valid(f.authority, f.server_cert.certificate_pem, std::chrono::hours(25)));
     ca::Authority other = ca::make_authority({.name = "other"});
@@ -114,7 +108,7 @@ TEST_CASE("ca: still_valid tells a renewal that can wait") {
 }
 
 TEST_CASE("tls files: read with mode checks, reloaded, a failed reload keeps the old set") {
-    Fixture f;
+    TlsFixture f;
     test::TempDir dir;
     ca::write_issued(dir.path(), "server", f.server_cert);
     test::write_file(dir / "ca.crt", f.authority.certificate_pem(), 0644);
@@ -145,7 +139,7 @@ TEST_CASE("tls files: read with mode checks, reloaded, a failed reload keeps the
 }
 
 TEST_CASE("tls files: each load reports the certificate's expiry for the metrics, under its path") {
-    Fixture f;
+    TlsFixture f;
     test::TempDir dir;
     ca::write_issued(dir.path(), "server", f.server_cert);
     test::write_file(dir / "ca.crt", f.authority.certificate_pem(), 0644);

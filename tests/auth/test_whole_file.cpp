@@ -29,11 +29,7 @@ int entries_in(const std::filesystem::path& dir) {
     return n;
 }
 
-unsigned mode_of(const std::filesystem::path& p) {
-    struct stat st {};
-    REQUIRE(::stat(p.c_str(), &st) == 0);
-    return st.st_mode & 07777;
-}
+using authchain::test::mode_of;
 
 }  // namespace
 

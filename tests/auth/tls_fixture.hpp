@@ -42,7 +42,8 @@ inline TlsCredentialsSource fixed(std::shared_ptr<const TlsCredentials> c) {
     return [c] { return c; };
 }
 
-struct Fixture {
+// A private CA, a server and a client certificate it issued, and the layers made from them.
+struct TlsFixture {
     ca::Authority authority = ca::make_authority({.name = "test CA"});
     ca::Issued server_cert = ca::issue(authority, server_leaf());
     ca::Issued client_cert = ca::issue(authority, client_leaf());

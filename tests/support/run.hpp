@@ -67,6 +67,8 @@ int shell(const std::string& command, std::string* output = nullptr);
 // Writes `text` to `path` with `mode` (e.g. 0600).
 void write_file(const std::filesystem::path& path, const std::string& text, unsigned mode = 0644);
 std::string read_file(const std::filesystem::path& path);
+// The permission bits of `path` (e.g. 0600); throws if it cannot be stat'ed.
+unsigned mode_of(const std::filesystem::path& path);
 
 // Waits `d` on the calling coroutine's executor.
 inline asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {

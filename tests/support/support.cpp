@@ -53,4 +53,10 @@ std::string read_file(const std::filesystem::path& path) {
     return s.str();
 }
 
+unsigned mode_of(const std::filesystem::path& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) throw std::system_error(errno, std::generic_category(), "stat " + path.string());
+    return st.st_mode & 07777;
+}
+
 }  // namespace authchain::test

@@ -39,11 +39,7 @@ Result passwd(const std::filesystem::path& file, const std::string& args, const 
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
-unsigned mode_of(const std::filesystem::path& p) {
-    struct stat st {};
-    REQUIRE(::stat(p.c_str(), &st) == 0);
-    return st.st_mode & 07777;
-}
+using authchain::test::mode_of;
 
 ino_t inode_of(const std::filesystem::path& p) {
     struct stat st {};
