@@ -16,6 +16,10 @@ using namespace authchain;
 using namespace authchain::config;
 using namespace asio::experimental::awaitable_operators;
 
+// Its own namespace: the config tests each run their own handshake helper
+// and fixture, and a unity build compiles them into one TU.
+namespace config_chains_test {
+
 namespace {
 
 // Host key, a user key and a second user key, with authorized_keys and known_hosts.
@@ -274,3 +278,5 @@ TEST_CASE("the complete gate.toml and tunnel.toml of docs/config.md load") {
     CHECK(tunnel.server.to_string() == "gate.example.org:7000");
     CHECK(tunnel.layer_names == std::vector<std::string>{"secure_channel", "public_key"});
 }
+
+}  // namespace config_chains_test

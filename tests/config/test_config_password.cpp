@@ -13,6 +13,10 @@
 using namespace config_fixture;
 using namespace asio::experimental::awaitable_operators;
 
+// Its own namespace: the config tests each run their own handshake helper
+// and fixture, and a unity build compiles them into one TU.
+namespace config_password_test {
+
 namespace {
 
 constexpr userdb::Argon2Params quick{64, 1, 1};
@@ -212,3 +216,5 @@ TEST_CASE("config password: the tunnel refuses a server that proved nothing unle
     test::write_file(f.dir / "plain.toml", test::read_file(f.dir / "plain.toml") + "allow_unauthenticated_server = true\n");
     CHECK_NOTHROW((void)load_tunnel_config(f.dir / "plain.toml"));
 }
+
+}  // namespace config_password_test

@@ -16,6 +16,10 @@ using namespace authchain;
 using namespace authchain::config;
 using namespace asio::experimental::awaitable_operators;
 
+// Its own namespace: the config tests each run their own handshake helper
+// and fixture, and a unity build compiles them into one TU.
+namespace config_psk_test {
+
 namespace {
 
 std::string key_line(const std::string& id) {
@@ -256,3 +260,5 @@ TEST_CASE("config psk and any_of: errors name file:line:key") {
               .find("layer[0].method[0]") != std::string::npos);
     CHECK(gate_error("[[allow]]\npsk_id = \"\"\n").find("allow[0].psk_id: empty string") != std::string::npos);
 }
+
+}  // namespace config_psk_test
