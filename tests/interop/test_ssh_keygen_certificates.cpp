@@ -8,6 +8,7 @@
 #include <authchain/auth/openssh/certificate.hpp>
 #include <authchain/auth/openssh/certificate_sign.hpp>
 #include "tests/auth/public_key_fixture.hpp"
+#include "tests/interop/ssh_keygen.hpp"
 #include "tests/support/prerequisites.hpp"
 
 #include <doctest/doctest.h>
@@ -18,17 +19,9 @@ using namespace authchain::pk_test;
 
 namespace {
 
-bool skip_without_ssh_keygen() { return test::skip_missing({"ssh-keygen"}); }
-
-std::string quote(const std::string& s) { return "'" + s + "'"; }
-
-std::string run_ok(const std::string& command) {
-    std::string out;
-    int status = test::shell(command + " 2>&1", &out);
-    INFO(command << "\n" << out);
-    REQUIRE(status == 0);
-    return out;
-}
+using authchain::test::quote;
+using authchain::test::run_ok;
+using authchain::test::skip_without_ssh_keygen;
 
 // ssh-keygen makes the CA, the user key and its certificate; the gate trusts the CA.
 struct KeygenFixture {

@@ -11,6 +11,7 @@
 #include <authchain/auth/openssh/known_hosts.hpp>
 #include <authchain/auth/openssh/text_file.hpp>
 #include <authchain/auth/public_key.hpp>
+#include "tests/interop/ssh_keygen.hpp"
 #include "tests/support/prerequisites.hpp"
 #include "tests/support/run.hpp"
 #include <authchain/transport/pipe.hpp>
@@ -21,10 +22,8 @@ using namespace asio::experimental::awaitable_operators;
 
 namespace {
 
-// Every case here runs ssh-keygen: without it they fail, unless
-// AUTHCHAIN_TEST_SKIP_MISSING=1 (then they are skipped and counted).
-bool skip_without_ssh_keygen() { return test::skip_missing({"ssh-keygen"}); }
-void require_ssh_keygen() { test::require_tools({"ssh-keygen"}); }
+using authchain::test::require_ssh_keygen;
+using authchain::test::skip_without_ssh_keygen;
 
 std::string trimmed(std::string s) {
     while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();

@@ -4,6 +4,7 @@
 #include <authchain/auth/openssh/key.hpp>
 #include <authchain/auth/openssh/keyfile.hpp>
 #include <authchain/auth/openssh/detail/wire.hpp>
+#include "tests/interop/ssh_keygen.hpp"
 #include "tests/support/prerequisites.hpp"
 #include "tests/support/run.hpp"
 
@@ -18,26 +19,10 @@ using namespace authchain::openssh;
 
 namespace {
 
-// Every case here runs ssh-keygen: without it they fail, unless
-// AUTHCHAIN_TEST_SKIP_MISSING=1 (then they are skipped and counted).
-bool skip_without_ssh_keygen() { return test::skip_missing({"ssh-keygen"}); }
-void require_ssh_keygen() { test::require_tools({"ssh-keygen"}); }
-
-std::string quote(const std::string& s) {
-    std::string out = "'";
-    for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return out + "'";
-}
-
-// Runs a command that must succeed; returns its output without the final newline.
-std::string run_ok(const std::string& command) {
-    std::string out;
-    int status = test::shell(command, &out);
-    INFO(command << "\n" << out);
-    REQUIRE(status == 0);
-    while (!out.empty() && out.back() == '\n') out.pop_back();
-    return out;
-}
+using authchain::test::quote;
+using authchain::test::require_ssh_keygen;
+using authchain::test::run_ok;
+using authchain::test::skip_without_ssh_keygen;
 
 // "ed25519", "ecdsa", "ecdsa384", "ecdsa521", "rsa".
 std::string keygen_type_args(const std::string& type) {
