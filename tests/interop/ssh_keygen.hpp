@@ -1,5 +1,5 @@
-// Shared by the ssh-keygen interop tests: the prerequisite, and running
-// ssh-keygen command lines that must succeed.
+// Shared by the ssh-keygen interop tests: running ssh-keygen command lines
+// that must succeed. (The prerequisite is in tests/support/prerequisites.hpp.)
 #pragma once
 
 #include <doctest/doctest.h>
@@ -10,11 +10,6 @@
 #include "tests/support/run.hpp"
 
 namespace authchain::test {
-
-// Every case runs ssh-keygen: without it they fail, unless
-// AUTHCHAIN_TEST_SKIP_MISSING=1 (then they are skipped and counted).
-inline bool skip_without_ssh_keygen() { return skip_missing({"ssh-keygen"}); }
-inline void require_ssh_keygen() { require_tools({"ssh-keygen"}); }
 
 // `s` as one single-quoted shell word.
 inline std::string quote(const std::string& s) {

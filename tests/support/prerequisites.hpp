@@ -60,6 +60,10 @@ inline void require_tools(const std::vector<std::string>& tools) {
                            << " (install it, or set AUTHCHAIN_TEST_SKIP_MISSING=1 to skip the tests that need it)");
 }
 
+// ssh-keygen (Debian openssh-client), which the interop and CLI tests compare with.
+inline bool skip_without_ssh_keygen() { return skip_missing({"ssh-keygen"}); }
+inline void require_ssh_keygen() { require_tools({"ssh-keygen"}); }
+
 // For doctest::skip(): true only when skipping was requested and we are not root.
 inline bool skip_unless_root() { return skip_missing_requested() && ::geteuid() != 0; }
 

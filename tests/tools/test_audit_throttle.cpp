@@ -15,7 +15,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::vector<json> lines_of(const std::filesystem::path& p) {
+// Every line of the file, parsed as JSON.
+std::vector<json> json_lines_of(const std::filesystem::path& p) {
     std::vector<json> out;
     std::ifstream in(p);
     for (std::string line; std::getline(in, line);) out.push_back(json::parse(line));
@@ -36,7 +37,7 @@ struct Rig {
     std::unique_ptr<AuditLog> log = std::make_unique<AuditLog>((dir / "audit.log").string());
     AuditThrottle throttle{*log, AuditThrottleOptions{.lines_per_interval = 3, .interval = 1s, .max_sources = 2},
                            [this] { return now; }};
-    std::vector<json> lines() { return lines_of(dir / "audit.log"); }
+    std::vector<json> lines() { return json_lines_of(dir / "audit.log"); }
 };
 
 const auto a = asio::ip::make_address("10.0.0.1");

@@ -15,8 +15,8 @@ using namespace authchain::test::cli_support;
 
 // The cases that compare with ssh-keygen fail without it, unless
 // AUTHCHAIN_TEST_SKIP_MISSING=1 (then they are skipped and counted).
-bool skip_without_ssh_keygen() { return authchain::test::skip_missing({"ssh-keygen"}); }
-void require_ssh_keygen() { authchain::test::require_tools({"ssh-keygen"}); }
+using authchain::test::require_ssh_keygen;
+using authchain::test::skip_without_ssh_keygen;
 
 // The first two fields ("type base64") of a public key line.
 std::string key_part(const std::string& line) {

@@ -23,8 +23,10 @@ std::string key_type(const std::filesystem::path& pub) {
 
 TEST_CASE("keygen -b picks the ECDSA curve and the RSA modulus size, as ssh-keygen") {
     authchain::test::TempDir dir;
-    for (auto [bits, type] : {std::pair{"256", "ecdsa-sha2-nistp256"}, std::pair{"384", "ecdsa-sha2-nistp384"},
+    for (const auto& curve : {std::pair{"256", "ecdsa-sha2-nistp256"}, std::pair{"384", "ecdsa-sha2-nistp384"},
                               std::pair{"521", "ecdsa-sha2-nistp521"}}) {
+        const char* bits = curve.first;  // plain names: CAPTURE cannot take a structured binding (clang 14)
+        const char* type = curve.second;
         CAPTURE(bits);
         const auto key = dir / (std::string("ec") + bits);
         REQUIRE(cli("keygen -t ecdsa -b " + std::string(bits) + " -C c -f " + arg(key)).status == 0);

@@ -10,23 +10,12 @@
 
 #include <authchain/auth/password/user_database.hpp>
 #include "tests/support/run.hpp"
+#include "tests/tools/cli_support.hpp"
 
 namespace {
 
+using namespace authchain::test::cli_support;
 using authchain::test::TempDir;
-
-std::string binary() {
-    const char* root = std::getenv("AUTHCHAIN_BUILD_ROOT");
-    REQUIRE(root != nullptr);
-    return std::string(root) + "/tools/authchain";
-}
-
-std::string arg(const std::filesystem::path& p) { return "'" + p.string() + "'"; }
-
-struct Result {
-    int status;
-    std::string output;
-};
 
 // `printf '%s' INPUT | authchain passwd FILE ARGS` with cheap Argon2 parameters for add.
 Result passwd(const std::filesystem::path& file, const std::string& args, const std::string& input) {
@@ -36,8 +25,6 @@ Result passwd(const std::filesystem::path& file, const std::string& args, const 
                                       &r.output);
     return r;
 }
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 using authchain::test::mode_of;
 

@@ -46,8 +46,8 @@ std::map<std::string, long> loops_of(pid_t pid, std::size_t count) {
     return loops;
 }
 
-// A tunnel config of the fixture's with `lines` added at the top.
-std::filesystem::path tunnel_with(Setup& s, const std::string& name, const std::string& lines) {
+// A tunnel config of the fixture's with `lines` (top-level settings) added at the top.
+std::filesystem::path tunnel_with_settings(Setup& s, const std::string& name, const std::string& lines) {
     auto path = s.tunnel_config(name, "client");
     write_file(path, lines + read_file(path));
     return path;
@@ -61,7 +61,7 @@ TEST_CASE("threads e2e: threads = 2 runs two loops in the gate and the tunnel; c
     Setup s;
     Redis redis(s.dir.path());  // the backend on a Unix socket
     auto gate = s.gate(s.gate_config(redis.backend(), "threads = 2\n"));
-    auto tunnel = s.tunnel(tunnel_with(s, "tunnel", "threads = 2\n"));
+    auto tunnel = s.tunnel(tunnel_with_settings(s, "tunnel", "threads = 2\n"));
 
     auto gate_before = loops_of(gate->pid(), 2);
     auto tunnel_before = loops_of(tunnel->pid(), 2);
@@ -78,8 +78,9 @@ TEST_CASE("threads e2e: threads = 2 runs two loops in the gate and the tunnel; c
     // worked (an unused loop sleeps in epoll_wait and never switches).
     auto gate_after = loop_switches(gate->pid());
     auto tunnel_after = loop_switches(tunnel->pid());
-    for (const auto& [name, before] : gate_before) CHECK_MESSAGE(gate_after[name] > before, "gate " << name);
-    for (const auto& [name, before] : tunnel_before) CHECK_MESSAGE(tunnel_after[name] > before, "tunnel " << name);
+    for (const auto& loop : gate_before) CHECK_MESSAGE(gate_after[loop.first] > loop.second, "gate " << loop.first);
+    for (const auto& loop : tunnel_before)
+        CHECK_MESSAGE(tunnel_after[loop.first] > loop.second, "tunnel " << loop.first);
 
     held.clear();
     auto lines = wait_audit(s.dir / "gate-audit.log", clients);
@@ -93,7 +94,7 @@ TEST_CASE("threads e2e: SIGHUP under load with threads = 2: every request answer
     Setup s;
     Redis redis(s.dir.path());
     auto gate = s.gate(s.gate_config(redis.backend(), "threads = 2\n"));
-    auto tunnel = s.tunnel(tunnel_with(s, "tunnel", "threads = 2\n"));
+    auto tunnel = s.tunnel(tunnel_with_settings(s, "tunnel", "threads = 2\n"));
 
     // Load: 8 connections sending PINGs back to back, for the whole test.
     Process load({"redis-benchmark", "-p", std::to_string(tunnel.port), "-c", "8", "-n", "200000", "-t",
@@ -137,7 +138,7 @@ TEST_CASE("threads e2e: SIGTERM with live connections on both loops closes them 
     Setup s;
     Redis redis(s.dir.path());
     auto gate = s.gate(s.gate_config(redis.backend(), "threads = 2\ngrace = \"300ms\"\n"));
-    auto tunnel = s.tunnel(tunnel_with(s, "tunnel", "threads = 2\n"));
+    auto tunnel = s.tunnel(tunnel_with_settings(s, "tunnel", "threads = 2\n"));
     constexpr int clients = 4;  // two on each loop
     std::vector<std::unique_ptr<RawClient>> held;
     for (int i = 0; i < clients; ++i) held.push_back(std::make_unique<RawClient>(tunnel.port));
