@@ -10,7 +10,7 @@ namespace authchain {
 
 namespace {
 
-constexpr const char* layer = "tls_peer";
+constexpr const char* tls_peer_layer = "tls_peer";
 
 bool contains(const std::vector<std::string>& list, const std::string& value) {
     return std::find(list.begin(), list.end(), value) != list.end();
@@ -50,7 +50,7 @@ asio::awaitable<Session> check_peer(Session session, std::shared_ptr<const TlsPe
     const bool lists = !(rules->allow_cn.empty() && rules->allow_dns.empty() && rules->allow_uri.empty() &&
                          rules->allow_serial.empty());
     if (lists && !allowed(*rules, c)) deny(DenyReason::denied, "tls_peer: " + who + " is not allowed");
-    session.credentials.note(layer, rules->pins.empty() ? "allowed" : "pinned");
+    session.credentials.note(tls_peer_layer, rules->pins.empty() ? "allowed" : "pinned");
     co_return session;
 }
 

@@ -11,12 +11,11 @@
 #include <authchain/compose/deadline.hpp>
 #include <authchain/transport/tcp.hpp>
 #include <authchain/transport/unix_socket.hpp>
+#include <authchain/compose/detail/as_tuple_awaitable.hpp>
 
 namespace authchain {
 
 namespace {
-
-constexpr auto as_tuple_awaitable = asio::experimental::as_tuple(asio::use_awaitable);
 
 [[noreturn]] void timed_out(const Endpoint& endpoint) {
     throw std::system_error(asio::error::timed_out, "connect to " + endpoint.to_string());

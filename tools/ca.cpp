@@ -16,7 +16,7 @@ namespace authchain::tools {
 
 namespace {
 
-constexpr int exit_ok = 0;
+constexpr int ca_exit_ok = 0;
 
 struct LeafFlags {
     std::string dir, name, out, renew_within;
@@ -68,13 +68,13 @@ int issue(const LeafFlags& f) {
         if (openssh::read_file_bounded(crt, 256 * 1024, current) == openssh::ReadStatus::ok &&
             std::filesystem::exists(out_dir(f) / (f.name + ".key")) && ca::still_valid(authority, current, within)) {
             std::cout << crt.string() << ": still valid beyond " << f.renew_within << ", left alone\n";
-            return exit_ok;
+            return ca_exit_ok;
         }
     }
     ca::write_issued(out_dir(f), f.name, ca::issue(authority, request));
     std::cout << "wrote " << crt.string() << " and " << (out_dir(f) / (f.name + ".key")).string() << " (valid "
               << f.hours << " hours)\n";
-    return exit_ok;
+    return ca_exit_ok;
 }
 
 int sign(const LeafFlags& f, const std::string& csr_file) {
@@ -85,7 +85,7 @@ int sign(const LeafFlags& f, const std::string& csr_file) {
     ca::Issued issued = ca::sign_request(authority, csr, request_of(f));
     ca::write_issued(out_dir(f), issued.name, issued);
     std::cout << "wrote " << (out_dir(f) / (issued.name + ".crt")).string() << " (valid " << f.hours << " hours)\n";
-    return exit_ok;
+    return ca_exit_ok;
 }
 
 }  // namespace
@@ -104,7 +104,7 @@ CLI::App* add_ca_command(CLI::App& app, Action& action) {
             ca::init_authority(*init_dir, {.name = *init_name});
             std::cout << "wrote " << (std::filesystem::path(*init_dir) / "ca.key").string() << " and "
                       << (std::filesystem::path(*init_dir) / "ca.crt").string() << "\n";
-            return exit_ok;
+            return ca_exit_ok;
         };
     });
 

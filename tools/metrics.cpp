@@ -20,6 +20,7 @@
 
 #include <authchain/compose/certificate_expiry.hpp>
 #include <authchain/compose/deadline.hpp>
+#include <authchain/compose/detail/as_tuple_awaitable.hpp>
 
 namespace authchain::tools {
 
@@ -130,7 +131,6 @@ std::string Metrics::scrape() {
 
 namespace {
 
-constexpr auto as_tuple_awaitable = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr std::size_t max_request = 8192;
 constexpr std::size_t max_clients = 16;
 

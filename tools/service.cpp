@@ -24,6 +24,7 @@
 #include <authchain/compose/cidr.hpp>
 #include <authchain/compose/current_snapshot.hpp>
 #include <authchain/compose/wrapper.hpp>
+#include <authchain/compose/detail/as_tuple_awaitable.hpp>
 #include "config/registry.hpp"
 #include "tools/audit_throttle.hpp"
 #include "tools/listener.hpp"
@@ -34,7 +35,6 @@ namespace authchain::tools {
 
 namespace {
 
-constexpr auto as_tuple_awaitable = asio::experimental::as_tuple(asio::use_awaitable);
 // The Server's own deadline stays above every configurable handshake_timeout:
 // each generation runs its chain under its own (with_timeout below).
 constexpr auto server_deadline = std::chrono::hours(1) + std::chrono::seconds(1);

@@ -19,7 +19,7 @@ std::optional<std::chrono::system_clock::time_point> certificate_not_after(const
 
 namespace {
 
-constexpr const char* layer = "tls";
+constexpr const char* tls_layer = "tls";
 
 // Runs the handshake on `inner`: writes what the engine queued, reads and
 // feeds until it is established. The alert of a failed handshake is sent
@@ -59,17 +59,17 @@ Session establish(Session session, std::unique_ptr<tls_detail::Engine> engine, b
                           .channel_id = engine->channel_id(),
                           .transport = engine->suite()};
     auto& c = session.credentials;
-    c.prove(layer, &Credentials::channel_id, protection.channel_id, "channel_id");
+    c.prove(tls_layer, &Credentials::channel_id, protection.channel_id, "channel_id");
     if (peer) {
-        c.prove(layer, &Credentials::cert_subject, peer->subject, "cert_subject");
+        c.prove(tls_layer, &Credentials::cert_subject, peer->subject, "cert_subject");
         if (!peer->common_name.empty())
-            c.prove(layer, &Credentials::cert_common_name, peer->common_name, "cert_common_name");
-        c.prove(layer, &Credentials::cert_serial, peer->serial, "cert_serial");
-        c.prove(layer, &Credentials::cert_fingerprint, peer->spki_sha256, "cert_fingerprint");
-        c.prove(layer, &Credentials::cert_san, peer->san, "cert_san");
-        c.prove(layer, &Credentials::cert_not_after, peer->not_after, "cert_not_after");
+            c.prove(tls_layer, &Credentials::cert_common_name, peer->common_name, "cert_common_name");
+        c.prove(tls_layer, &Credentials::cert_serial, peer->serial, "cert_serial");
+        c.prove(tls_layer, &Credentials::cert_fingerprint, peer->spki_sha256, "cert_fingerprint");
+        c.prove(tls_layer, &Credentials::cert_san, peer->san, "cert_san");
+        c.prove(tls_layer, &Credentials::cert_not_after, peer->not_after, "cert_not_after");
     }
-    c.prove(layer, &Credentials::tls_suite, engine->suite(), "tls_suite");
+    c.prove(tls_layer, &Credentials::tls_suite, engine->suite(), "tls_suite");
     session.stream = Stream::wrap<tls_detail::TlsStream>(std::move(session.stream), std::move(engine), std::move(protection));
     return session;
 }

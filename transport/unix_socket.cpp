@@ -8,12 +8,11 @@
 #include <stdexcept>
 
 #include <authchain/transport/detail/socket_stream.hpp>
+#include <authchain/compose/detail/as_tuple_awaitable.hpp>
 
 namespace authchain {
 
 namespace {
-
-constexpr auto as_tuple_awaitable = asio::experimental::as_tuple(asio::use_awaitable);
 
 }  // namespace
 

@@ -1,6 +1,7 @@
 #include <authchain/auth/password/check_pool.hpp>
 
 #include <authchain/compose/cidr.hpp>
+#include <authchain/compose/detail/as_tuple_awaitable.hpp>
 
 #include <algorithm>
 #include <asio/co_spawn.hpp>
@@ -34,8 +35,6 @@ std::size_t checked_size(std::size_t max_concurrent) {
                                     " out of range 1..64");
     return max_concurrent;
 }
-
-constexpr auto as_tuple_awaitable = asio::experimental::as_tuple(asio::use_awaitable);
 
 asio::awaitable<bool> run_verify(userdb::Secret password, std::string phc) {
     co_return userdb::verify_password(std::string_view(password.data(), password.size()), phc);

@@ -12,7 +12,7 @@ namespace authchain::client {
 
 namespace {
 
-constexpr std::string_view layer = "password";
+constexpr std::string_view password_layer = "password";
 
 // The server proved who it is on this connection: a host key found in
 // known_hosts (public_key) or a checked certificate (tls).
@@ -57,7 +57,7 @@ asio::awaitable<Session> authenticate(std::shared_ptr<const PasswordClientOption
     if (verdict)
         refused_by_peer("the server refused the password for user \"" + options->user +
                                      "\" (wrong password or unknown user)");
-    session.credentials.note(layer, "accepted user " + options->user);
+    session.credentials.note(password_layer, "accepted user " + options->user);
     co_return session;
 }
 

@@ -18,7 +18,7 @@ namespace authchain {
 
 namespace {
 
-constexpr std::string_view layer = "password";
+constexpr std::string_view password_layer = "password";
 
 // Tells the client the verdict (P2), then throws; the driver then sends the
 // transport's deny.
@@ -74,7 +74,7 @@ asio::awaitable<Session> serve(std::shared_ptr<PasswordUsers> users, Session ses
     // P2: accepted.
     Bytes p2 = encode_p2(std::nullopt);
     co_await write_all(session.stream, asio::buffer(p2));
-    session.credentials.prove(layer, &Credentials::user, login.user, "user");
+    session.credentials.prove(password_layer, &Credentials::user, login.user, "user");
     co_return session;
 }
 

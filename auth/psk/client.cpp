@@ -10,14 +10,14 @@ namespace authchain::client {
 
 namespace {
 
-constexpr std::string_view layer = "psk";
+constexpr std::string_view psk_layer = "psk";
 
-struct ClientState {
+struct PskClientState {
     PskKey key;
     bool allow_plaintext = false;
 };
 
-asio::awaitable<Session> authenticate(std::shared_ptr<const ClientState> state, Session session) {
+asio::awaitable<Session> authenticate_psk(std::shared_ptr<const PskClientState> state, Session session) {
     require_side(session, ConnectionTrail::Side::client, "psk");
     Bytes channel_id = psk_channel_binding(session.stream, state->allow_plaintext);
     const PskKey& key = state->key;
@@ -39,7 +39,7 @@ asio::awaitable<Session> authenticate(std::shared_ptr<const ClientState> state, 
         deny(DenyReason::denied, "the server did not prove psk key id \"" + key.id +
                                      "\" (a wrong key, or an impostor)");
 
-    session.credentials.prove(layer, &Credentials::psk_id, key.id, "psk_id");
+    session.credentials.prove(psk_layer, &Credentials::psk_id, key.id, "psk_id");
     co_return session;
 }
 
@@ -49,8 +49,8 @@ Authenticator psk(PskClientOptions options) {
     PskKeyFile file = read_psk_key_file(options.key_file);
     const PskKey* key = options.key_id ? file.find(*options.key_id) : &file.keys.front();
     if (!key) throw std::runtime_error(options.key_file.string() + ": no key with id \"" + *options.key_id + "\"");
-    auto state = std::make_shared<const ClientState>(ClientState{*key, options.allow_plaintext});
-    return [state](Session session) { return authenticate(state, std::move(session)); };
+    auto state = std::make_shared<const PskClientState>(PskClientState{*key, options.allow_plaintext});
+    return [state](Session session) { return authenticate_psk(state, std::move(session)); };
 }
 
 }  // namespace authchain::client

@@ -10,7 +10,7 @@ namespace authchain {
 
 namespace {
 
-constexpr std::string_view layer = "psk";
+constexpr std::string_view psk_layer = "psk";
 
 // Checked instead of a key for an unknown id, so both cost the same work.
 const Botan::secure_vector<std::uint8_t>& dummy_key() {
@@ -19,7 +19,7 @@ const Botan::secure_vector<std::uint8_t>& dummy_key() {
 }
 
 // Tells the client no (S2 denied), then throws; the driver sends the transport's deny.
-asio::awaitable<void> refuse(Stream& stream, std::string detail) {
+asio::awaitable<void> refuse_psk(Stream& stream, std::string detail) {
     try {
         Bytes s2 = encode_psk_s2({.accepted = false, .proof = {}});
         co_await write_all(stream, asio::buffer(s2));
@@ -45,11 +45,11 @@ asio::awaitable<Session> serve(std::shared_ptr<PskKeys> keys, Session session) {
     PskProof expected = psk_proof(key ? key->key : dummy_key(), PskRole::client, channel_id, c1.key_id,
                                   server_nonce, c1.client_nonce);
     bool proof_ok = psk_proofs_equal(expected, c1.proof);
-    if (!key) co_await refuse(session.stream, "unknown psk key id \"" + c1.key_id + "\"");
+    if (!key) co_await refuse_psk(session.stream, "unknown psk key id \"" + c1.key_id + "\"");
     if (c1.client_nonce == server_nonce)
-        co_await refuse(session.stream, "psk key id \"" + c1.key_id + "\": the client sent our own nonce back");
+        co_await refuse_psk(session.stream, "psk key id \"" + c1.key_id + "\": the client sent our own nonce back");
     if (!proof_ok)
-        co_await refuse(session.stream, "psk key id \"" + c1.key_id +
+        co_await refuse_psk(session.stream, "psk key id \"" + c1.key_id +
                                             "\": proof does not verify (wrong key, or a proof replayed or "
                                             "relayed from another connection)");
 
@@ -59,7 +59,7 @@ asio::awaitable<Session> serve(std::shared_ptr<PskKeys> keys, Session session) {
     Bytes s2_frame = encode_psk_s2(s2);
     co_await write_all(session.stream, asio::buffer(s2_frame));
 
-    session.credentials.prove(layer, &Credentials::psk_id, c1.key_id, "psk_id");
+    session.credentials.prove(psk_layer, &Credentials::psk_id, c1.key_id, "psk_id");
     co_return session;
 }
 

@@ -16,7 +16,7 @@ namespace authchain::client {
 
 namespace {
 
-constexpr std::string_view layer = "public_key";
+constexpr std::string_view public_key_layer = "public_key";
 
 struct ClientState {
     PublicKeyClientOptions options;
@@ -194,9 +194,9 @@ asio::awaitable<Session> authenticate(std::shared_ptr<const ClientState> state, 
         refused_by_peer("the server refused our key " + state->identity.public_key().fingerprint());
 
     Credentials& c = session.credentials;
-    c.prove(layer, &Credentials::host_name, name, "host_name");
-    c.prove(layer, &Credentials::key_type, host->type(), "key_type");
-    c.prove(layer, &Credentials::key_fingerprint, host->fingerprint(), "key_fingerprint");
+    c.prove(public_key_layer, &Credentials::host_name, name, "host_name");
+    c.prove(public_key_layer, &Credentials::key_type, host->type(), "key_type");
+    c.prove(public_key_layer, &Credentials::key_fingerprint, host->fingerprint(), "key_fingerprint");
     co_return session;
 }
 

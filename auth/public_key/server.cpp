@@ -19,7 +19,7 @@ namespace authchain {
 
 namespace {
 
-constexpr std::string_view layer = "public_key";
+constexpr std::string_view public_key_layer = "public_key";
 
 // The host and port of "host:port" or "[host]:port" (permitopen's forms).
 std::optional<std::pair<std::string_view, std::string_view>> split_host_port(std::string_view text) {
@@ -134,16 +134,16 @@ asio::awaitable<Session> serve_certificate(std::shared_ptr<PublicKeyFiles> files
     co_await write_all(session.stream, asio::buffer(s2));
 
     Credentials& c = session.credentials;
-    c.prove(layer, &Credentials::key_type, cert.type(), "key_type");
-    c.prove(layer, &Credentials::key_fingerprint, cert.key().fingerprint(), "key_fingerprint");
+    c.prove(public_key_layer, &Credentials::key_type, cert.type(), "key_type");
+    c.prove(public_key_layer, &Credentials::key_fingerprint, cert.key().fingerprint(), "key_fingerprint");
     if (!found.entry->comment.empty())
-        c.prove(layer, &Credentials::key_comment, found.entry->comment, "key_comment");
-    c.prove(layer, &Credentials::key_restrictions, found.entry->restrictions, "key_restrictions");
-    c.prove(layer, &Credentials::user, user, "user");
-    c.prove(layer, &Credentials::cert_key_id, cert.key_id(), "cert_key_id");
-    c.prove(layer, &Credentials::ssh_cert_serial, std::to_string(cert.serial()), "ssh_cert_serial");
-    c.prove(layer, &Credentials::ssh_ca_fingerprint, ca.fingerprint(), "ssh_ca_fingerprint");
-    c.prove(layer, &Credentials::ssh_cert_valid_before, std::to_string(cert.valid_before()),
+        c.prove(public_key_layer, &Credentials::key_comment, found.entry->comment, "key_comment");
+    c.prove(public_key_layer, &Credentials::key_restrictions, found.entry->restrictions, "key_restrictions");
+    c.prove(public_key_layer, &Credentials::user, user, "user");
+    c.prove(public_key_layer, &Credentials::cert_key_id, cert.key_id(), "cert_key_id");
+    c.prove(public_key_layer, &Credentials::ssh_cert_serial, std::to_string(cert.serial()), "ssh_cert_serial");
+    c.prove(public_key_layer, &Credentials::ssh_ca_fingerprint, ca.fingerprint(), "ssh_ca_fingerprint");
+    c.prove(public_key_layer, &Credentials::ssh_cert_valid_before, std::to_string(cert.valid_before()),
             "ssh_cert_valid_before");
     co_return session;
 }
@@ -191,11 +191,11 @@ asio::awaitable<Session> serve(std::shared_ptr<PublicKeyFiles> files, Session se
     co_await write_all(session.stream, asio::buffer(s2));
 
     Credentials& c = session.credentials;
-    c.prove(layer, &Credentials::key_type, user.type(), "key_type");
-    c.prove(layer, &Credentials::key_fingerprint, fingerprint, "key_fingerprint");
+    c.prove(public_key_layer, &Credentials::key_type, user.type(), "key_type");
+    c.prove(public_key_layer, &Credentials::key_fingerprint, fingerprint, "key_fingerprint");
     if (!found.entry->comment.empty())
-        c.prove(layer, &Credentials::key_comment, found.entry->comment, "key_comment");
-    c.prove(layer, &Credentials::key_restrictions, found.entry->restrictions, "key_restrictions");
+        c.prove(public_key_layer, &Credentials::key_comment, found.entry->comment, "key_comment");
+    c.prove(public_key_layer, &Credentials::key_restrictions, found.entry->restrictions, "key_restrictions");
     co_return session;
 }
 

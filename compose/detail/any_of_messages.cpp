@@ -21,7 +21,7 @@ void put_name(Bytes& body, std::string_view name) {
     body.insert(body.end(), name.begin(), name.end());
 }
 
-[[noreturn]] void malformed(std::string_view what, std::string_view why) {
+[[noreturn]] void malformed_any_of(std::string_view what, std::string_view why) {
     deny(DenyReason::protocol_error, "any_of " + std::string(what) + ": " + std::string(why));
 }
 
@@ -30,29 +30,29 @@ class Reader {
 public:
     Reader(ByteView body, std::string_view what) : rest_(body), what_(what) {}
     std::uint8_t u8() {
-        if (rest_.empty()) malformed(what_, "truncated");
+        if (rest_.empty()) malformed_any_of(what_, "truncated");
         std::uint8_t v = rest_.front();
         rest_ = rest_.subspan(1);
         return v;
     }
     std::string name(bool may_be_empty) {
         std::size_t n = u8();
-        if (n > rest_.size()) malformed(what_, "truncated name");
+        if (n > rest_.size()) malformed_any_of(what_, "truncated name");
         std::string out(as_text(rest_.first(n)));
         rest_ = rest_.subspan(n);
-        if (!(may_be_empty && out.empty()) && !valid_method_name(out)) malformed(what_, "invalid method name");
+        if (!(may_be_empty && out.empty()) && !valid_method_name(out)) malformed_any_of(what_, "invalid method name");
         return out;
     }
     void type(AnyOfMessage t) {
-        if (u8() != static_cast<std::uint8_t>(t)) malformed(what_, "unexpected message type");
+        if (u8() != static_cast<std::uint8_t>(t)) malformed_any_of(what_, "unexpected message type");
     }
     bool verdict() {
         std::uint8_t v = u8();
-        if (v != accepted_byte && v != denied_byte) malformed(what_, "unknown verdict " + std::to_string(v));
+        if (v != accepted_byte && v != denied_byte) malformed_any_of(what_, "unknown verdict " + std::to_string(v));
         return v == accepted_byte;
     }
     void end() const {
-        if (!rest_.empty()) malformed(what_, "trailing bytes");
+        if (!rest_.empty()) malformed_any_of(what_, "trailing bytes");
     }
 
 private:
@@ -101,11 +101,11 @@ Offer decode_offer(ByteView body) {
     Offer offer;
     offer.attempts_left = in.u8();
     std::size_t n = in.u8();
-    if (n == 0 || n > max_any_of_methods) malformed("A1", "method count " + std::to_string(n) + " out of range 1..16");
+    if (n == 0 || n > max_any_of_methods) malformed_any_of("A1", "method count " + std::to_string(n) + " out of range 1..16");
     for (std::size_t i = 0; i < n; ++i) {
         std::string name = in.name(false);
         if (std::find(offer.methods.begin(), offer.methods.end(), name) != offer.methods.end())
-            malformed("A1", "method offered twice");
+            malformed_any_of("A1", "method offered twice");
         offer.methods.push_back(std::move(name));
     }
     in.end();

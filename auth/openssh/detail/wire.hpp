@@ -5,6 +5,7 @@
 
 #include <authchain/auth/openssh/key.hpp>
 #include <authchain/compose/bytes.hpp>
+#include <authchain/compose/frame.hpp>
 
 #include <botan/secmem.h>
 
@@ -63,5 +64,9 @@ public:
 private:
     Botan::secure_vector<std::uint8_t> out_;
 };
+
+// One message of a layer's protocol: the writer's bytes behind a length
+// prefix (authchain::frame).
+inline Bytes frame(const WireWriter& body) { return authchain::frame(ByteView(body.data().data(), body.data().size())); }
 
 }  // namespace authchain::openssh

@@ -14,8 +14,6 @@ namespace {
 constexpr std::string_view client_label = "authchain psk client v1";
 constexpr std::string_view server_label = "authchain psk server v1";
 
-Bytes frame(const openssh::WireWriter& body) { return authchain::frame(ByteView(body.data().data(), body.data().size())); }
-
 template <std::size_t N>
 std::array<std::uint8_t, N> fixed(openssh::WireReader& in) {
     ByteView v = in.raw(N);
@@ -24,12 +22,12 @@ std::array<std::uint8_t, N> fixed(openssh::WireReader& in) {
     return out;
 }
 
-[[noreturn]] void malformed(std::string_view what, std::string_view why) {
+[[noreturn]] void malformed_psk(std::string_view what, std::string_view why) {
     deny(DenyReason::protocol_error, std::string(what) + ": " + std::string(why));
 }
 
 void expect_type(openssh::WireReader& in, PskMessage type, std::string_view what) {
-    if (in.u8() != static_cast<std::uint8_t>(type)) malformed(what, "unexpected message type");
+    if (in.u8() != static_cast<std::uint8_t>(type)) malformed_psk(what, "unexpected message type");
 }
 
 }  // namespace
@@ -85,7 +83,7 @@ PskNonce decode_psk_s1(ByteView body) {
         in.expect_end("S1");
         return nonce;
     } catch (const openssh::FormatError& e) {
-        malformed("S1", e.what());
+        malformed_psk("S1", e.what());
     }
 }
 
@@ -95,13 +93,13 @@ PskC1 decode_psk_c1(ByteView body) {
         expect_type(in, PskMessage::c1_proof, "C1");
         PskC1 c1;
         c1.key_id = std::string(in.text());
-        if (!valid_psk_id(c1.key_id)) malformed("C1", "invalid key id");
+        if (!valid_psk_id(c1.key_id)) malformed_psk("C1", "invalid key id");
         c1.client_nonce = fixed<psk_nonce_size>(in);
         c1.proof = fixed<psk_proof_size>(in);
         in.expect_end("C1");
         return c1;
     } catch (const openssh::FormatError& e) {
-        malformed("C1", e.what());
+        malformed_psk("C1", e.what());
     }
 }
 
@@ -115,12 +113,12 @@ PskS2 decode_psk_s2(ByteView body) {
             s2.accepted = true;
             s2.proof = fixed<psk_proof_size>(in);
         } else if (verdict != static_cast<std::uint8_t>(DenyReason::denied)) {
-            malformed("S2", "unknown verdict " + std::to_string(verdict));
+            malformed_psk("S2", "unknown verdict " + std::to_string(verdict));
         }
         in.expect_end("S2");
         return s2;
     } catch (const openssh::FormatError& e) {
-        malformed("S2", e.what());
+        malformed_psk("S2", e.what());
     }
 }
 

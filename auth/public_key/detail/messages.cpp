@@ -11,8 +11,6 @@ constexpr std::string_view host_label = "authchain public_key host v1";
 constexpr std::string_view user_label = "authchain public_key user v1";
 constexpr std::string_view user_cert_label = "authchain public_key user-cert v1";
 
-Bytes frame(const openssh::WireWriter& body) { return authchain::frame(ByteView(body.data().data(), body.data().size())); }
-
 Bytes encode_proof(PublicKeyMessage type, const KeyProof& proof) {
     openssh::WireWriter body;
     body.u8(static_cast<std::uint8_t>(type)).string(ByteView(proof.key_blob)).string(ByteView(proof.signature));
