@@ -5,7 +5,6 @@
 #pragma once
 
 #include <asio/connect.hpp>
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/read.hpp>
@@ -15,6 +14,7 @@
 #include <asio/write.hpp>
 
 #include <authchain/auth/public_key/detail/messages.hpp>
+#include <authchain/compose/detail/as_tuple_awaitable.hpp>
 #include <authchain/compose/error.hpp>
 #include <authchain/compose/session.hpp>
 #include <authchain/transport/secure_channel.hpp>
@@ -26,7 +26,6 @@ using namespace authchain;
 using asio::awaitable;
 using asio::ip::tcp;
 using namespace asio::experimental::awaitable_operators;
-inline constexpr auto as_tuple_awaitable = asio::experimental::as_tuple(asio::use_awaitable);
 
 // A socket bound to `source` and connected to the gate's loopback address
 // of the same family (127.0.0.1 or ::1).
