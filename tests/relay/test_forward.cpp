@@ -26,8 +26,6 @@ using authchain::test::pattern;
 using authchain::test::read_to_end;
 using authchain::test::send_and_finish;
 
-
-
 // Reads to the end; a failed read (the stream was closed on us) ends it too.
 asio::awaitable<std::string> read_until_closed(Stream& s) {
     std::string out;

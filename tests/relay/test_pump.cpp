@@ -25,8 +25,6 @@ using authchain::test::pattern;
 using authchain::test::read_to_end;
 using authchain::test::send_and_finish;
 
-
-
 struct Rig {
     Stream client, a, b, backend;
 };
