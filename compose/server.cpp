@@ -218,9 +218,8 @@ void Server::release_slot(State& state, const asio::ip::address& source) {
 
 asio::awaitable<void> Server::refuse_busy(Stream stream, std::shared_ptr<State> state) {
     try {
-        auto trail = stream.trail();
-        Pin pin(trail);
-        co_await refuse(trail, DenyReason::busy);
+        Pin pin(stream.trail());
+        co_await refuse(pin.trail, DenyReason::busy);
     } catch (...) {
         // Nothing to tell anyone: the connection is closed either way.
     }
