@@ -56,14 +56,23 @@ asio::awaitable<Session> run_chain_of(std::shared_ptr<const Generation> g, Sessi
     co_return co_await g->chain(std::move(session));
 }
 
-asio::awaitable<void> run_handler_of(std::shared_ptr<const Generation> g, Metrics& metrics, Session session) {
-    metrics.accepted(session.handshake.duration);
+// The handler's coroutine, counted while it runs. It takes the coroutine,
+// not the Session, so the session lives in one frame only (the handler's);
+// `g` keeps the connection's generation alive until it ends.
+asio::awaitable<void> run_counted([[maybe_unused]] std::shared_ptr<const Generation> g, Metrics& metrics,
+                                  asio::awaitable<void> handler) {
     metrics.session_started();
     struct Ended {
         Metrics& m;
         ~Ended() { m.session_ended(); }
     } ended{metrics};
-    co_await g->handler(std::move(session));
+    co_await std::move(handler);
+}
+
+asio::awaitable<void> run_handler_of(std::shared_ptr<const Generation> g, Metrics& metrics, Session session) {
+    metrics.accepted(session.handshake.duration);
+    auto handler = g->handler(std::move(session));
+    return run_counted(std::move(g), metrics, std::move(handler));
 }
 
 // The layer that refused: the first of the chain's layers that did not pass.
