@@ -8,6 +8,8 @@
 #include <asio/detached.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
+#include <sys/ioctl.h>
+#include <thread>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -74,6 +76,26 @@ std::pair<Stream, Stream> tcp_pair(asio::io_context& io) {
     return {tcp_stream(std::move(client)), tcp_stream(std::move(server))};
 }
 
+// The same, with the receiving socket's descriptor (to see what the kernel holds).
+std::pair<Stream, Stream> tcp_pair(asio::io_context& io, int& server_fd) {
+    asio::ip::tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
+    asio::ip::tcp::socket client(io), server(io);
+    client.connect(acceptor.local_endpoint());
+    acceptor.accept(server);
+    server_fd = server.native_handle();
+    return {tcp_stream(std::move(client)), tcp_stream(std::move(server))};
+}
+
+// Waits (bounded: 2 s) until the kernel holds `bytes` unread bytes on `fd`.
+bool kernel_holds(int fd, int bytes) {
+    int queued = 0;
+    for (int i = 0; i < 2000; ++i) {
+        if (::ioctl(fd, FIONREAD, &queued) == 0 && queued >= bytes) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return false;
+}
+
 asio::awaitable<void> handshake_into(Stream c, Stream s, std::optional<Sessions>& out) {
     out.emplace(co_await handshake(std::move(c), std::move(s)));
 }
@@ -129,6 +151,72 @@ TEST_CASE("wait_readable: a TCP stream waits for bytes, the end of stream, or cl
         auto n = spawn_read(io, b, asio::buffer(buf));
         REQUIRE(run_until(io, n));
         CHECK(n->get() == 0);
+    }
+}
+
+TEST_CASE("wait_readable: a TCP stream reads a short message once and hands it out in order; a full first read is followed at once") {
+    asio::io_context io;
+    int fd = -1;
+    auto [a, b] = tcp_pair(io, fd);
+    SUBCASE("a short message, read in small pieces") {
+        write_now(io, a, "hello world");
+        REQUIRE(kernel_holds(fd, 11));
+        auto waiting = spawn_wait(io, b);
+        REQUIRE(run_until(io, waiting));
+        waiting->get();
+        CHECK(kernel_holds(fd, 0));  // the wait took the bytes: one recv, not a peek and a recv
+        std::string got;
+        for (int i = 0; i < 3; ++i) {
+            char buf[4];
+            auto n = spawn_read(io, b, asio::buffer(buf));
+            REQUIRE(run_until(io, n));
+            got.append(buf, n->get());
+        }
+        CHECK(got == "hello world");
+        auto idle = spawn_wait(io, b);  // drained: it waits again
+        settle(io);
+        CHECK_FALSE(ready(idle));
+        write_now(io, a, "!");
+        REQUIRE(run_until(io, idle));
+        idle->get();
+        char one[8];
+        auto n = spawn_read(io, b, asio::buffer(one));
+        REQUIRE(run_until(io, n));
+        CHECK(std::string(one, n->get()) == "!");
+    }
+    SUBCASE("bulk: the bytes past the first read come with the same read_some") {
+        std::string data(4096, '\0');
+        for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>('a' + i % 26);
+        write_now(io, a, data);
+        REQUIRE(kernel_holds(fd, 4096));
+        auto waiting = spawn_wait(io, b);
+        REQUIRE(run_until(io, waiting));
+        waiting->get();
+        std::string buf(65536, '\0');
+        auto n = spawn_read(io, b, asio::buffer(buf));
+        REQUIRE(run_until(io, n));
+        CHECK(n->get() == 4096);
+        CHECK(buf.substr(0, 4096) == data);
+    }
+    SUBCASE("bytes, then the end of the stream") {
+        write_now(io, a, "bye");
+        auto shut = start(io, a.shutdown_send());
+        REQUIRE(run_until(io, shut));
+        auto waiting = spawn_wait(io, b);
+        REQUIRE(run_until(io, waiting));
+        waiting->get();
+        std::string got;
+        for (int i = 0; i < 4; ++i) {
+            char buf[8];
+            auto n = spawn_read(io, b, asio::buffer(buf));
+            REQUIRE(run_until(io, n));
+            if (n->get() == 0) break;
+            got.append(buf, n->get());
+        }
+        CHECK(got == "bye");
+        auto end = spawn_read(io, b, asio::buffer(&got[0], 1));
+        REQUIRE(run_until(io, end));
+        CHECK(end->get() == 0);
     }
 }
 
