@@ -48,7 +48,7 @@ asio::awaitable<bool> open_backend(Stream& remote, Reach& reach, const Endpoint&
         ClientOptions client_options{.handshake_timeout = options.handshake_timeout};
         Session backend_session = co_await authenticate(std::move(stream), options.client_chain, client_options);
         remote = std::move(backend_session.stream);
-        summary.backend_credentials = std::move(backend_session.credentials);
+        summary.backend_credentials = std::make_shared<const Credentials>(std::move(backend_session.credentials));
         reach.handshake = nullptr;
         co_return true;
     } catch (const AuthenticationError& e) {
