@@ -104,6 +104,15 @@ Op spawn_wait(asio::io_context& io, Stream& s) { return start(io, s.wait_readabl
 
 Op spawn_read(asio::io_context& io, Stream& s, asio::mutable_buffer b) { return start(io, s.read_some(b)); }
 
+// One read_some of at most `size` bytes, run to completion: what it read.
+std::string read_now(asio::io_context& io, Stream& s, std::size_t size) {
+    std::string buf(size, '\0');
+    auto n = spawn_read(io, s, asio::buffer(buf));
+    REQUIRE(run_until(io, n));
+    buf.resize(n->get());
+    return buf;
+}
+
 void write_now(asio::io_context& io, Stream& s, const std::string& data) {
     auto w = start(io, write_all(s, asio::buffer(data)));
     REQUIRE(run_until(io, w));
@@ -166,12 +175,7 @@ TEST_CASE("wait_readable: a TCP stream reads a short message once and hands it o
         waiting->get();
         CHECK(kernel_holds(fd, 0));  // the wait took the bytes: one recv, not a peek and a recv
         std::string got;
-        for (int i = 0; i < 3; ++i) {
-            char buf[4];
-            auto n = spawn_read(io, b, asio::buffer(buf));
-            REQUIRE(run_until(io, n));
-            got.append(buf, n->get());
-        }
+        for (int i = 0; i < 3; ++i) got += read_now(io, b, 4);
         CHECK(got == "hello world");
         auto idle = spawn_wait(io, b);  // drained: it waits again
         settle(io);
@@ -179,10 +183,7 @@ TEST_CASE("wait_readable: a TCP stream reads a short message once and hands it o
         write_now(io, a, "!");
         REQUIRE(run_until(io, idle));
         idle->get();
-        char one[8];
-        auto n = spawn_read(io, b, asio::buffer(one));
-        REQUIRE(run_until(io, n));
-        CHECK(std::string(one, n->get()) == "!");
+        CHECK(read_now(io, b, 8) == "!");
     }
     SUBCASE("bulk: the bytes past the first read come with the same read_some") {
         std::string data(4096, '\0');
@@ -192,11 +193,7 @@ TEST_CASE("wait_readable: a TCP stream reads a short message once and hands it o
         auto waiting = spawn_wait(io, b);
         REQUIRE(run_until(io, waiting));
         waiting->get();
-        std::string buf(65536, '\0');
-        auto n = spawn_read(io, b, asio::buffer(buf));
-        REQUIRE(run_until(io, n));
-        CHECK(n->get() == 4096);
-        CHECK(buf.substr(0, 4096) == data);
+        CHECK(read_now(io, b, 65536) == data);  // 4,096 bytes: 128 at the wait, the rest at once
     }
     SUBCASE("bytes, then the end of the stream") {
         write_now(io, a, "bye");
@@ -205,18 +202,9 @@ TEST_CASE("wait_readable: a TCP stream reads a short message once and hands it o
         auto waiting = spawn_wait(io, b);
         REQUIRE(run_until(io, waiting));
         waiting->get();
-        std::string got;
-        for (int i = 0; i < 4; ++i) {
-            char buf[8];
-            auto n = spawn_read(io, b, asio::buffer(buf));
-            REQUIRE(run_until(io, n));
-            if (n->get() == 0) break;
-            got.append(buf, n->get());
-        }
-        CHECK(got == "bye");
-        auto end = spawn_read(io, b, asio::buffer(&got[0], 1));
-        REQUIRE(run_until(io, end));
-        CHECK(end->get() == 0);
+        CHECK(read_now(io, b, 8) == "bye");
+        CHECK(read_now(io, b, 8).empty());  // the end of stream
+        CHECK(read_now(io, b, 8).empty());  // and again: a read after the end does not hang
     }
 }
 
