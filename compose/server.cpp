@@ -53,10 +53,10 @@ std::string what_of(const std::exception_ptr& error) {
     }
 }
 
-void report(const ServerOptions& options, ServerError error) noexcept {
-    if (options.on_error) {
+void report(const ErrorSink& on_error, ServerError error) noexcept {
+    if (on_error) {
         try {
-            options.on_error(error);
+            on_error(error);
             return;
         } catch (...) {
             error.what += " (and on_error threw)";
@@ -64,6 +64,8 @@ void report(const ServerOptions& options, ServerError error) noexcept {
     }
     print_server_error(error);
 }
+
+void report(const ServerOptions& options, ServerError error) noexcept { report(options.on_error, std::move(error)); }
 
 // Runs the chain under the deadline; returns the session or the refusal.
 asio::awaitable<std::optional<Session>> run_chain(Stream stream, const Authenticator& chain,
@@ -218,9 +220,8 @@ void Server::release_slot(State& state, const asio::ip::address& source) {
 
 asio::awaitable<void> Server::refuse_busy(Stream stream, std::shared_ptr<State> state) {
     try {
-        auto trail = stream.trail();
-        Pin pin(trail);
-        co_await refuse(trail, DenyReason::busy);
+        Pin pin(stream.trail());
+        co_await refuse(pin.trail, DenyReason::busy);
     } catch (...) {
         // Nothing to tell anyone: the connection is closed either way.
     }
@@ -242,9 +243,21 @@ asio::awaitable<void> Server::serve_one(Stream stream, Authenticator chain, Hand
     }
     release_slot(*state, source);
     if (!session) co_return;
+    // The handler runs as a coroutine of its own and this frame ends here, so
+    // a connection that sits idle for hours holds the handler's frames only,
+    // not this one's (the chain's arguments and a second Session: ~3 KiB).
+    // The completion handler keeps the Handler alive, at a fixed address: a
+    // lambda coroutine reaches its captures through its closure object.
+    auto executor = co_await asio::this_coro::executor;
     try {
-        co_await handler(std::move(*session));
+        auto kept = std::make_shared<const Handler>(std::move(handler));
+        auto work = (*kept)(std::move(*session));
+        asio::co_spawn(executor, std::move(work),
+                       [kept, on_error = options.on_error, peer](const std::exception_ptr& error) {
+                           if (error) report(on_error, {peer, "handler", what_of(error)});
+                       });
     } catch (...) {
+        // The handler threw before it returned its coroutine.
         report(options, {peer, "handler", what_of(std::current_exception())});
     }
 }

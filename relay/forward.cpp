@@ -36,17 +36,19 @@ void fail(ForwardSummary& summary, ForwardOutcome outcome, std::string text,
 
 // Connects the backend and runs the client chain on it. False: failed, the
 // summary says why.
-asio::awaitable<bool> open_backend(Session& remote, Reach& reach, const Endpoint& backend,
+asio::awaitable<bool> open_backend(Stream& remote, Reach& reach, const Endpoint& backend,
                                    const ForwardOptions& options, ForwardSummary& summary) {
     try {
         Stream stream = co_await connect_to(backend, options.connect_timeout, options.keepalive);
         if (!options.client_chain) {
-            remote.stream = std::move(stream);
+            remote = std::move(stream);
             co_return true;
         }
         reach.handshake = stream.trail();
         ClientOptions client_options{.handshake_timeout = options.handshake_timeout};
-        remote = co_await authenticate(std::move(stream), options.client_chain, client_options);
+        Session backend_session = co_await authenticate(std::move(stream), options.client_chain, client_options);
+        remote = std::move(backend_session.stream);
+        summary.backend_credentials = std::make_shared<const Credentials>(std::move(backend_session.credentials));
         reach.handshake = nullptr;
         co_return true;
     } catch (const AuthenticationError& e) {
@@ -109,24 +111,20 @@ struct Target {
     ForwardReport report;
 };
 
-asio::awaitable<void> forward_and_report(std::shared_ptr<const Target> target, Session session) {
-    ForwardSummary summary = co_await forward(session, target->backend, target->options);
-    if (target->report) target->report(session, summary);
-}
-
-}  // namespace
-
-asio::awaitable<ForwardSummary> forward(Session& session, Endpoint backend, ForwardOptions options) {
+// forward() into the caller's summary. Everything by reference: the frame of
+// a connection that sits idle is small (no copy of the options, of the
+// summary or of a second Session).
+asio::awaitable<void> forward_into(Session& session, const Endpoint& backend, const ForwardOptions& options,
+                                   ForwardSummary& summary) {
     const auto started = clock::now();
-    ForwardSummary summary;
-    Session remote;
-    Reach reach{session.stream, remote.stream};
+    Stream remote;
+    Reach reach{session.stream, remote};
     std::optional<LiveForwards::Guard> registered;  // before it goes, nothing can reach `reach`
     if (options.live) {
         if (options.live->stopping()) {
             session.stream.close();
             fail(summary, ForwardOutcome::stopping, "shutting down");
-            co_return summary;
+            co_return;
         }
         auto executor = co_await asio::this_coro::executor;
         std::function<void()> close = [&reach] { reach.close(); };
@@ -138,15 +136,27 @@ asio::awaitable<ForwardSummary> forward(Session& session, Endpoint backend, Forw
         fail(summary, ForwardOutcome::closed, "closed before the pump started");
         ready = false;
     }
-    if (ready && options.proxy_v2) ready = co_await send_proxy_header(session, remote.stream, options, summary);
+    if (ready && options.proxy_v2) ready = co_await send_proxy_header(session, remote, options, summary);
     summary.setup = clock::now() - started;
-    if (ready) co_await run_pump(session, remote.stream, reach, options, summary);
+    if (ready) co_await run_pump(session, remote, reach, options, summary);
     if (!ready && reach.closed) summary.outcome = ForwardOutcome::closed;
 
     session.stream.close();
-    remote.stream.close();
-    summary.backend_credentials = std::move(remote.credentials);
+    remote.close();
     summary.duration = clock::now() - started;
+}
+
+asio::awaitable<void> forward_and_report(std::shared_ptr<const Target> target, Session session) {
+    ForwardSummary summary;
+    co_await forward_into(session, target->backend, target->options, summary);
+    if (target->report) target->report(session, summary);
+}
+
+}  // namespace
+
+asio::awaitable<ForwardSummary> forward(Session& session, Endpoint backend, ForwardOptions options) {
+    ForwardSummary summary;
+    co_await forward_into(session, backend, options, summary);
     co_return summary;
 }
 

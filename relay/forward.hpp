@@ -85,8 +85,10 @@ struct ForwardSummary {
     // Local detail: "127.0.0.1:6379: Connection refused", the refusal's
     // detail, the pump's first failure ("b: read: ..."). Empty when forwarded.
     std::string error_text{};
-    // What client_chain proved about the backend (empty without one).
-    Credentials backend_credentials{};
+    // What client_chain proved about the backend (null without one, or when
+    // it failed). A pointer: a gate's forwards have no client chain, and a
+    // summary lives in the frame of every idle connection.
+    std::shared_ptr<const Credentials> backend_credentials{};
 };
 
 // Forwards `session` to `backend` as described at the top. Never throws for

@@ -7,7 +7,7 @@
 # default build-tsan, a clang build (scripts/test.sh sets it up): tidy
 # reads a g++ build's flags too, but warns about the g++-only ones.
 # In a unity build (meson --unity on, as build-tsan is) tidy reads the
-# library's unity files, each of which includes ~12 sources: the headers are
+# unity files of the library, its testing library and config, each of which includes ~12 sources: the headers are
 # parsed once per group instead of once per source (about 9x less CPU), and
 # HeaderFilterRegex reports findings in the included sources as it does in
 # headers. bugprone-suspicious-include is off there: meson's unity files
@@ -25,7 +25,7 @@ mapfile -t unity < <(python3 - "$build/compile_commands.json" <<'PY'
 import json, os, re, sys
 for entry in json.load(open(sys.argv[1])):
     path = os.path.join(entry["directory"], entry["file"])
-    if re.search(r"/libauthchain\.so\.[0-9.]+\.p/authchain-unity[0-9]+\.cpp$", path):
+    if re.search(r"/(libauthchain\.so\.[0-9.]+\.p/authchain|libauthchain-testing\.so\.[0-9.]+\.p/authchain-testing|config/libauthchain-config\.a\.p/authchain-config)-unity[0-9]+\.cpp$", path):
         print(path)
 PY
 )

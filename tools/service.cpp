@@ -1,8 +1,5 @@
 #include "tools/service.hpp"
 
-#include <grp.h>
-#include <pwd.h>
-#include <unistd.h>
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
@@ -56,14 +53,23 @@ asio::awaitable<Session> run_chain_of(std::shared_ptr<const Generation> g, Sessi
     co_return co_await g->chain(std::move(session));
 }
 
-asio::awaitable<void> run_handler_of(std::shared_ptr<const Generation> g, Metrics& metrics, Session session) {
-    metrics.accepted(session.handshake.duration);
+// The handler's coroutine, counted while it runs. It takes the coroutine,
+// not the Session, so the session lives in one frame only (the handler's);
+// `g` keeps the connection's generation alive until it ends.
+asio::awaitable<void> run_counted([[maybe_unused]] std::shared_ptr<const Generation> g, Metrics& metrics,
+                                  asio::awaitable<void> handler) {
     metrics.session_started();
     struct Ended {
         Metrics& m;
         ~Ended() { m.session_ended(); }
     } ended{metrics};
-    co_await g->handler(std::move(session));
+    co_await std::move(handler);
+}
+
+asio::awaitable<void> run_handler_of(std::shared_ptr<const Generation> g, Metrics& metrics, Session session) {
+    metrics.accepted(session.handshake.duration);
+    auto handler = g->handler(std::move(session));
+    return run_counted(std::move(g), metrics, std::move(handler));
 }
 
 // The layer that refused: the first of the chain's layers that did not pass.
@@ -388,70 +394,6 @@ int run_service(std::string name_text, ServiceSetup first, SetupLoader reload) {
     return status;
 }
 
-ConnectionAudit forward_audit(const Session& client, const ForwardSummary& s, std::string_view self,
-                              std::string_view far) {
-    ConnectionAudit a;
-    a.time = client.handshake.started;
-    a.peer = client.credentials.peer.value_or({});
-    a.layers = client.credentials.layers();
-    a.credentials = &client.credentials;
-    a.handshake = client.handshake.duration;
-    auto set = [&a](std::string verdict, std::string reason, std::string detail) {
-        a.verdict = std::move(verdict);
-        a.reason = std::move(reason);
-        a.detail = std::move(detail);
-    };
-    auto closed_by = [&] {
-        if (s.outcome == ForwardOutcome::closed) return std::string(self);
-        if (s.closed_first == ForwardSide::client) return std::string("client");
-        if (s.closed_first == ForwardSide::backend) return std::string(far);
-        return std::string();
-    };
-    bool far_side = s.closed_first == ForwardSide::backend;
-    switch (s.outcome) {
-        case ForwardOutcome::forwarded: set("accepted", "", ""); break;
-        case ForwardOutcome::error:
-            if (s.idle)
-                set("accepted", "idle timeout", s.error_text);
-            else if (s.integrity_failure != ForwardSide::none)
-                // Named by the side whose transport rejected what it read,
-                // not by which side ended first.
-                set("error",
-                    s.integrity_failure == ForwardSide::backend ? std::string(far) + " integrity failure"
-                                                                : "client integrity failure",
-                    s.error_text);
-            else
-                set("error", far_side ? std::string(far) + " error" : "client error", s.error_text);
-            break;
-        case ForwardOutcome::closed:
-            set("accepted", "shutdown", "closed after the grace period: " + s.error_text);
-            break;
-        case ForwardOutcome::backend_unavailable: set("error", std::string(far) + " unavailable", s.error_text); break;
-        case ForwardOutcome::refused:
-            set("denied", std::string(to_string(s.refusal.value_or(DenyReason::denied))), s.error_text);
-            break;
-        case ForwardOutcome::proxy_header_failed:
-            set("error", far_side ? std::string(far) + " closed" : "proxy header too long", s.error_text);
-            break;
-        case ForwardOutcome::stopping: set("error", "shutting down", std::string(self) + " is stopping"); break;
-    }
-    bool pumped = s.outcome == ForwardOutcome::forwarded || s.outcome == ForwardOutcome::error ||
-                  s.outcome == ForwardOutcome::closed;
-    if (pumped) a.close = ConnectionAudit::Close{s.client_to_backend, s.backend_to_client, s.duration, closed_by()};
-    return a;
-}
-
-void record_forward(Metrics& metrics, const ForwardSummary& s) {
-    bool far_failed = s.outcome == ForwardOutcome::backend_unavailable ||
-                      (s.outcome == ForwardOutcome::error && !s.idle && s.closed_first == ForwardSide::backend) ||
-                      (s.outcome == ForwardOutcome::proxy_header_failed && s.closed_first == ForwardSide::backend);
-    metrics.forwarded(s.duration, s.client_to_backend, s.backend_to_client, far_failed);
-}
-
-void add_via(nlohmann::json& line, const ServiceContext& service, const asio::ip::tcp::endpoint& client) {
-    if (auto via = service.listener.balancer_of(client)) line["via"] = endpoint_text(*via);
-}
-
 bool exposed_without_guard(const CommonConfig& config, bool server_side) {
     std::error_code ec;
     auto address = asio::ip::make_address(config.listen.host, ec);
@@ -471,23 +413,6 @@ void report_warnings(std::string_view name, const Reloadable& file, AuditLog* au
 
 void report_warnings(std::string_view name, const CommonConfig& config, AuditLog* audit) {
     for (const auto& file : config.reloadables) report_warnings(name, *file, audit);
-}
-
-void drop_privileges(const std::string& user) {
-    struct passwd pw{};
-    struct passwd* found = nullptr;
-    std::vector<char> buf(16384);
-    int rc = getpwnam_r(user.c_str(), &pw, buf.data(), buf.size(), &found);
-    if (rc != 0 || !found) throw std::runtime_error("unknown user \"" + user + "\"");
-    if (getuid() == pw.pw_uid && geteuid() == pw.pw_uid && getgid() == pw.pw_gid) return;
-    auto fail = [&](const char* what) {
-        throw std::runtime_error(fmt::format("cannot become user \"{}\": {}: {}", user, what, std::strerror(errno)));
-    };
-    if (initgroups(pw.pw_name, pw.pw_gid) != 0) fail("initgroups");
-    if (setgid(pw.pw_gid) != 0) fail("setgid");
-    if (setuid(pw.pw_uid) != 0) fail("setuid");
-    if (pw.pw_uid != 0 && (setuid(0) == 0 || seteuid(0) == 0))
-        throw std::runtime_error("privileges could be regained after dropping to \"" + user + "\"");
 }
 
 }  // namespace authchain::tools

@@ -16,8 +16,10 @@ namespace {
 // chain proved about the server, not what the local accept knows.
 nlohmann::json tunnel_line(const TunnelConfig& config, const Session& local, const ForwardSummary& summary) {
     ConnectionAudit a = forward_audit(local, summary, "tunnel", "server");
-    a.layers = summary.backend_credentials.layers();
-    a.credentials = &summary.backend_credentials;
+    static const Credentials none;
+    const Credentials& proved = summary.backend_credentials ? *summary.backend_credentials : none;
+    a.layers = proved.layers();
+    a.credentials = &proved;
     bool handshook = summary.outcome != ForwardOutcome::backend_unavailable &&
                      summary.outcome != ForwardOutcome::stopping;
     a.handshake = handshook ? summary.setup : std::chrono::steady_clock::duration{};

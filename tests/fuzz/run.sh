@@ -19,7 +19,7 @@ jobs=${JOBS:-1}
 build=build-fuzz
 if [ ! -f "$build/build.ninja" ]; then
   CXX=clang++-14 CC=clang-14 meson setup "$build" --wrap-mode=nofallback \
-    -Dfuzzing=true -Db_lundef=false -Dbuildtype=debugoptimized
+    -Dfuzzing=true -Db_lundef=false -Dbuildtype=debugoptimized --unity on --unity-size 12
 fi
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then

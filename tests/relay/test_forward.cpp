@@ -234,9 +234,10 @@ TEST_CASE("forward: with a client chain, the backend's server chain accepts and 
     CHECK(summary.outcome == ForwardOutcome::forwarded);
     CHECK(request == "hello gate");
     CHECK(reply == "welcome");
-    auto layers = summary.backend_credentials.layers();
+    REQUIRE(summary.backend_credentials);
+    auto layers = summary.backend_credentials->layers();
     CHECK(std::find(layers.begin(), layers.end(), "secure_channel") != layers.end());
-    CHECK(summary.backend_credentials.extra().at("nod") == "y");
+    CHECK(summary.backend_credentials->extra().at("nod") == "y");
 }
 
 TEST_CASE("forward: with a client chain, a refusal by the backend is reported with its reason") {

@@ -8,6 +8,8 @@
 #include <asio/detached.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
+#include <sys/ioctl.h>
+#include <thread>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -74,6 +76,26 @@ std::pair<Stream, Stream> tcp_pair(asio::io_context& io) {
     return {tcp_stream(std::move(client)), tcp_stream(std::move(server))};
 }
 
+// The same, with the receiving socket's descriptor (to see what the kernel holds).
+std::pair<Stream, Stream> tcp_pair(asio::io_context& io, int& server_fd) {
+    asio::ip::tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
+    asio::ip::tcp::socket client(io), server(io);
+    client.connect(acceptor.local_endpoint());
+    acceptor.accept(server);
+    server_fd = server.native_handle();
+    return {tcp_stream(std::move(client)), tcp_stream(std::move(server))};
+}
+
+// Waits (bounded: 2 s) until the kernel holds `bytes` unread bytes on `fd`.
+bool kernel_holds(int fd, int bytes) {
+    int queued = 0;
+    for (int i = 0; i < 2000; ++i) {
+        if (::ioctl(fd, FIONREAD, &queued) == 0 && queued >= bytes) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return false;
+}
+
 asio::awaitable<void> handshake_into(Stream c, Stream s, std::optional<Sessions>& out) {
     out.emplace(co_await handshake(std::move(c), std::move(s)));
 }
@@ -81,6 +103,15 @@ asio::awaitable<void> handshake_into(Stream c, Stream s, std::optional<Sessions>
 Op spawn_wait(asio::io_context& io, Stream& s) { return start(io, s.wait_readable()); }
 
 Op spawn_read(asio::io_context& io, Stream& s, asio::mutable_buffer b) { return start(io, s.read_some(b)); }
+
+// One read_some of at most `size` bytes, run to completion: what it read.
+std::string read_now(asio::io_context& io, Stream& s, std::size_t size) {
+    std::string buf(size, '\0');
+    auto n = spawn_read(io, s, asio::buffer(buf));
+    REQUIRE(run_until(io, n));
+    buf.resize(n->get());
+    return buf;
+}
 
 void write_now(asio::io_context& io, Stream& s, const std::string& data) {
     auto w = start(io, write_all(s, asio::buffer(data)));
@@ -129,6 +160,51 @@ TEST_CASE("wait_readable: a TCP stream waits for bytes, the end of stream, or cl
         auto n = spawn_read(io, b, asio::buffer(buf));
         REQUIRE(run_until(io, n));
         CHECK(n->get() == 0);
+    }
+}
+
+TEST_CASE("wait_readable: a TCP stream reads a short message once and hands it out in order; a full first read is followed at once") {
+    asio::io_context io;
+    int fd = -1;
+    auto [a, b] = tcp_pair(io, fd);
+    SUBCASE("a short message, read in small pieces") {
+        write_now(io, a, "hello world");
+        REQUIRE(kernel_holds(fd, 11));
+        auto waiting = spawn_wait(io, b);
+        REQUIRE(run_until(io, waiting));
+        waiting->get();
+        CHECK(kernel_holds(fd, 0));  // the wait took the bytes: one recv, not a peek and a recv
+        std::string got;
+        for (int i = 0; i < 3; ++i) got += read_now(io, b, 4);
+        CHECK(got == "hello world");
+        auto idle = spawn_wait(io, b);  // drained: it waits again
+        settle(io);
+        CHECK_FALSE(ready(idle));
+        write_now(io, a, "!");
+        REQUIRE(run_until(io, idle));
+        idle->get();
+        CHECK(read_now(io, b, 8) == "!");
+    }
+    SUBCASE("bulk: the bytes past the first read come with the same read_some") {
+        std::string data(4096, '\0');
+        for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>('a' + i % 26);
+        write_now(io, a, data);
+        REQUIRE(kernel_holds(fd, 4096));
+        auto waiting = spawn_wait(io, b);
+        REQUIRE(run_until(io, waiting));
+        waiting->get();
+        CHECK(read_now(io, b, 65536) == data);  // 4,096 bytes: 128 at the wait, the rest at once
+    }
+    SUBCASE("bytes, then the end of the stream") {
+        write_now(io, a, "bye");
+        auto shut = start(io, a.shutdown_send());
+        REQUIRE(run_until(io, shut));
+        auto waiting = spawn_wait(io, b);
+        REQUIRE(run_until(io, waiting));
+        waiting->get();
+        CHECK(read_now(io, b, 8) == "bye");
+        CHECK(read_now(io, b, 8).empty());  // the end of stream
+        CHECK(read_now(io, b, 8).empty());  // and again: a read after the end does not hang
     }
 }
 

@@ -5,7 +5,9 @@
 
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/use_awaitable.hpp>
+#include <array>
 #include <cstdint>
+#include <utility>
 #include <string>
 #include <system_error>
 
@@ -25,26 +27,35 @@ public:
     asio::any_io_executor get_executor() override { return socket_.get_executor(); }
 
     asio::awaitable<std::size_t> read_some(asio::mutable_buffer buffer) override {
+        if (early_begin_ < early_end_) co_return take_early(buffer);
+        if (pending_error_) throw std::system_error(std::exchange(pending_error_, {}), name_ + " read");
         if (peeked_end_) co_return 0;
         auto [ec, n] = co_await socket_.async_read_some(buffer, as_tuple);
-        if (ec == asio::error::eof) co_return 0;
+        if (ec == asio::error::eof || (!ec && n == 0 && buffer.size() > 0)) {
+            peeked_end_ = true;  // read_some after the end returns 0 again (the reactor would not retry)
+            co_return 0;
+        }
         if (ec) throw std::system_error(ec, name_ + " read");
         co_return n;
     }
 
-    // Peeks one byte (MSG_PEEK) rather than async_wait(wait_read): Asio's
-    // epoll reactor is edge-triggered and a wait is never tried at once, so
-    // a wait would miss bytes that arrived before it was queued; a peek is
-    // tried at once and retried by the reactor on readiness. An end of
-    // stream found so is remembered: the reactor would not try a read at
-    // once after it, and no new edge comes.
+    // Reads what is there (up to 128 bytes) into a small buffer of the
+    // stream's own, rather than async_wait(wait_read): Asio's epoll reactor
+    // is edge-triggered and a wait is never tried at once, so a wait would
+    // miss bytes that arrived before it was queued; a read is tried at once
+    // and retried by the reactor on readiness. A short message (a request, a
+    // small record) so takes one recv, not a peek and a recv; read_some hands
+    // those bytes out first. An end of stream found so is remembered: the
+    // reactor would not try a read at once after it, and no new edge comes.
     asio::awaitable<void> wait_readable() override {
-        if (peeked_end_) co_return;
-        std::uint8_t byte = 0;
-        auto [ec, n] = co_await socket_.async_receive(asio::buffer(&byte, 1), Socket::message_peek, as_tuple);
-        (void)n;
-        if (ec == asio::error::eof) peeked_end_ = true;
+        if (peeked_end_ || pending_error_ || early_begin_ < early_end_) co_return;
+        auto [ec, n] = co_await socket_.async_receive(asio::buffer(early_), 0, as_tuple);
+        if (ec == asio::error::eof || (!ec && n == 0)) peeked_end_ = true;
         else if (ec) throw std::system_error(ec, name_ + " read");
+        else {
+            early_begin_ = 0;
+            early_end_ = static_cast<std::uint16_t>(n);
+        }
     }
 
     asio::awaitable<std::size_t> write_some(asio::const_buffer buffer) override {
@@ -83,7 +94,27 @@ private:
     std::string name_;
     asio::ip::tcp::endpoint remote_;
     asio::ip::tcp::endpoint local_;
-    bool peeked_end_ = false;  // wait_readable saw the end of stream
+    // The bytes wait_readable read first. Handed out, then, if they filled
+    // the buffer (more is likely waiting), followed at once by what a
+    // non-blocking read finds, so bulk transfers take no extra wakeup.
+    std::size_t take_early(asio::mutable_buffer buffer) {
+        const bool was_full = early_end_ == early_.size();
+        std::size_t n = asio::buffer_copy(buffer, asio::buffer(early_.data() + early_begin_, early_end_ - early_begin_));
+        early_begin_ = static_cast<std::uint16_t>(early_begin_ + n);
+        if (early_begin_ < early_end_ || !was_full || n == buffer.size()) return n;
+        early_begin_ = early_end_ = 0;
+        std::error_code ec;
+        if (!socket_.non_blocking()) socket_.non_blocking(true, ec);
+        std::size_t more = ec ? 0 : socket_.receive(buffer + n, 0, ec);
+        if (ec == asio::error::eof) peeked_end_ = true;
+        else if (ec && ec != asio::error::would_block && ec != asio::error::try_again) pending_error_ = ec;
+        return n + (ec ? 0 : more);
+    }
+
+    bool peeked_end_ = false;  // a read saw the end of stream
+    std::error_code pending_error_{};  // a read after the early bytes failed: reported by the next read_some
+    std::array<std::uint8_t, 128> early_{};
+    std::uint16_t early_begin_ = 0, early_end_ = 0;
 };
 
 }  // namespace authchain
