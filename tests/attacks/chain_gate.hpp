@@ -27,7 +27,7 @@ struct ChainGate {
     // Writes gate.toml (listen [::]:0, the redis backend, gate-audit.log,
     // `handshake_timeout`, then `top` lines and the `layers` tables) and
     // starts the gate; the port is read back from its first line.
-    void start(const std::string& top, const std::string& layers, const std::string& handshake_timeout = "3s") {
+    void start(const std::string& top, const std::string& layers, const std::string& handshake_timeout = "10s") {
         write_file(config(), "listen = \"[::]:0\"\nbackend = \"" + redis.backend() +
                                  "\"\naudit_log = \"gate-audit.log\"\nhandshake_timeout = \"" + handshake_timeout +
                                  "\"\n" + top + layers);
