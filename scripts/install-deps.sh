@@ -9,6 +9,7 @@ packages=(
   clang-14 libclang-rt-14-dev libfuzzer-14-dev
   openssh-client openssl redis-server redis-tools haproxy
   python3 procps iproute2
+  util-linux
   stunnel4 spiped iperf3 openssh-server python3-rpyc python3-pyro4
   prometheus-cpp-dev libsystemd-dev scdoc
   valgrind
