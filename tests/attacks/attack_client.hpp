@@ -4,6 +4,7 @@
 // tests in tests/auth forge them.
 #pragma once
 
+#include <array>
 #include <asio/connect.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
 #include <asio/ip/tcp.hpp>
@@ -191,6 +192,19 @@ inline awaitable<std::string> stream_ending(Stream& stream, std::chrono::millise
     auto result = co_await (reading(stream) || sleep_ms(static_cast<int>(limit.count())));
     if (result.index() == 1) co_return "STILL OPEN";
     co_return std::get<0>(result);
+}
+
+// Whether the gate has ended `s` (end of stream or reset), without waiting.
+inline bool ended_now(tcp::socket& s) {
+    s.non_blocking(true);
+    std::array<char, 256> buf{};
+    for (int i = 0; i < 100; ++i) {
+        std::error_code ec;
+        s.read_some(asio::buffer(buf), ec);
+        if (ec == asio::error::would_block || ec == asio::error::try_again) return false;
+        if (ec) return true;
+    }
+    return false;
 }
 
 }  // namespace attacks

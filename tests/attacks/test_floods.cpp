@@ -12,19 +12,6 @@ namespace {
 
 const Bytes http_request{'G', 'E', 'T', ' ', '/', '\r', '\n', '\r', '\n'};
 
-// Whether the gate has ended `s` (end of stream or reset), without waiting.
-bool ended_now(tcp::socket& s) {
-    s.non_blocking(true);
-    std::array<char, 256> buf{};
-    for (int i = 0; i < 100; ++i) {
-        std::error_code ec;
-        s.read_some(asio::buffer(buf), ec);
-        if (ec == asio::error::would_block || ec == asio::error::try_again) return false;
-        if (ec) return true;
-    }
-    return false;
-}
-
 }  // namespace
 
 TEST_CASE("attacks: one source opens idle connections to take every handshake slot (finding 2)" *

@@ -57,18 +57,6 @@ void hand_back(const std::string& attack, const std::string& expected, const std
         << json{{"attack", attack}, {"expected", expected}, {"observed", observed}, {"held", held}}.dump() << "\n";
 }
 
-// Whether the gate has ended `s` (end of stream or reset), without waiting.
-bool ended_at_once(tcp::socket& s) {
-    s.non_blocking(true);
-    std::array<char, 256> buf{};
-    for (int i = 0; i < 100; ++i) {
-        std::error_code ec;
-        s.read_some(asio::buffer(buf), ec);
-        if (ec == asio::error::would_block || ec == asio::error::try_again) return false;
-        if (ec) return true;
-    }
-    return false;
-}
 
 // Accepted audit lines whose peer is `address` (any port), once there are
 // `n` (bounded wait: 5 s; a session's line is written when it ends).
@@ -123,7 +111,7 @@ void run_inside() {
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the gate refuses the extra ones at once
         std::size_t refused = 0;
-        for (auto& s : idle) refused += ended_at_once(s);
+        for (auto& s : idle) refused += ended_now(s);
         bool legit = g.legit_ping(tunnel.port);  // while the idle ones hold their slots (handshake_timeout 10 s)
         long reached = g.attacker_backend_connections();
         auto busy = wait_audit_count(g.audit(), sources, "busy", n - 16);
