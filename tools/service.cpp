@@ -1,9 +1,7 @@
 #include "tools/service.hpp"
 
-
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
 #include <asio/signal_set.hpp>
@@ -11,9 +9,7 @@
 #include <asio/strand.hpp>
 #include <asio/use_awaitable.hpp>
 #include <algorithm>
-#include <cerrno>
 #include <csignal>
-#include <cstring>
 #include <fmt/format.h>
 #include <thread>
 
