@@ -85,6 +85,9 @@ TEST_CASE("attacks: concurrent guesses past failure_throttle, and blocked source
     bool legit = g.legit_ping();
     long reached = g.attacker_backend_connections();
     bool ok = others_refused == 14 && again == std::vector<std::string>{"host blocked", "host blocked"};
+    if (!ok)
+        for (std::string source : {"127.0.0.4", "::1"})
+            for (const auto& j : audit_lines_from(g.audit(), source)) MESSAGE(j.dump());
     CHECK(ok);
     CHECK(legit);
     CHECK(reached == 0);

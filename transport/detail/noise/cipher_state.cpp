@@ -1,9 +1,10 @@
 #include <authchain/transport/detail/noise/cipher_state.hpp>
 
 #include <array>
-#include <botan/exceptn.h>
 #include <botan/mem_ops.h>
+#include <climits>
 #include <limits>
+#include <openssl/evp.h>
 
 namespace authchain::noise {
 
@@ -25,11 +26,34 @@ std::array<std::uint8_t, 12> encode_nonce(Cipher cipher, std::uint64_t n) {
     return out;
 }
 
-std::unique_ptr<Botan::AEAD_Mode> make_mode(Cipher cipher, Botan::Cipher_Dir dir) {
-    return Botan::AEAD_Mode::create_or_throw(std::string(botan_aead_name(cipher)), dir);
+const EVP_CIPHER* evp_cipher(Cipher cipher) {
+    return cipher == Cipher::ChaChaPoly ? EVP_chacha20_poly1305() : EVP_aes_256_gcm();
+}
+
+// Every libcrypto call here returns 1 on success; anything else is a
+// failure of the library (or of memory), never of the peer's data.
+void check(int result, const char* what) {
+    if (result != 1) throw NoiseError(std::string("AEAD (libcrypto): ") + what + " failed");
+}
+
+int int_size(std::size_t size) {
+    if (size > static_cast<std::size_t>(INT_MAX)) throw NoiseError("AEAD input too large");
+    return static_cast<int>(size);
+}
+
+// Starts a record on a keyed context: the nonce, then the associated data.
+void start(EVP_CIPHER_CTX* ctx, Cipher cipher, std::uint64_t nonce, ByteView ad, int encrypt) {
+    const auto iv = encode_nonce(cipher, nonce);
+    check(EVP_CipherInit_ex(ctx, nullptr, nullptr, nullptr, iv.data(), encrypt), "setting the nonce");
+    int out = 0;
+    if (!ad.empty()) check(EVP_CipherUpdate(ctx, nullptr, &out, ad.data(), int_size(ad.size())), "associated data");
 }
 
 }  // namespace
+
+void CipherState::EvpContextFree::operator()(evp_cipher_ctx_st* context) const noexcept {
+    EVP_CIPHER_CTX_free(context);
+}
 
 CipherState::CipherState(Cipher cipher) : cipher_(cipher) {}
 
@@ -37,60 +61,46 @@ void CipherState::initialize_key(const Botan::secure_vector<std::uint8_t>& key) 
     if (!key.empty() && key.size() != KEYLEN) throw NoiseError("cipher key must be 32 bytes");
     key_ = key;
     nonce_ = 0;
-    if (key_.empty()) return;
-    if (encryptor_) encryptor_->set_key(key_);
-    if (decryptor_) decryptor_->set_key(key_);
+    // Contexts keyed with the old key are dropped; the next use keys anew.
+    encryptor_.reset();
+    decryptor_.reset();
 }
 
-Botan::AEAD_Mode& CipherState::encryptor() {
-    if (!encryptor_) {
-        encryptor_ = make_mode(cipher_, Botan::ENCRYPTION);
-        encryptor_->set_key(key_);
+evp_cipher_ctx_st* CipherState::context(EvpContext& slot, bool encrypt) {
+    if (!slot) {
+        EvpContext fresh(EVP_CIPHER_CTX_new());
+        if (!fresh) throw NoiseError("AEAD (libcrypto): out of memory");
+        check(EVP_CipherInit_ex(fresh.get(), evp_cipher(cipher_), nullptr, key_.data(), nullptr, encrypt ? 1 : 0),
+              "setting the key");
+        slot = std::move(fresh);
     }
-    return *encryptor_;
-}
-
-Botan::AEAD_Mode& CipherState::decryptor() {
-    if (!decryptor_) {
-        decryptor_ = make_mode(cipher_, Botan::DECRYPTION);
-        decryptor_->set_key(key_);
-    }
-    return *decryptor_;
-}
-
-void CipherState::start(Botan::AEAD_Mode& mode, std::uint64_t nonce, ByteView ad) const {
-    const auto iv = encode_nonce(cipher_, nonce);
-    mode.set_associated_data(ad.data(), ad.size());
-    mode.start(iv.data(), iv.size());
+    return slot.get();
 }
 
 void CipherState::encrypt_with_ad(ByteView ad, Botan::secure_vector<std::uint8_t>& buffer,
                                   std::size_t offset) {
     if (!has_key()) return;
     if (offset > buffer.size()) throw NoiseError("encrypt: offset past the buffer");
-    if (nonce_ == reserved_nonce) throw NoiseError("nonce exhausted");
-    auto& mode = encryptor();
-    start(mode, nonce_, ad);
-    mode.finish(buffer, offset);
-    ++nonce_;
+    const std::size_t plain = buffer.size() - offset;
+    buffer.resize(buffer.size() + TAGLEN);
+    encrypt_with_ad(ad, std::span<std::uint8_t>(buffer.data() + offset, plain + TAGLEN));
 }
 
 void CipherState::encrypt_with_ad(ByteView ad, std::span<std::uint8_t> data) {
     if (!has_key()) return;
     if (data.size() < TAGLEN) throw NoiseError("encrypt: no room for the tag");
     if (nonce_ == reserved_nonce) throw NoiseError("nonce exhausted");
-    auto& mode = encryptor();
+    auto* ctx = context(encryptor_, true);
     const std::size_t plain = data.size() - TAGLEN;
-    // Whole update blocks are encrypted where they lie; finish() takes the
-    // rest (Botan's finish needs a secure_vector) and appends the tag.
-    const std::size_t granularity = mode.update_granularity();
-    const std::size_t bulk = granularity > 0 ? plain / granularity * granularity : 0;
-    start(mode, nonce_, ad);
-    if (bulk > 0 && mode.process(data.data(), bulk) != bulk) throw NoiseError("unexpected AEAD behaviour");
-    tail_.assign(data.begin() + static_cast<std::ptrdiff_t>(bulk), data.begin() + static_cast<std::ptrdiff_t>(plain));
-    mode.finish(tail_, 0);
-    if (tail_.size() != data.size() - bulk) throw NoiseError("unexpected AEAD behaviour");
-    std::copy(tail_.begin(), tail_.end(), data.begin() + static_cast<std::ptrdiff_t>(bulk));
+    start(ctx, cipher_, nonce_, ad, 1);
+    int out = 0;
+    if (plain > 0) check(EVP_EncryptUpdate(ctx, data.data(), &out, data.data(), int_size(plain)), "encrypting");
+    int last = 0;
+    check(EVP_EncryptFinal_ex(ctx, data.data() + out, &last), "finishing");
+    if (static_cast<std::size_t>(out) + static_cast<std::size_t>(last) != plain)
+        throw NoiseError("AEAD (libcrypto): unexpected output length");
+    check(EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, static_cast<int>(TAGLEN), data.data() + plain),
+          "reading the tag");
     ++nonce_;
 }
 
@@ -99,53 +109,53 @@ void CipherState::decrypt_with_ad(ByteView ad, Botan::secure_vector<std::uint8_t
     if (!has_key()) return;
     if (offset > buffer.size() || buffer.size() - offset < TAGLEN)
         throw NoiseError("ciphertext shorter than its tag");
-    if (nonce_ == reserved_nonce) throw NoiseError("nonce exhausted");
-    auto& mode = decryptor();
-    try {
-        start(mode, nonce_, ad);
-        mode.finish(buffer, offset);
-    } catch (const Botan::Exception&) {
-        Botan::secure_scrub_memory(buffer.data() + offset, buffer.size() - offset);
-        throw NoiseError("authentication tag mismatch");
-    }
-    ++nonce_;
+    const std::size_t plain =
+        decrypt_with_ad(ad, std::span<std::uint8_t>(buffer.data() + offset, buffer.size() - offset));
+    buffer.resize(offset + plain);
 }
 
 std::size_t CipherState::decrypt_with_ad(ByteView ad, std::span<std::uint8_t> data) {
     if (!has_key()) return data.size();
     if (data.size() < TAGLEN) throw NoiseError("ciphertext shorter than its tag");
     if (nonce_ == reserved_nonce) throw NoiseError("nonce exhausted");
-    auto& mode = decryptor();
+    auto* ctx = context(decryptor_, false);
     const std::size_t plain = data.size() - TAGLEN;
-    // Whole update blocks are decrypted where they lie; finish() takes the
-    // rest and the tag (Botan's finish needs a secure_vector) and checks it.
-    const std::size_t granularity = mode.update_granularity();
-    const std::size_t bulk = granularity > 0 ? plain / granularity * granularity : 0;
+    // The tag is copied out first: decryption overwrites the range.
+    std::array<std::uint8_t, TAGLEN> tag{};
+    std::copy(data.begin() + static_cast<std::ptrdiff_t>(plain), data.end(), tag.begin());
+    bool authentic = false;
     try {
-        start(mode, nonce_, ad);
-        if (bulk > 0 && mode.process(data.data(), bulk) != bulk) throw NoiseError("unexpected AEAD behaviour");
-        tail_.assign(data.begin() + static_cast<std::ptrdiff_t>(bulk), data.end());
-        mode.finish(tail_, 0);
-    } catch (const Botan::Exception&) {
+        start(ctx, cipher_, nonce_, ad, 0);
+        int out = 0, last = 0;
+        if (plain > 0) check(EVP_DecryptUpdate(ctx, data.data(), &out, data.data(), int_size(plain)), "decrypting");
+        check(EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, static_cast<int>(TAGLEN), tag.data()),
+              "setting the tag");
+        authentic = EVP_DecryptFinal_ex(ctx, data.data() + out, &last) == 1 &&
+                    static_cast<std::size_t>(out) + static_cast<std::size_t>(last) == plain;
+    } catch (...) {
         Botan::secure_scrub_memory(data.data(), data.size());
-        Botan::secure_scrub_memory(tail_.data(), tail_.size());
+        throw;
+    }
+    if (!authentic) {
+        Botan::secure_scrub_memory(data.data(), data.size());
         throw NoiseError("authentication tag mismatch");
     }
-    std::copy(tail_.begin(), tail_.end(), data.begin() + static_cast<std::ptrdiff_t>(bulk));
     ++nonce_;
     return plain;
 }
 
 void CipherState::rekey() {
     if (!has_key()) throw NoiseError("rekey without a key");
-    Botan::secure_vector<std::uint8_t> block(KEYLEN, 0);
-    auto& mode = encryptor();
-    start(mode, reserved_nonce, {});
-    mode.finish(block, 0);
+    Botan::secure_vector<std::uint8_t> block(KEYLEN + TAGLEN, 0);
+    auto* ctx = context(encryptor_, true);
+    start(ctx, cipher_, reserved_nonce, {}, 1);
+    int out = 0, last = 0;
+    check(EVP_EncryptUpdate(ctx, block.data(), &out, block.data(), static_cast<int>(KEYLEN)), "rekeying");
+    check(EVP_EncryptFinal_ex(ctx, block.data() + out, &last), "rekeying");
     block.resize(KEYLEN);
-    key_ = std::move(block);
-    encryptor_->set_key(key_);
-    if (decryptor_) decryptor_->set_key(key_);
+    const std::uint64_t nonce = nonce_;
+    initialize_key(block);
+    nonce_ = nonce;
 }
 
 }  // namespace authchain::noise
