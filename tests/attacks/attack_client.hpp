@@ -13,6 +13,9 @@
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
+#include <mutex>
+#include <set>
+#include <stdexcept>
 
 #include <authchain/auth/public_key/detail/messages.hpp>
 #include <authchain/compose/detail/as_tuple_awaitable.hpp>
@@ -28,15 +31,34 @@ using asio::awaitable;
 using asio::ip::tcp;
 using namespace asio::experimental::awaitable_operators;
 
-// A socket bound to `source` and connected to the gate's loopback address
-// of the same family (127.0.0.1 or ::1).
+// Whether `local` was never handed out before in this process (and marks
+// it handed out). Attack connections are told apart in the gate's audit log
+// by their source address and port, so no two may share both: with
+// SO_REUSEADDR the kernel readily gives a port of a closed connection
+// again (seen: a re-attempt from ::1 got the port of a phase-1 attempt and
+// the test read the old audit line).
+inline bool first_use(const tcp::endpoint& local) {
+    static std::mutex mutex;
+    static std::set<tcp::endpoint> used;
+    std::lock_guard lock(mutex);
+    return used.insert(local).second;
+}
+
+// A socket bound to `source` (at a port no earlier attack connection of
+// this process had) and connected to the gate's loopback address of the
+// same family (127.0.0.1 or ::1).
 inline awaitable<tcp::socket> connect_from(std::string source, std::uint16_t port) {
     auto ex = co_await asio::this_coro::executor;
     auto from = asio::ip::make_address(source);
     tcp::socket s(ex);
-    s.open(from.is_v4() ? tcp::v4() : tcp::v6());
-    s.set_option(asio::socket_base::reuse_address(true));
-    s.bind({from, 0});
+    for (int attempt = 0;; ++attempt) {
+        s.open(from.is_v4() ? tcp::v4() : tcp::v6());
+        s.set_option(asio::socket_base::reuse_address(true));
+        s.bind({from, 0});
+        if (first_use(s.local_endpoint())) break;
+        if (attempt == 1000) throw std::runtime_error("connect_from: no unused local port for " + source);
+        s.close();
+    }
     auto to = from.is_v4() ? asio::ip::make_address("127.0.0.1") : asio::ip::make_address("::1");
     co_await s.async_connect({to, port}, asio::use_awaitable);
     co_return s;
