@@ -51,6 +51,18 @@ Bytes decrypt_in_place(CipherState& cs, Bytes ciphertext) {
     return ciphertext;
 }
 
+// Botan's AEAD (the independent reference): `input` sealed or opened in one go.
+Bytes botan_aead(Cipher cipher, Botan::Cipher_Dir direction, const secure_vector<std::uint8_t>& key,
+                 const Bytes& iv, const Bytes& ad, const Bytes& input) {
+    auto mode = Botan::AEAD_Mode::create_or_throw(std::string(botan_aead_name(cipher)), direction);
+    mode->set_key(key);
+    mode->set_associated_data(ad.data(), ad.size());
+    mode->start(iv);
+    secure_vector<std::uint8_t> buffer(input.begin(), input.end());
+    mode->finish(buffer);
+    return Bytes(buffer.begin(), buffer.end());
+}
+
 CipherState keyed(Cipher cipher, std::uint8_t fill = 7) {
     CipherState cs(cipher);
     cs.initialize_key(secure_vector<std::uint8_t>(KEYLEN, fill));
@@ -258,12 +270,7 @@ TEST_CASE("noise: CipherState records equal Botan's AEAD, byte for byte, both wa
             Bytes plain(size), ad{0xad, 0x01, 0x02};
             for (std::size_t i = 0; i < size; ++i) plain[i] = static_cast<std::uint8_t>(i * 31 + 3);
 
-            auto botan_enc = Botan::AEAD_Mode::create_or_throw(std::string(botan_aead_name(cipher)), Botan::ENCRYPTION);
-            botan_enc->set_key(key);
-            botan_enc->set_associated_data(ad.data(), ad.size());
-            botan_enc->start(iv);
-            secure_vector<std::uint8_t> reference(plain.begin(), plain.end());
-            botan_enc->finish(reference);
+            const Bytes reference = botan_aead(cipher, Botan::ENCRYPTION, key, iv, ad, plain);
 
             CipherState tx(cipher);
             tx.initialize_key(key);
@@ -271,20 +278,14 @@ TEST_CASE("noise: CipherState records equal Botan's AEAD, byte for byte, both wa
             Bytes record = plain;
             record.resize(size + TAGLEN);
             tx.encrypt_with_ad(ad, std::span<std::uint8_t>(record));
-            CHECK(record == Bytes(reference.begin(), reference.end()));
+            CHECK(record == reference);
 
-            auto botan_dec = Botan::AEAD_Mode::create_or_throw(std::string(botan_aead_name(cipher)), Botan::DECRYPTION);
-            botan_dec->set_key(key);
-            botan_dec->set_associated_data(ad.data(), ad.size());
-            botan_dec->start(iv);
-            secure_vector<std::uint8_t> opened(record.begin(), record.end());
-            botan_dec->finish(opened);
-            CHECK(Bytes(opened.begin(), opened.end()) == plain);
+            CHECK(botan_aead(cipher, Botan::DECRYPTION, key, iv, ad, record) == plain);
 
             CipherState rx(cipher);
             rx.initialize_key(key);
             rx.set_nonce(nonce);
-            Bytes in_place(reference.begin(), reference.end());
+            Bytes in_place = reference;
             CHECK(rx.decrypt_with_ad(ad, std::span<std::uint8_t>(in_place)) == size);
             in_place.resize(size);
             CHECK(in_place == plain);
