@@ -57,7 +57,6 @@ void hand_back(const std::string& attack, const std::string& expected, const std
         << json{{"attack", attack}, {"expected", expected}, {"observed", observed}, {"held", held}}.dump() << "\n";
 }
 
-
 // Accepted audit lines whose peer is `address` (any port), once there are
 // `n` (bounded wait: 5 s; a session's line is written when it ends).
 std::size_t accepted_from(const std::filesystem::path& audit, const std::string& address, std::size_t n) {

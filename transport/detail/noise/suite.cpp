@@ -30,10 +30,6 @@ std::optional<Suite> parse_suite(std::string_view name) {
     return std::nullopt;
 }
 
-std::string_view botan_aead_name(Cipher cipher) {
-    return cipher == Cipher::AESGCM ? "AES-256/GCM" : "ChaCha20Poly1305";
-}
-
 std::string_view botan_hash_name(Hash hash) {
     switch (hash) {
         case Hash::SHA256: return "SHA-256";

@@ -43,9 +43,7 @@ struct Suite {
 // Parses a suite name ("25519_AESGCM_SHA512"); nullopt if unknown.
 std::optional<Suite> parse_suite(std::string_view name);
 
-// Botan algorithm names: "ChaCha20Poly1305" / "AES-256/GCM";
-// "SHA-256" / "SHA-512" / "BLAKE2b(512)".
-std::string_view botan_aead_name(Cipher cipher);
+// Botan hash names: "SHA-256" / "SHA-512" / "BLAKE2b(512)".
 std::string_view botan_hash_name(Hash hash);
 // HASHLEN: 32 for SHA256, 64 for SHA512 and BLAKE2b.
 std::size_t hash_length(Hash hash);
