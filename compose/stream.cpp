@@ -1,6 +1,8 @@
 #include <authchain/compose/stream.hpp>
 
 #include <asio/error.hpp>
+#include <asio/post.hpp>
+#include <asio/use_awaitable.hpp>
 
 namespace authchain {
 
@@ -51,7 +53,21 @@ asio::awaitable<std::size_t> Stream::write_some(asio::const_buffer buffer) {
     return impl_->write_some(buffer);
 }
 
-asio::awaitable<void> Stream::wait_readable() { return impl_->wait_readable(); }
+void StreamImpl::async_wait_readable(ReadableCallback ready) {
+    asio::post(get_executor(), [ready = std::move(ready)] { ready(nullptr); });
+}
+
+void Stream::async_wait_readable(StreamImpl::ReadableCallback ready) { impl_->async_wait_readable(std::move(ready)); }
+
+asio::awaitable<void> Stream::wait_readable() {
+    // use_awaitable throws a non-null exception_ptr completion.
+    return asio::async_initiate<const asio::use_awaitable_t<>&, void(std::exception_ptr)>(
+        [](auto handler, std::shared_ptr<StreamImpl> impl) {
+            auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+            impl->async_wait_readable([shared](std::exception_ptr error) { (*shared)(error); });
+        },
+        asio::use_awaitable, impl_);
+}
 
 asio::awaitable<void> Stream::shutdown_send() { return impl_->shutdown_send(); }
 

@@ -16,6 +16,8 @@
 #include <asio/ip/tcp.hpp>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,6 +42,7 @@ struct Protection {
 // stream's executor; a stream is used by one reader and one writer at a time.
 class StreamImpl {
 public:
+    using ReadableCallback = std::function<void(std::exception_ptr)>;
     virtual ~StreamImpl() = default;
 
     virtual asio::any_io_executor get_executor() = 0;
@@ -47,13 +50,17 @@ public:
     // stream. Throws std::system_error on I/O errors and AuthenticationError
     // (protocol_error) when the peer sends bytes the transport rejects.
     virtual asio::awaitable<std::size_t> read_some(asio::mutable_buffer buffer) = 0;
-    // Waits, without a buffer, until read_some is likely to return at once:
-    // bytes (or the end of the stream, or an error) are there to read. A
-    // relay waits so on an idle connection and borrows a buffer only then
-    // (relay/pump.hpp). It may return early (then read_some waits as usual):
-    // the default returns at once. Throws as read_some does (e.g. when the
-    // stream is closed while waiting). Reader side: not alongside read_some.
-    virtual asio::awaitable<void> wait_readable() { co_return; }
+    // Calls `ready` once read_some is likely to return at once: bytes (or
+    // the end of the stream, or an error) are there to read. No buffer and
+    // no coroutine frame are held while waiting: a relay waits so on an idle
+    // connection (relay/pump.hpp) and borrows a buffer only then. `ready`
+    // runs on the stream's executor, never inside this call, exactly once,
+    // also when the stream is closed while waiting; it gets the error
+    // read_some would throw (null when there is none), and the read_some
+    // after it reports that error too. It may be called early (then read_some
+    // waits as usual): the default calls it at once. Reader side: not
+    // alongside read_some. The stream must outlive the call of `ready`.
+    virtual void async_wait_readable(ReadableCallback ready);
     // Writes at least one byte of `buffer`; returns how many were written.
     virtual asio::awaitable<std::size_t> write_some(asio::const_buffer buffer) = 0;
     // Half-close: the peer reads end of stream; reading still works.
@@ -246,7 +253,9 @@ public:
     // throws on errors (see StreamImpl).
     asio::awaitable<std::size_t> read_some(asio::mutable_buffer buffer);
     asio::awaitable<std::size_t> write_some(asio::const_buffer buffer);
-    // See StreamImpl::wait_readable.
+    // See StreamImpl::async_wait_readable; the coroutine form throws the
+    // error it reports.
+    void async_wait_readable(StreamImpl::ReadableCallback ready);
     asio::awaitable<void> wait_readable();
     asio::awaitable<void> shutdown_send();
     asio::awaitable<void> send_deny(DenyReason reason);

@@ -1,10 +1,11 @@
 #include <authchain/relay/pump.hpp>
 
+#include <asio/co_spawn.hpp>
 #include <asio/experimental/as_tuple.hpp>
-#include <asio/experimental/awaitable_operators.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
+#include <optional>
 #include <string>
 
 #include <authchain/compose/buffer_pool.hpp>
@@ -13,102 +14,181 @@ namespace authchain {
 
 namespace {
 
-struct PumpState {
-    Stream& a;
-    Stream& b;
-    PumpSummary summary;
-    std::chrono::steady_clock::time_point last_read = std::chrono::steady_clock::now();
-    bool copying = true;
+using clock = std::chrono::steady_clock;
+
+PumpSide other(PumpSide s) { return s == PumpSide::a ? PumpSide::b : PumpSide::a; }
+
+// One pump. It lives in pump()'s frame, which waits on `done` until every
+// callback it started has run: each direction's wait or burst, and the idle
+// watch. Between bursts a direction is a bufferless wait on its stream
+// (Stream::async_wait_readable), not a suspended coroutine: an idle
+// connection holds this object and two pending reads, nothing else.
+class Relay {
+public:
+    Relay(Stream& a, Stream& b, const PumpOptions& options, const asio::any_io_executor& executor)
+        : a_(a), b_(b), executor_(executor), done_(executor, clock::time_point::max()),
+          buffer_size_(options.buffer_size == 0 ? 1 : options.buffer_size), idle_(options.idle_timeout) {}
+
+    void start() {
+        if (idle_ > clock::duration::zero()) {
+            watch_.emplace(executor_);
+            ++outstanding_;
+            arm_watch();
+        }
+        wait(PumpSide::a);
+        wait(PumpSide::b);
+    }
+
+    // True while a callback it started has not run yet; `done` is cancelled
+    // once the last one has, and the summary is final then.
+    bool running() const noexcept { return outstanding_ > 0; }
+    asio::steady_timer& done() noexcept { return done_; }
+    PumpSummary& summary() noexcept { return summary_; }
+
+private:
+    Stream& stream(PumpSide side) { return side == PumpSide::a ? a_ : b_; }
+    std::uint64_t& count(PumpSide side) { return side == PumpSide::a ? summary_.a_to_b : summary_.b_to_a; }
 
     void ended(PumpSide side) {
-        if (summary.first_closed == PumpSide::none) summary.first_closed = side;
+        if (summary_.first_closed == PumpSide::none) summary_.first_closed = side;
     }
-    Stream& stream(PumpSide side) { return side == PumpSide::a ? a : b; }
 
     // The first failure wins; the aborted operations it causes on the other
     // direction are consequences, not news. When the first failure is a read
     // (the stream was cut, or its transport rejected the bytes), the other
     // side is aborted, not closed: it must not take the cut for a clean end.
     void failed(PumpSide side, std::string_view stage, std::string_view what, bool rejected) {
-        if (!summary.error) {
-            summary.error = true;
-            summary.error_text = std::string(to_string(side)) + ": " + std::string(stage) + ": " + std::string(what);
-            if (rejected) summary.rejected = side;
+        if (!summary_.error) {
+            summary_.error = true;
+            summary_.error_text = std::string(to_string(side)) + ": " + std::string(stage) + ": " + std::string(what);
+            if (rejected) summary_.rejected = side;
             ended(side);
-            if (stage == "read") stream(side == PumpSide::a ? PumpSide::b : PumpSide::a).abort();
+            if (stage == "read") stream(other(side)).abort();
         }
-        a.close();
-        b.close();
+        a_.close();
+        b_.close();
     }
-};
 
-PumpSide other(PumpSide s) { return s == PumpSide::a ? PumpSide::b : PumpSide::a; }
+    // A bufferless wait; a burst once bytes (or the end, or an error) are there.
+    // A wait that reports an error (the stream was closed or cut, or its
+    // transport failed) ends the direction without borrowing anything.
+    void wait(PumpSide side) {
+        stream(side).async_wait_readable([this, side](const std::exception_ptr& error) {
+            if (!error) return burst(side);
+            read_failed(side, error);
+            direction_over();
+        });
+    }
 
-// Outside the coroutine: g++ 12 can destroy a class temporary in a
-// coroutine twice (PLATFORM.md).
-void borrow(PooledBuffer& buffer, std::size_t size) { buffer = PooledBuffer(size); }
+    void read_failed(PumpSide side, const std::exception_ptr& error) {
+        try {
+            std::rethrow_exception(error);
+        } catch (const AuthenticationError& e) {
+            failed(side, "read", e.what(), true);
+        } catch (const std::exception& e) {
+            failed(side, "read", e.what(), false);
+        } catch (...) {
+            failed(side, "read", "unknown error", false);
+        }
+    }
 
-// Copies from -> to until end of stream, then half-closes `to`.
-asio::awaitable<void> copy(PumpState& state, Stream& from, Stream& to, PumpSide from_side,
-                           std::uint64_t& count, std::size_t buffer_size) {
-    PooledBuffer buffer;
-    PumpSide failing = from_side;
-    std::string_view stage = "read";
-    try {
-        for (;;) {
-            failing = from_side, stage = "read";
-            // No buffer while waiting: it is borrowed once bytes are there
-            // and given back as soon as they are written out.
-            co_await from.wait_readable();
-            borrow(buffer, buffer_size);
-            std::size_t n = co_await from.read_some(asio::buffer(buffer.data(), buffer.size()));
-            if (n == 0) break;
-            state.last_read = std::chrono::steady_clock::now();
-            failing = other(from_side), stage = "write";
-            co_await write_all(to, asio::buffer(buffer.data(), n));
+    void burst(PumpSide side) {
+        asio::co_spawn(executor_, copy(side), [this, side](const std::exception_ptr& error, bool over) {
+            if (error) {
+                read_failed(side, error);
+                over = true;
+            }
+            if (over)
+                direction_over();
+            else
+                wait(side);
+        });
+    }
+
+    // Copies what is there (and, while reads fill the buffer, what follows)
+    // from `side` to the other side, with one buffer borrowed for the burst.
+    // True when the direction is over: end of stream passed on, or a failure.
+    asio::awaitable<bool> copy(PumpSide side) {
+        Stream& from = stream(side);
+        Stream& to = stream(other(side));
+        PooledBuffer buffer;
+        PumpSide failing = side;
+        std::string_view stage = "read";
+        try {
+            borrow(buffer, buffer_size_);
+            for (;;) {
+                failing = side, stage = "read";
+                std::size_t n = co_await from.read_some(asio::buffer(buffer.data(), buffer.size()));
+                if (n == 0) break;
+                last_read_ = clock::now();
+                failing = other(side), stage = "write";
+                co_await write_all(to, asio::buffer(buffer.data(), n));
+                count(side) += n;
+                // Short: drained for now, back to a bufferless wait.
+                if (n < buffer.size()) co_return false;
+            }
             buffer.release();
-            count += n;
+            ended(side);
+            failing = other(side), stage = "shutdown";
+            co_await to.shutdown_send();
+        } catch (const AuthenticationError& e) {
+            // Only a read can be rejected (a bad tag, a truncated stream, a deny).
+            failed(failing, stage, e.what(), stage == std::string_view("read"));
+        } catch (const std::exception& e) {
+            failed(failing, stage, e.what(), false);
         }
-        buffer.release();
-        state.ended(from_side);
-        failing = other(from_side), stage = "shutdown";
-        co_await to.shutdown_send();
-    } catch (const AuthenticationError& e) {
-        // Only a read can be rejected (a bad tag, a truncated stream, a deny).
-        state.failed(failing, stage, e.what(), stage == std::string_view("read"));
-    } catch (const std::exception& e) {
-        state.failed(failing, stage, e.what(), false);
+        co_return true;
     }
-}
 
-// Both directions, then wakes the idle watch so it ends too.
-asio::awaitable<void> copy_both(PumpState& state, std::size_t size, asio::steady_timer& watch) {
-    using namespace asio::experimental::awaitable_operators;
-    co_await (copy(state, state.a, state.b, PumpSide::a, state.summary.a_to_b, size) &&
-              copy(state, state.b, state.a, PumpSide::b, state.summary.b_to_a, size));
-    state.copying = false;
-    watch.cancel();
-}
+    // Outside the coroutine: g++ 12 can destroy a class temporary in a
+    // coroutine twice (PLATFORM.md).
+    static void borrow(PooledBuffer& buffer, std::size_t size) { buffer = PooledBuffer(size); }
 
-// Closes both streams once nothing was read for `idle`.
-asio::awaitable<void> watch_idle(PumpState& state, std::chrono::steady_clock::duration idle,
-                                 asio::steady_timer& watch) {
-    while (state.copying) {
-        watch.expires_at(state.last_read + idle);
-        co_await watch.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
-        if (!state.copying) break;
-        if (std::chrono::steady_clock::now() < state.last_read + idle) continue;
-        if (!state.summary.error) {
-            state.summary.error = true;
-            state.summary.idle = true;
-            state.summary.error_text = "idle timeout: nothing read either way for " +
-                std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(idle).count()) + " ms";
+    void direction_over() {
+        if (--directions_ == 0 && watch_) watch_->cancel();
+        settle();
+    }
+
+    // Closes both streams once nothing was read for idle_.
+    void arm_watch() {
+        watch_->expires_at(last_read_ + idle_);
+        watch_->async_wait([this](std::error_code) { watched(); });
+    }
+
+    void watched() {
+        if (directions_ > 0 && clock::now() < last_read_ + idle_) {
+            arm_watch();
+            return;
         }
-        state.a.close();
-        state.b.close();
-        break;
+        if (directions_ > 0) {
+            if (!summary_.error) {
+                summary_.error = true;
+                summary_.idle = true;
+                summary_.error_text = "idle timeout: nothing read either way for " +
+                    std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(idle_).count()) + " ms";
+            }
+            a_.close();
+            b_.close();
+        }
+        settle();
     }
-}
+
+    void settle() {
+        if (--outstanding_ == 0) done_.cancel();
+    }
+
+    Stream& a_;
+    Stream& b_;
+    asio::any_io_executor executor_;
+    asio::steady_timer done_;
+    std::optional<asio::steady_timer> watch_;
+    std::size_t buffer_size_;
+    clock::duration idle_;
+    clock::time_point last_read_ = clock::now();
+    int directions_ = 2;   // directions not over yet
+    int outstanding_ = 2;  // the directions, and the watch while it runs
+    PumpSummary summary_;
+};
 
 }  // namespace
 
@@ -122,17 +202,10 @@ std::string_view to_string(PumpSide side) {
 }
 
 asio::awaitable<PumpSummary> pump(Stream& a, Stream& b, PumpOptions options) {
-    using namespace asio::experimental::awaitable_operators;
-    std::size_t size = options.buffer_size == 0 ? 1 : options.buffer_size;
-    PumpState state{a, b, {}};
-    if (options.idle_timeout <= std::chrono::steady_clock::duration::zero()) {
-        co_await (copy(state, a, b, PumpSide::a, state.summary.a_to_b, size) &&
-                  copy(state, b, a, PumpSide::b, state.summary.b_to_a, size));
-        co_return state.summary;
-    }
-    asio::steady_timer watch(co_await asio::this_coro::executor);
-    co_await (copy_both(state, size, watch) && watch_idle(state, options.idle_timeout, watch));
-    co_return state.summary;
+    Relay relay(a, b, options, co_await asio::this_coro::executor);
+    relay.start();
+    if (relay.running()) co_await relay.done().async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+    co_return std::move(relay.summary());
 }
 
 }  // namespace authchain

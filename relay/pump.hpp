@@ -4,13 +4,15 @@
 //     PumpSummary s = co_await pump(client, backend);
 //
 // - Each direction first waits for its side to be readable without a buffer
-//   (Stream::wait_readable), then borrows one buffer of
-//   PumpOptions::buffer_size bytes from the per-thread pool
-//   (compose/buffer_pool.hpp), writes what it read out completely before
-//   reading again, and gives the buffer back once written: an idle
-//   connection holds no data buffer, a slow reader slows the writer on the
-//   other side (backpressure), and a direction never holds more than one
-//   buffer whatever the speeds.
+//   and without a coroutine frame (Stream::async_wait_readable: an idle
+//   connection holds two pending reads of its transports and the pump's own
+//   state, nothing else), then borrows one buffer of PumpOptions::buffer_size
+//   bytes from the per-thread pool (compose/buffer_pool.hpp) for a burst:
+//   it writes what it read out completely before reading again, keeps
+//   reading while reads fill the buffer, and gives the buffer back once a
+//   short read is written out. So an idle connection holds no data buffer,
+//   a slow reader slows the writer on the other side (backpressure), and a
+//   direction never holds more than one buffer whatever the speeds.
 // - End of stream on one side is passed on as a half-close (shutdown_send)
 //   on the other; the opposite direction keeps flowing.
 // - An error on either side (read, write or shutdown) closes both streams,

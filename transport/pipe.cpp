@@ -1,6 +1,7 @@
 #include <authchain/transport/pipe.hpp>
 
 #include <algorithm>
+#include <asio/co_spawn.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
@@ -81,9 +82,13 @@ public:
         co_return n;
     }
 
-    // Returns once read_some would not wait: bytes it may deliver (not
+    // Ready once read_some would not wait: bytes it may deliver (not
     // stalled), the end of the data, or a truncation fault reached.
-    asio::awaitable<void> wait_readable() override {
+    void async_wait_readable(ReadableCallback ready) override {
+        asio::co_spawn(ex_, wait_ready(), [ready = std::move(ready)](std::exception_ptr error) { ready(error); });
+    }
+
+    asio::awaitable<void> wait_ready() {
         for (;;) {
             check_open();
             const auto& f = in_.faults;

@@ -16,7 +16,7 @@ public:
     asio::any_io_executor get_executor() override { return home_->get_executor(); }
     asio::awaitable<std::size_t> read_some(asio::mutable_buffer b) override { return home_->read_some(b); }
     asio::awaitable<std::size_t> write_some(asio::const_buffer b) override { return home_->write_some(b); }
-    asio::awaitable<void> wait_readable() override { return home_->wait_readable(); }
+    void async_wait_readable(ReadableCallback ready) override { home_->async_wait_readable(std::move(ready)); }
     asio::awaitable<void> shutdown_send() override { return home_->shutdown_send(); }
     asio::awaitable<void> send_deny(DenyReason r) override { return home_->send_deny(r); }
     void close() noexcept override { home_->close(); }

@@ -4,9 +4,11 @@
 #pragma once
 
 #include <asio/experimental/as_tuple.hpp>
+#include <asio/post.hpp>
 #include <asio/use_awaitable.hpp>
 #include <array>
 #include <cstdint>
+#include <exception>
 #include <utility>
 #include <string>
 #include <system_error>
@@ -47,15 +49,24 @@ public:
     // small record) so takes one recv, not a peek and a recv; read_some hands
     // those bytes out first. An end of stream found so is remembered: the
     // reactor would not try a read at once after it, and no new edge comes.
-    asio::awaitable<void> wait_readable() override {
-        if (peeked_end_ || pending_error_ || early_begin_ < early_end_) co_return;
-        auto [ec, n] = co_await socket_.async_receive(asio::buffer(early_), 0, as_tuple);
-        if (ec == asio::error::eof || (!ec && n == 0)) peeked_end_ = true;
-        else if (ec) throw std::system_error(ec, name_ + " read");
-        else {
-            early_begin_ = 0;
-            early_end_ = static_cast<std::uint16_t>(n);
+    // An error is kept for read_some too.
+    void async_wait_readable(ReadableCallback ready) override {
+        if (peeked_end_ || pending_error_ || early_begin_ < early_end_) {
+            asio::post(socket_.get_executor(), [this, ready = std::move(ready)] { ready(pending_exception()); });
+            return;
         }
+        socket_.async_receive(asio::buffer(early_), 0,
+                              [this, ready = std::move(ready)](std::error_code ec, std::size_t n) {
+                                  if (ec == asio::error::eof || (!ec && n == 0)) {
+                                      peeked_end_ = true;
+                                  } else if (ec) {
+                                      pending_error_ = ec;
+                                  } else {
+                                      early_begin_ = 0;
+                                      early_end_ = static_cast<std::uint16_t>(n);
+                                  }
+                                  ready(pending_exception());
+                              });
     }
 
     asio::awaitable<std::size_t> write_some(asio::const_buffer buffer) override {
@@ -109,6 +120,11 @@ private:
         if (ec == asio::error::eof) peeked_end_ = true;
         else if (ec && ec != asio::error::would_block && ec != asio::error::try_again) pending_error_ = ec;
         return n + (ec ? 0 : more);
+    }
+
+    std::exception_ptr pending_exception() const {
+        if (!pending_error_) return nullptr;
+        return std::make_exception_ptr(std::system_error(pending_error_, name_ + " read"));
     }
 
     bool peeked_end_ = false;  // a read saw the end of stream

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <asio/error.hpp>
+#include <asio/post.hpp>
 #include <system_error>
 
 namespace authchain::channel {
@@ -85,11 +86,15 @@ bool SecureStream::record_buffered() const noexcept {
     return input.size() >= record_header + length;
 }
 
-asio::awaitable<void> SecureStream::wait_readable() {
-    check_failed();
-    if (!pending_.empty() || peer_closed_ || record_buffered()) co_return;
+void SecureStream::async_wait_readable(ReadableCallback ready) {
+    if (failure_ || !pending_.empty() || peer_closed_ || record_buffered()) {
+        std::exception_ptr error;
+        if (failure_) error = std::make_exception_ptr(AuthenticationError(failure_->reason, failure_->detail));
+        asio::post(inner_.get_executor(), [ready = std::move(ready), error] { ready(error); });
+        return;
+    }
     state_.input.release_if_empty();
-    co_await inner_.wait_readable();
+    inner_.async_wait_readable(std::move(ready));
 }
 
 asio::awaitable<void> SecureStream::receive_verdict() {

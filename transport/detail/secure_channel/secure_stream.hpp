@@ -51,10 +51,10 @@ public:
     // Returns decrypted data; 0 only after the peer's close record.
     asio::awaitable<std::size_t> read_some(asio::mutable_buffer buffer) override;
     asio::awaitable<std::size_t> write_some(asio::const_buffer buffer) override;
-    // Returns at once when decrypted bytes, a whole record or the peer's
-    // close are buffered; else gives the input buffer back and waits on the
-    // inner stream.
-    asio::awaitable<void> wait_readable() override;
+    // Ready at once when decrypted bytes, a whole record or the peer's
+    // close are buffered (or the stream failed); else gives the input buffer
+    // back and waits on the inner stream.
+    void async_wait_readable(ReadableCallback ready) override;
     // Sends a close record, then half-closes the inner stream.
     asio::awaitable<void> shutdown_send() override;
     // Sends a deny record carrying `reason`, then half-closes the inner stream.

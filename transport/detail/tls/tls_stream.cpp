@@ -1,6 +1,7 @@
 #include <authchain/transport/detail/tls/tls_stream.hpp>
 
 #include <asio/experimental/as_tuple.hpp>
+#include <asio/post.hpp>
 #include <asio/use_awaitable.hpp>
 #include <algorithm>
 #include <cstring>
@@ -61,15 +62,17 @@ asio::awaitable<std::size_t> TlsStream::read_some(asio::mutable_buffer buffer) {
     co_return take;
 }
 
-asio::awaitable<void> TlsStream::wait_readable() {
+void TlsStream::async_wait_readable(ReadableCallback ready) {
     auto& plain = engine_->plaintext();
-    if (consumed_ < plain.size() || engine_->peer_closed()) co_return;
-    // Frees the drained plaintext buffer. No class temporary here: g++ 12
-    // can destroy a temporary in a coroutine twice (PLATFORM.md).
+    if (consumed_ < plain.size() || engine_->peer_closed()) {
+        asio::post(inner_.get_executor(), [ready = std::move(ready)] { ready(nullptr); });
+        return;
+    }
+    // Frees the drained plaintext buffer.
     plain.clear();
     plain.shrink_to_fit();
     consumed_ = 0;
-    co_await inner_.wait_readable();
+    inner_.async_wait_readable(std::move(ready));
 }
 
 asio::awaitable<std::size_t> TlsStream::write_some(asio::const_buffer buffer) {

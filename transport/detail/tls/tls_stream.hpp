@@ -36,9 +36,9 @@ public:
     asio::any_io_executor get_executor() override { return inner_.get_executor(); }
     asio::awaitable<std::size_t> read_some(asio::mutable_buffer buffer) override;
     asio::awaitable<std::size_t> write_some(asio::const_buffer buffer) override;
-    // Returns at once when decrypted bytes or the peer's close are there;
+    // Ready at once when decrypted bytes or the peer's close are there;
     // else frees the drained plaintext buffer and waits on the inner stream.
-    asio::awaitable<void> wait_readable() override;
+    void async_wait_readable(ReadableCallback ready) override;
     // Sends close_notify, then half-closes the inner stream.
     asio::awaitable<void> shutdown_send() override;
     // Sends a fatal access_denied alert (the TLS way to say "refused").
