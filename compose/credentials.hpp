@@ -23,28 +23,39 @@ namespace authchain {
 class Credentials;
 
 // One proven fact, readable like an optional, settable only through
-// Credentials::prove.
+// Credentials::prove. A fact not proven costs one pointer: a connection
+// proves a few of the facts below, and its Credentials live as long as it
+// (an idle connection's memory, issue 11).
 template <class T>
 class Fact {
 public:
     Fact() = default;
-    Fact(const Fact&) = default;
+    Fact(const Fact& other) : value_(copy(other)) {}
     Fact(Fact&&) noexcept = default;
 
-    bool known() const noexcept { return value_.has_value(); }
+    bool known() const noexcept { return value_ != nullptr; }
     explicit operator bool() const noexcept { return known(); }
     const T& operator*() const { return *value_; }
-    const T* operator->() const { return &*value_; }
-    const T& value() const { return value_.value(); }
+    const T* operator->() const { return value_.get(); }
+    // Throws std::bad_optional_access when not known, as std::optional does.
+    const T& value() const {
+        if (!value_) throw std::bad_optional_access();
+        return *value_;
+    }
     T value_or(T fallback) const { return value_ ? *value_ : std::move(fallback); }
 
     friend bool operator==(const Fact& f, const T& v) { return f.value_ && *f.value_ == v; }
 
 private:
     friend class Credentials;
-    Fact& operator=(const Fact&) = default;
+    Fact& operator=(const Fact& other) {
+        if (this != &other) value_ = copy(other);
+        return *this;
+    }
     Fact& operator=(Fact&&) noexcept = default;
-    std::optional<T> value_;
+    void set(T value) { value_ = std::make_unique<T>(std::move(value)); }
+    static std::unique_ptr<T> copy(const Fact& f) { return f.value_ ? std::make_unique<T>(*f.value_) : nullptr; }
+    std::unique_ptr<T> value_;
 };
 
 // Options an authorized_keys line attached to the key the peer proved.
@@ -139,7 +150,7 @@ public:
                std::string_view name) {
         Fact<T>& f = this->*field;
         if (f.known()) conflict(layer, name);
-        f.value_ = std::move(value);
+        f.set(std::move(value));
         append(layer, std::string(name));
     }
     // The one-call form, naming the fact as its field is named (the name
