@@ -292,6 +292,58 @@ TEST_CASE("noise: CipherState records equal Botan's AEAD, byte for byte, both wa
     }
 }
 
+TEST_CASE("noise: the two directions of a channel share one EVP context and still equal Botan's records") {
+    // One context keyed in turn for the sending key (encrypting) and the
+    // receiving key (decrypting): every switch must key it again, a rekey of
+    // one direction must not leak into the other, and a failed tag must not
+    // leave it keyed wrongly for the next record.
+    for (Cipher cipher : {Cipher::ChaChaPoly, Cipher::AESGCM}) {
+        CAPTURE(static_cast<int>(cipher));
+        secure_vector<std::uint8_t> send_key(KEYLEN), receive_key(KEYLEN);
+        for (std::size_t i = 0; i < KEYLEN; ++i) {
+            send_key[i] = static_cast<std::uint8_t>(i);
+            receive_key[i] = static_cast<std::uint8_t>(0x80 + i);
+        }
+        CipherState send(cipher), receive(cipher);
+        send.initialize_key(send_key);
+        receive.initialize_key(receive_key);
+        send.share_context_with(receive);
+        auto iv_of = [cipher](std::uint64_t n) {
+            Bytes iv(12, 0);
+            for (int i = 0; i < 8; ++i)
+                iv[cipher == Cipher::ChaChaPoly ? 4 + i : 11 - i] = static_cast<std::uint8_t>(n >> (8 * i));
+            return iv;
+        };
+        const Bytes ad{0x01};
+        for (std::uint64_t n = 0; n < 6; ++n) {
+            CAPTURE(n);
+            const Bytes plain(static_cast<std::size_t>(10 + 7 * n), static_cast<std::uint8_t>(n));
+            // Out: this side's record, as Botan makes it with the sending key.
+            Bytes out = plain;
+            out.resize(plain.size() + TAGLEN);
+            send.encrypt_with_ad(ad, std::span<std::uint8_t>(out));
+            CHECK(out == botan_aead(cipher, Botan::ENCRYPTION, send_key, iv_of(n), ad, plain));
+            // In: the peer's record, made by Botan with the receiving key.
+            Bytes in = botan_aead(cipher, Botan::ENCRYPTION, receive_key, iv_of(n), ad, plain);
+            if (n == 2) {
+                Bytes forged = in;
+                forged.back() ^= 1;
+                CHECK_THROWS_AS(receive.decrypt_with_ad(ad, std::span<std::uint8_t>(forged)), NoiseError);
+            }
+            REQUIRE(receive.decrypt_with_ad(ad, std::span<std::uint8_t>(in)) == plain.size());
+            in.resize(plain.size());
+            CHECK(in == plain);
+            if (n == 3) {
+                // Rekey the sending direction: k' = ENCRYPT(k, 2^64-1, "", zeros)[0..32].
+                Bytes zeros(KEYLEN, 0);
+                Bytes next = botan_aead(cipher, Botan::ENCRYPTION, send_key, iv_of(~std::uint64_t{0}), {}, zeros);
+                send_key.assign(next.begin(), next.begin() + static_cast<std::ptrdiff_t>(KEYLEN));
+                send.rekey();
+            }
+        }
+    }
+}
+
 TEST_CASE("noise: suite names") {
     CHECK(parse_suite("25519_AESGCM_SHA256") == Suite{Cipher::AESGCM, Hash::SHA256});
     CHECK(parse_suite("25519_ChaChaPoly_BLAKE2b") == Suite{Cipher::ChaChaPoly, Hash::BLAKE2b});

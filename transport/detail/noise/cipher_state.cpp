@@ -1,6 +1,7 @@
 #include <authchain/transport/detail/noise/cipher_state.hpp>
 
 #include <array>
+#include <atomic>
 #include <botan/mem_ops.h>
 #include <climits>
 #include <limits>
@@ -59,22 +60,38 @@ CipherState::CipherState(Cipher cipher) : cipher_(cipher) {}
 
 void CipherState::initialize_key(const Botan::secure_vector<std::uint8_t>& key) {
     if (!key.empty() && key.size() != KEYLEN) throw NoiseError("cipher key must be 32 bytes");
+    // Ids, never addresses: a CipherState moves, and another may later live
+    // where it was. A context keyed with the old key is keyed anew at next use.
+    static std::atomic<std::uint64_t> next_key_id{1};
     key_ = key;
+    key_id_ = next_key_id.fetch_add(1, std::memory_order_relaxed);
     nonce_ = 0;
-    // Contexts keyed with the old key are dropped; the next use keys anew.
-    encryptor_.reset();
-    decryptor_.reset();
 }
 
-evp_cipher_ctx_st* CipherState::context(EvpContext& slot, bool encrypt) {
-    if (!slot) {
+void CipherState::share_context_with(CipherState& other) {
+    if (!context_) context_ = std::make_shared<Context>();
+    other.context_ = context_;
+}
+
+evp_cipher_ctx_st* CipherState::context(bool encrypt) {
+    if (!context_) context_ = std::make_shared<Context>();
+    Context& c = *context_;
+    if (!c.evp) {
         EvpContext fresh(EVP_CIPHER_CTX_new());
         if (!fresh) throw NoiseError("AEAD (libcrypto): out of memory");
-        check(EVP_CipherInit_ex(fresh.get(), evp_cipher(cipher_), nullptr, key_.data(), nullptr, encrypt ? 1 : 0),
-              "setting the key");
-        slot = std::move(fresh);
+        check(EVP_CipherInit_ex(fresh.get(), evp_cipher(cipher_), nullptr, nullptr, nullptr, encrypt ? 1 : 0),
+              "choosing the cipher");
+        c.evp = std::move(fresh);
+        c.keyed_for = 0;
     }
-    return slot.get();
+    if (c.keyed_for != key_id_ || c.encrypting != encrypt) {
+        c.keyed_for = 0;  // until keyed: a failure below leaves it unkeyed
+        check(EVP_CipherInit_ex(c.evp.get(), nullptr, nullptr, key_.data(), nullptr, encrypt ? 1 : 0),
+              "setting the key");
+        c.keyed_for = key_id_;
+        c.encrypting = encrypt;
+    }
+    return c.evp.get();
 }
 
 void CipherState::encrypt_with_ad(ByteView ad, Botan::secure_vector<std::uint8_t>& buffer,
@@ -90,7 +107,7 @@ void CipherState::encrypt_with_ad(ByteView ad, std::span<std::uint8_t> data) {
     if (!has_key()) return;
     if (data.size() < TAGLEN) throw NoiseError("encrypt: no room for the tag");
     if (nonce_ == reserved_nonce) throw NoiseError("nonce exhausted");
-    auto* ctx = context(encryptor_, true);
+    auto* ctx = context(true);
     const std::size_t plain = data.size() - TAGLEN;
     start(ctx, cipher_, nonce_, ad, 1);
     int out = 0;
@@ -118,7 +135,7 @@ std::size_t CipherState::decrypt_with_ad(ByteView ad, std::span<std::uint8_t> da
     if (!has_key()) return data.size();
     if (data.size() < TAGLEN) throw NoiseError("ciphertext shorter than its tag");
     if (nonce_ == reserved_nonce) throw NoiseError("nonce exhausted");
-    auto* ctx = context(decryptor_, false);
+    auto* ctx = context(false);
     const std::size_t plain = data.size() - TAGLEN;
     // The tag is copied out first: decryption overwrites the range.
     std::array<std::uint8_t, TAGLEN> tag{};
@@ -147,7 +164,7 @@ std::size_t CipherState::decrypt_with_ad(ByteView ad, std::span<std::uint8_t> da
 void CipherState::rekey() {
     if (!has_key()) throw NoiseError("rekey without a key");
     Botan::secure_vector<std::uint8_t> block(KEYLEN + TAGLEN, 0);
-    auto* ctx = context(encryptor_, true);
+    auto* ctx = context(true);
     start(ctx, cipher_, reserved_nonce, {}, 1);
     int out = 0, last = 0;
     check(EVP_EncryptUpdate(ctx, block.data(), &out, block.data(), static_cast<int>(KEYLEN)), "rekeying");

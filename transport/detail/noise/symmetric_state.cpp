@@ -79,6 +79,7 @@ std::pair<CipherState, CipherState> SymmetricState::split() {
     out[1].resize(KEYLEN);
     c1.initialize_key(out[0]);
     c2.initialize_key(out[1]);
+    c1.share_context_with(c2);  // one channel: one EVP context for both directions
     return {std::move(c1), std::move(c2)};
 }
 
