@@ -84,7 +84,11 @@ void Credentials::prove_extra(std::string_view layer, std::string key, std::stri
 void Credentials::note(std::string_view layer, std::string what) { append(layer, std::move(what)); }
 
 void Credentials::append(std::string_view layer, std::string fact) {
-    log_.mutate().entries_.push_back({std::string(layer), std::move(fact)});
+    auto& entries = log_.mutate().entries_;
+    // Grown a few entries at a time, not doubled: a chain proves a handful
+    // of facts, and the log lives as long as the connection.
+    if (entries.size() == entries.capacity()) entries.reserve(entries.size() + 4);
+    entries.push_back({std::string(layer), std::move(fact)});
 }
 
 std::string Credentials::identity() const {

@@ -3,7 +3,9 @@
 #include <asio/this_coro.hpp>
 #include <stdexcept>
 
+#include <authchain/compose/detail/as_tuple_awaitable.hpp>
 #include <authchain/relay/connect.hpp>
+#include <authchain/relay/detail/relay.hpp>
 #include <authchain/relay/proxy_v2.hpp>
 
 namespace authchain {
@@ -90,9 +92,8 @@ ForwardSide side(PumpSide s) {
     return ForwardSide::none;
 }
 
-asio::awaitable<void> run_pump(Session& session, Stream& backend, const Reach& reach,
-                               const ForwardOptions& options, ForwardSummary& summary) {
-    PumpSummary p = co_await pump(session.stream, backend, options.pump);
+// The pump's summary, as the forward's.
+void take(const PumpSummary& p, const Reach& reach, ForwardSummary& summary) {
     summary.client_to_backend = p.a_to_b;
     summary.backend_to_client = p.b_to_a;
     summary.closed_first = side(p.first_closed);
@@ -138,7 +139,14 @@ asio::awaitable<void> forward_into(Session& session, const Endpoint& backend, co
     }
     if (ready && options.proxy_v2) ready = co_await send_proxy_header(session, remote, options, summary);
     summary.setup = clock::now() - started;
-    if (ready) co_await run_pump(session, remote, reach, options, summary);
+    if (ready) {
+        // pump(), without a frame of its own: an idle connection keeps this
+        // frame and the relay in it (relay/detail/relay.hpp).
+        detail::Relay relay(session.stream, remote, options.pump, co_await asio::this_coro::executor);
+        relay.start();
+        if (relay.running()) co_await relay.done().async_wait(as_tuple_awaitable);
+        take(relay.summary(), reach, summary);
+    }
     if (!ready && reach.closed) summary.outcome = ForwardOutcome::closed;
 
     session.stream.close();

@@ -20,24 +20,25 @@ namespace authchain {
 template <class Socket>
 class SocketStream final : public StreamImpl {
 public:
-    // `name` names the transport in protection() and in error messages.
-    SocketStream(Socket socket, std::string name, asio::ip::tcp::endpoint remote,
+    // `name`, a string literal ("tcp"), names the transport in protection()
+    // and in error messages.
+    SocketStream(Socket socket, const char* name, asio::ip::tcp::endpoint remote,
                  asio::ip::tcp::endpoint local = {})
-        : socket_(std::move(socket)), name_(std::move(name)), remote_(remote), local_(local) {}
+        : socket_(std::move(socket)), name_(name), remote_(remote), local_(local) {}
     ~SocketStream() override { close(); }
 
     asio::any_io_executor get_executor() override { return socket_.get_executor(); }
 
     asio::awaitable<std::size_t> read_some(asio::mutable_buffer buffer) override {
         if (early_begin_ < early_end_) co_return take_early(buffer);
-        if (pending_error_) throw std::system_error(std::exchange(pending_error_, {}), name_ + " read");
+        if (pending_error_) throw std::system_error(std::exchange(pending_error_, {}), std::string(name_) + " read");
         if (peeked_end_) co_return 0;
         auto [ec, n] = co_await socket_.async_read_some(buffer, as_tuple);
         if (ec == asio::error::eof || (!ec && n == 0 && buffer.size() > 0)) {
             peeked_end_ = true;  // read_some after the end returns 0 again (the reactor would not retry)
             co_return 0;
         }
-        if (ec) throw std::system_error(ec, name_ + " read");
+        if (ec) throw std::system_error(ec, std::string(name_) + " read");
         co_return n;
     }
 
@@ -71,14 +72,14 @@ public:
 
     asio::awaitable<std::size_t> write_some(asio::const_buffer buffer) override {
         auto [ec, n] = co_await socket_.async_write_some(buffer, as_tuple);
-        if (ec) throw std::system_error(ec, name_ + " write");
+        if (ec) throw std::system_error(ec, std::string(name_) + " write");
         co_return n;
     }
 
     asio::awaitable<void> shutdown_send() override {
         std::error_code ec;
         socket_.shutdown(Socket::shutdown_send, ec);
-        if (ec && ec != asio::error::not_connected) throw std::system_error(ec, name_ + " shutdown");
+        if (ec && ec != asio::error::not_connected) throw std::system_error(ec, std::string(name_) + " shutdown");
         co_return;
     }
 
@@ -102,7 +103,7 @@ public:
 private:
     static constexpr auto as_tuple = asio::experimental::as_tuple(asio::use_awaitable);
     Socket socket_;
-    std::string name_;
+    const char* name_;
     asio::ip::tcp::endpoint remote_;
     asio::ip::tcp::endpoint local_;
     // The bytes wait_readable read first. Handed out, then, if they filled
@@ -124,7 +125,7 @@ private:
 
     std::exception_ptr pending_exception() const {
         if (!pending_error_) return nullptr;
-        return std::make_exception_ptr(std::system_error(pending_error_, name_ + " read"));
+        return std::make_exception_ptr(std::system_error(pending_error_, std::string(name_) + " read"));
     }
 
     bool peeked_end_ = false;  // a read saw the end of stream

@@ -1,0 +1,156 @@
+#include <authchain/relay/detail/relay.hpp>
+
+#include <asio/co_spawn.hpp>
+#include <string>
+
+namespace authchain::detail {
+
+namespace {
+
+PumpSide other(PumpSide s) { return s == PumpSide::a ? PumpSide::b : PumpSide::a; }
+
+// Outside the coroutine: g++ 12 can destroy a class temporary in a
+// coroutine twice (PLATFORM.md).
+void borrow(PooledBuffer& buffer, std::size_t size) { buffer = PooledBuffer(size); }
+
+}  // namespace
+
+Relay::Relay(Stream& a, Stream& b, const PumpOptions& options, const asio::any_io_executor& executor)
+    : a_(a), b_(b), executor_(executor), done_(executor, clock::time_point::max()),
+      buffer_size_(options.buffer_size == 0 ? 1 : options.buffer_size), idle_(options.idle_timeout) {}
+
+void Relay::start() {
+    if (idle_ > clock::duration::zero()) {
+        watch_.emplace(executor_);
+        ++outstanding_;
+        arm_watch();
+    }
+    wait(PumpSide::a);
+    wait(PumpSide::b);
+}
+
+void Relay::ended(PumpSide side) {
+    if (summary_.first_closed == PumpSide::none) summary_.first_closed = side;
+}
+
+// The first failure wins; the aborted operations it causes on the other
+// direction are consequences, not news. When the first failure is a read
+// (the stream was cut, or its transport rejected the bytes), the other
+// side is aborted, not closed: it must not take the cut for a clean end.
+void Relay::failed(PumpSide side, std::string_view stage, std::string_view what, bool rejected) {
+    if (!summary_.error) {
+        summary_.error = true;
+        summary_.error_text = std::string(to_string(side)) + ": " + std::string(stage) + ": " + std::string(what);
+        if (rejected) summary_.rejected = side;
+        ended(side);
+        if (stage == "read") stream(other(side)).abort();
+    }
+    a_.close();
+    b_.close();
+}
+
+void Relay::read_failed(PumpSide side, const std::exception_ptr& error) {
+    try {
+        std::rethrow_exception(error);
+    } catch (const AuthenticationError& e) {
+        failed(side, "read", e.what(), true);
+    } catch (const std::exception& e) {
+        failed(side, "read", e.what(), false);
+    } catch (...) {
+        failed(side, "read", "unknown error", false);
+    }
+}
+
+// A bufferless wait; a burst once bytes (or the end) are there. A wait that
+// reports an error (the stream was closed or cut, or its transport failed)
+// ends the direction without borrowing anything.
+void Relay::wait(PumpSide side) {
+    stream(side).async_wait_readable([this, side](const std::exception_ptr& error) {
+        if (!error) return burst(side);
+        read_failed(side, error);
+        direction_over();
+    });
+}
+
+void Relay::burst(PumpSide side) {
+    asio::co_spawn(executor_, copy(side), [this, side](const std::exception_ptr& error, bool over) {
+        if (error) {
+            read_failed(side, error);
+            over = true;
+        }
+        if (over)
+            direction_over();
+        else
+            wait(side);
+    });
+}
+
+// Copies what is there (and, while reads fill the buffer, what follows)
+// from `side` to the other side, with one buffer borrowed for the burst.
+// True when the direction is over: end of stream passed on, or a failure.
+asio::awaitable<bool> Relay::copy(PumpSide side) {
+    Stream& from = stream(side);
+    Stream& to = stream(other(side));
+    PooledBuffer buffer;
+    PumpSide failing = side;
+    std::string_view stage = "read";
+    try {
+        borrow(buffer, buffer_size_);
+        for (;;) {
+            failing = side, stage = "read";
+            std::size_t n = co_await from.read_some(asio::buffer(buffer.data(), buffer.size()));
+            if (n == 0) break;
+            last_read_ = clock::now();
+            failing = other(side), stage = "write";
+            co_await write_all(to, asio::buffer(buffer.data(), n));
+            count(side) += n;
+            // Short: drained for now, back to a bufferless wait.
+            if (n < buffer.size()) co_return false;
+        }
+        buffer.release();
+        ended(side);
+        failing = other(side), stage = "shutdown";
+        co_await to.shutdown_send();
+    } catch (const AuthenticationError& e) {
+        // Only a read can be rejected (a bad tag, a truncated stream, a deny).
+        failed(failing, stage, e.what(), stage == std::string_view("read"));
+    } catch (const std::exception& e) {
+        failed(failing, stage, e.what(), false);
+    }
+    co_return true;
+}
+
+void Relay::direction_over() {
+    if (--directions_ == 0 && watch_) watch_->cancel();
+    settle();
+}
+
+// Closes both streams once nothing was read for idle_.
+void Relay::arm_watch() {
+    watch_->expires_at(last_read_ + idle_);
+    watch_->async_wait([this](std::error_code) { watched(); });
+}
+
+void Relay::watched() {
+    if (directions_ > 0 && clock::now() < last_read_ + idle_) {
+        arm_watch();
+        return;
+    }
+    if (directions_ > 0) {
+        if (!summary_.error) {
+            summary_.error = true;
+            summary_.idle = true;
+            summary_.error_text = "idle timeout: nothing read either way for " +
+                std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(idle_).count()) + " ms";
+        }
+        a_.close();
+        b_.close();
+    }
+    settle();
+}
+
+void Relay::settle() {
+    if (--outstanding_ == 0) done_.cancel();
+}
+
+}  // namespace authchain::detail
