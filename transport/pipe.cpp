@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <asio/co_spawn.hpp>
+#include <asio/post.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
@@ -85,7 +86,12 @@ public:
     // Ready once read_some would not wait: bytes it may deliver (not
     // stalled), the end of the data, or a truncation fault reached.
     void async_wait_readable(ReadableCallback ready) override {
-        asio::co_spawn(ex_, wait_ready(), [ready = std::move(ready)](std::exception_ptr error) { ready(error); });
+        // Posted: co_spawn starts the coroutine inside the call, and it may
+        // finish there too (bytes already buffered).
+        asio::post(ex_, [this, ready = std::move(ready)]() mutable {
+            asio::co_spawn(ex_, wait_ready(),
+                           [ready = std::move(ready)](std::exception_ptr error) { ready(error); });
+        });
     }
 
     asio::awaitable<void> wait_ready() {

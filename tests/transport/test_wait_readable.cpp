@@ -318,3 +318,79 @@ TEST_CASE("buffer pool: a released buffer is reused for the same size; the lent 
     CHECK(buffer_pool_lent_bytes() == before);
     CHECK(buffer_pool_idle_bytes() <= buffer_pool_idle_limit);
 }
+
+TEST_CASE("async_wait_readable: the callback runs once, never inside the call, and also on close, with the error") {
+    asio::io_context io;
+    struct Seen {
+        int calls = 0;
+        bool in_call = false;      // async_wait_readable has not returned yet
+        bool inline_call = false;  // the callback ran while it had not
+        std::exception_ptr error;
+    };
+    auto wait = [](Stream& s, Seen& seen) {
+        seen.in_call = true;
+        s.async_wait_readable([&seen](std::exception_ptr e) {
+            seen.inline_call = seen.inline_call || seen.in_call;
+            ++seen.calls;
+            seen.error = e;
+        });
+        seen.in_call = false;
+    };
+    SUBCASE("tcp: bytes, then a close while waiting") {
+        auto [a, b] = tcp_pair(io);
+        Seen first;
+        wait(b, first);
+        settle(io);
+        CHECK(first.calls == 0);
+        write_now(io, a, "x");
+        settle(io);
+        CHECK(first.calls == 1);
+        CHECK_FALSE(first.error);
+        // Bytes not read yet: ready at once, but still not inside the call.
+        Seen again;
+        wait(b, again);
+        CHECK(again.calls == 0);
+        settle(io);
+        CHECK(again.calls == 1);
+        CHECK(read_now(io, b, 8) == "x");
+        Seen closed;
+        wait(b, closed);
+        settle(io);
+        CHECK(closed.calls == 0);
+        b.close();
+        settle(io);
+        CHECK(closed.calls == 1);
+        CHECK(closed.error);
+        CHECK_FALSE((first.inline_call || again.inline_call || closed.inline_call));
+    }
+    SUBCASE("secure channel: a buffered record is ready without the inner stream; a failed channel reports its failure") {
+        auto [c, s] = make_pipe(io.get_executor());
+        std::optional<Sessions> sessions;
+        auto hs = start(io, handshake_into(std::move(c), std::move(s), sessions));
+        REQUIRE(run_until(io, hs));
+        hs->get();
+        Sessions& p = *sessions;
+        write_now(io, p.client.stream, "one");
+        write_now(io, p.client.stream, "two");
+        Seen ready;
+        wait(p.server.stream, ready);
+        settle(io);
+        CHECK(ready.calls == 1);
+        CHECK(read_now(io, p.server.stream, 8) == "one");
+        Seen buffered;
+        wait(p.server.stream, buffered);
+        CHECK(buffered.calls == 0);
+        settle(io);
+        CHECK(buffered.calls == 1);
+        CHECK(read_now(io, p.server.stream, 8) == "two");
+        Seen cut;
+        wait(p.server.stream, cut);
+        settle(io);
+        CHECK(cut.calls == 0);
+        p.server.stream.close();
+        settle(io);
+        CHECK(cut.calls == 1);
+        CHECK(cut.error);
+        CHECK_FALSE((ready.inline_call || buffered.inline_call || cut.inline_call));
+    }
+}
