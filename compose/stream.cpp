@@ -53,8 +53,10 @@ asio::awaitable<std::size_t> Stream::write_some(asio::const_buffer buffer) {
     return impl_->write_some(buffer);
 }
 
-void StreamImpl::async_wait_readable(ReadableCallback ready) {
-    asio::post(get_executor(), [ready = std::move(ready)] { ready(nullptr); });
+void StreamImpl::async_wait_readable(ReadableCallback ready) { ready_now(std::move(ready)); }
+
+void StreamImpl::ready_now(ReadableCallback ready, std::exception_ptr error) {
+    asio::post(get_executor(), [ready = std::move(ready), error = std::move(error)] { ready(error); });
 }
 
 void Stream::async_wait_readable(StreamImpl::ReadableCallback ready) { impl_->async_wait_readable(std::move(ready)); }

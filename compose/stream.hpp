@@ -89,6 +89,11 @@ public:
     // This end's address (what the peer dialled); unspecified if unknown.
     virtual asio::ip::tcp::endpoint local_endpoint() const { return {}; }
     virtual Protection protection() const = 0;
+
+protected:
+    // For async_wait_readable when the stream is ready now: posts `ready`
+    // (with `error`) on the stream's executor, never calling it inline.
+    void ready_now(ReadableCallback ready, std::exception_ptr error = nullptr);
 };
 
 

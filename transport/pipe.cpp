@@ -86,8 +86,8 @@ public:
     // Ready once read_some would not wait: bytes it may deliver (not
     // stalled), the end of the data, or a truncation fault reached.
     void async_wait_readable(ReadableCallback ready) override {
-        // Posted: co_spawn starts the coroutine inside the call, and it may
-        // finish there too (bytes already buffered).
+        // Posted, so `ready` never runs inside this call, whatever co_spawn
+        // does when it starts the coroutine.
         asio::post(ex_, [this, ready = std::move(ready)]() mutable {
             asio::co_spawn(ex_, wait_ready(),
                            [ready = std::move(ready)](std::exception_ptr error) { ready(error); });

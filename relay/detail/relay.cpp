@@ -3,6 +3,8 @@
 #include <asio/co_spawn.hpp>
 #include <string>
 
+#include <authchain/compose/buffer_pool.hpp>
+
 namespace authchain::detail {
 
 namespace {

@@ -25,7 +25,6 @@
 #include <optional>
 #include <string_view>
 
-#include <authchain/compose/buffer_pool.hpp>
 #include <authchain/compose/stream.hpp>
 #include <authchain/relay/pump.hpp>
 

@@ -100,6 +100,15 @@ asio::awaitable<void> handshake_into(Stream c, Stream s, std::optional<Sessions>
     out.emplace(co_await handshake(std::move(c), std::move(s)));
 }
 
+// A secure channel over the in-memory pipe, handshake done: both sessions.
+Sessions& open_channel(asio::io_context& io, std::optional<Sessions>& sessions) {
+    auto [c, s] = make_pipe(io.get_executor());
+    auto hs = start(io, handshake_into(std::move(c), std::move(s), sessions));
+    REQUIRE(run_until(io, hs));
+    hs->get();
+    return *sessions;
+}
+
 Op spawn_wait(asio::io_context& io, Stream& s) { return start(io, s.wait_readable()); }
 
 Op spawn_read(asio::io_context& io, Stream& s, asio::mutable_buffer b) { return start(io, s.read_some(b)); }
@@ -243,12 +252,8 @@ TEST_CASE("wait_readable: the pipe waits for bytes and the end of data, not past
 
 TEST_CASE("wait_readable: a secure channel returns for a buffered record and gives its buffers back when idle") {
     asio::io_context io;
-    auto [c, s] = make_pipe(io.get_executor());
     std::optional<Sessions> sessions;
-    auto hs = start(io, handshake_into(std::move(c), std::move(s), sessions));
-    REQUIRE(run_until(io, hs));
-    hs->get();
-    Sessions& p = *sessions;
+    Sessions& p = open_channel(io, sessions);
     settle(io);
     const std::size_t lent_idle = buffer_pool_lent_bytes();
 
@@ -364,12 +369,8 @@ TEST_CASE("async_wait_readable: the callback runs once, never inside the call, a
         CHECK_FALSE((first.inline_call || again.inline_call || closed.inline_call));
     }
     SUBCASE("secure channel: a buffered record is ready without the inner stream; a failed channel reports its failure") {
-        auto [c, s] = make_pipe(io.get_executor());
         std::optional<Sessions> sessions;
-        auto hs = start(io, handshake_into(std::move(c), std::move(s), sessions));
-        REQUIRE(run_until(io, hs));
-        hs->get();
-        Sessions& p = *sessions;
+        Sessions& p = open_channel(io, sessions);
         write_now(io, p.client.stream, "one");
         write_now(io, p.client.stream, "two");
         Seen ready;

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <asio/experimental/as_tuple.hpp>
-#include <asio/post.hpp>
 #include <asio/use_awaitable.hpp>
 #include <array>
 #include <cstdint>
@@ -52,10 +51,8 @@ public:
     // reactor would not try a read at once after it, and no new edge comes.
     // An error is kept for read_some too.
     void async_wait_readable(ReadableCallback ready) override {
-        if (peeked_end_ || pending_error_ || early_begin_ < early_end_) {
-            asio::post(socket_.get_executor(), [this, ready = std::move(ready)] { ready(pending_exception()); });
-            return;
-        }
+        if (peeked_end_ || pending_error_ || early_begin_ < early_end_)
+            return ready_now(std::move(ready), pending_exception());
         socket_.async_receive(asio::buffer(early_), 0,
                               [this, ready = std::move(ready)](std::error_code ec, std::size_t n) {
                                   if (ec == asio::error::eof || (!ec && n == 0)) {

@@ -82,7 +82,6 @@ evp_cipher_ctx_st* CipherState::context(bool encrypt) {
         check(EVP_CipherInit_ex(fresh.get(), evp_cipher(cipher_), nullptr, nullptr, nullptr, encrypt ? 1 : 0),
               "choosing the cipher");
         c.evp = std::move(fresh);
-        c.keyed_for = 0;
     }
     if (c.keyed_for != key_id_ || c.encrypting != encrypt) {
         c.keyed_for = 0;  // until keyed: a failure below leaves it unkeyed

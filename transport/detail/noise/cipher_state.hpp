@@ -66,7 +66,8 @@ public:
     // DecryptWithAd(ad, ciphertext) in place on a plain byte range: `data`
     // holds ciphertext and tag; on success its first size-TAGLEN bytes are
     // the plaintext and that length is returned. It is decrypted where it
-    // lies (no copy); nothing in it may be used unless this returns. Failures as above (the range is wiped).
+    // lies (no copy); nothing in it may be used unless this returns.
+    // Failures as above (the range is wiped).
     std::size_t decrypt_with_ad(ByteView ad, std::span<std::uint8_t> data);
     // Rekey(): k = the first KEYLEN bytes of ENCRYPT(k, 2^64-1, "", zeros(32)).
     // The nonce is unchanged. Requires a key.

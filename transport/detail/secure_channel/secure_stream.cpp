@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <asio/error.hpp>
-#include <asio/post.hpp>
 #include <system_error>
 
 namespace authchain::channel {
@@ -87,12 +86,10 @@ bool SecureStream::record_buffered() const noexcept {
 }
 
 void SecureStream::async_wait_readable(ReadableCallback ready) {
-    if (failure_ || !pending_.empty() || peer_closed_ || record_buffered()) {
-        std::exception_ptr error;
-        if (failure_) error = std::make_exception_ptr(AuthenticationError(failure_->reason, failure_->detail));
-        asio::post(inner_.get_executor(), [ready = std::move(ready), error] { ready(error); });
-        return;
-    }
+    if (failure_)
+        return ready_now(std::move(ready),
+                         std::make_exception_ptr(AuthenticationError(failure_->reason, failure_->detail)));
+    if (!pending_.empty() || peer_closed_ || record_buffered()) return ready_now(std::move(ready));
     state_.input.release_if_empty();
     inner_.async_wait_readable(std::move(ready));
 }

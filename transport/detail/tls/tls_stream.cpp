@@ -1,7 +1,6 @@
 #include <authchain/transport/detail/tls/tls_stream.hpp>
 
 #include <asio/experimental/as_tuple.hpp>
-#include <asio/post.hpp>
 #include <asio/use_awaitable.hpp>
 #include <algorithm>
 #include <cstring>
@@ -64,10 +63,7 @@ asio::awaitable<std::size_t> TlsStream::read_some(asio::mutable_buffer buffer) {
 
 void TlsStream::async_wait_readable(ReadableCallback ready) {
     auto& plain = engine_->plaintext();
-    if (consumed_ < plain.size() || engine_->peer_closed()) {
-        asio::post(inner_.get_executor(), [ready = std::move(ready)] { ready(nullptr); });
-        return;
-    }
+    if (consumed_ < plain.size() || engine_->peer_closed()) return ready_now(std::move(ready));
     // Frees the drained plaintext buffer.
     plain.clear();
     plain.shrink_to_fit();
