@@ -4,7 +4,7 @@
 set -euo pipefail
 packages=(
   g++ meson ninja-build pkg-config
-  libbotan-2-dev libssl-dev libasio-dev libfmt-dev doctest-dev
+  libbotan-2-dev libssl-dev libsodium-dev libasio-dev libfmt-dev doctest-dev
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev
   clang-14 libclang-rt-14-dev libfuzzer-14-dev
   openssh-client openssl redis-server redis-tools haproxy

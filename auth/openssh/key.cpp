@@ -1,5 +1,6 @@
 // PublicKey: SSH public key blobs, fingerprints and signature verification.
 #include <authchain/auth/openssh/key.hpp>
+#include <authchain/auth/openssh/detail/ed25519.hpp>
 #include <authchain/auth/openssh/detail/key_codec.hpp>
 #include <authchain/auth/openssh/detail/wire.hpp>
 
@@ -15,12 +16,11 @@ namespace authchain::openssh {
 
 namespace {
 
-constexpr std::size_t ed25519_signature_bytes = 64;
-
 std::atomic<std::uint64_t> verify_calls{0};
 
-// Everything after the algorithm name, converted to the form Botan verifies,
-// with the Botan padding name; nullopt when the blob is malformed.
+// ECDSA and RSA: everything after the algorithm name, converted to the form
+// Botan verifies, with the Botan padding name; nullopt when the blob is
+// malformed.
 struct BotanSignature {
     Bytes bytes;
     std::string padding;
@@ -32,10 +32,6 @@ std::optional<BotanSignature> decode_signature(const PublicKey& key, const Botan
     std::string_view algorithm = in.text();
     ByteView sig = in.string();
     in.expect_end("signature");
-    if (key.type() == codec::ed25519_type) {
-        if (algorithm != codec::ed25519_type || sig.size() != ed25519_signature_bytes) return std::nullopt;
-        return BotanSignature{Bytes(sig.begin(), sig.end()), "Pure"};
-    }
     if (const codec::EcdsaCurve* curve = codec::ecdsa_curve(key.type())) {
         if (algorithm != curve->type) return std::nullopt;
         const std::size_t n = curve->scalar_bytes;
@@ -61,6 +57,19 @@ std::optional<BotanSignature> decode_signature(const PublicKey& key, const Botan
     Bytes padded(modulus_bytes - sig.size(), 0);
     padded.insert(padded.end(), sig.begin(), sig.end());
     return BotanSignature{std::move(padded), padding};
+}
+
+// Ed25519: libsodium (detail/ed25519.hpp). The key's 32 bytes are
+// the second field of its blob.
+bool verify_ed25519(const Bytes& key_blob, ByteView message, ByteView signature_blob) {
+    WireReader key(key_blob);
+    key.text();
+    const ByteView public_key = key.string();
+    WireReader in(signature_blob);
+    const std::string_view algorithm = in.text();
+    const ByteView sig = in.string();
+    in.expect_end("signature");
+    return algorithm == codec::ed25519_type && codec::ed25519_verify(public_key, message, sig);
 }
 
 }  // namespace
@@ -122,6 +131,7 @@ std::uint64_t signature_verifications() noexcept { return verify_calls.load(std:
 bool PublicKey::verify(ByteView message, ByteView signature) const {
     verify_calls.fetch_add(1, std::memory_order_relaxed);
     try {
+        if (type_ == codec::ed25519_type) return verify_ed25519(blob_, message, signature);
         auto sig = decode_signature(*this, *key_, signature);
         if (!sig) return false;
         Botan::PK_Verifier verifier(*key_, sig->padding, Botan::IEEE_1363);

@@ -23,6 +23,10 @@ class Private_Key;
 
 namespace authchain::openssh {
 
+namespace codec {
+class Ed25519Secret;  // detail/ed25519.hpp
+}
+
 // A key file or blob that is malformed, of an unsupported type, or that
 // cannot be decrypted ("passphrase required", "wrong passphrase").
 class FormatError : public std::runtime_error {
@@ -135,6 +139,7 @@ private:
     std::unique_ptr<Botan::Private_Key> key_;
     std::string comment_;
     PublicKey public_;
+    std::unique_ptr<const codec::Ed25519Secret> ed25519_;  // what an Ed25519 key signs with (libsodium)
 };
 
 }  // namespace authchain::openssh

@@ -1,6 +1,7 @@
 // PrivateKey: generation, signing, and the file formats it reads and writes.
 #include <authchain/auth/openssh/file_mode.hpp>
 #include <authchain/auth/openssh/key.hpp>
+#include <authchain/auth/openssh/detail/ed25519.hpp>
 #include <authchain/auth/openssh/detail/key_codec.hpp>
 #include <authchain/auth/openssh/pem_key.hpp>
 #include <authchain/auth/openssh/private_key_file.hpp>
@@ -22,6 +23,15 @@ PrivateKey::PrivateKey(std::unique_ptr<Botan::Private_Key> key, std::string comm
     if (!key_) throw FormatError("no private key");
     codec::check_private(*key_);
     public_ = PublicKey::from_blob(codec::public_blob(*key_));
+    if (public_.type() == codec::ed25519_type) {
+        // Botan holds seed || public key; libsodium derives its own public
+        // key from the seed, and it must be the one the blob carries.
+        const auto& secret = dynamic_cast<const Botan::Ed25519_PrivateKey&>(*key_).get_private_key();
+        ed25519_ = std::make_unique<const codec::Ed25519Secret>(ByteView(secret).first(codec::ed25519_seed_bytes));
+        const ByteView derived = ed25519_->public_key();
+        if (!std::equal(derived.begin(), derived.end(), public_.blob().end() - 32))
+            throw FormatError("Ed25519 private key does not match its public key");
+    }
 }
 
 PrivateKey::PrivateKey(PrivateKey&&) noexcept = default;
@@ -89,8 +99,7 @@ Bytes PrivateKey::sign(ByteView message) const {
     WireWriter out;
     const std::string& type = public_.type();
     if (type == codec::ed25519_type) {
-        Botan::PK_Signer signer(*key_, rng, "Pure");
-        out.string(type).string(signer.sign_message(message.data(), message.size(), rng));
+        out.string(type).string(ed25519_->sign(message));
     } else if (const codec::EcdsaCurve* curve = codec::ecdsa_curve(type)) {
         Botan::PK_Signer signer(*key_, rng, std::string(curve->padding), Botan::IEEE_1363);
         auto rs = signer.sign_message(message.data(), message.size(), rng);  // r || s, scalar_bytes each

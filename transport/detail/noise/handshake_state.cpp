@@ -1,7 +1,5 @@
 #include <authchain/transport/detail/noise/handshake_state.hpp>
 
-#include <botan/system_rng.h>
-
 namespace authchain::noise {
 
 HandshakeState::HandshakeState(Suite suite, Role role, ByteView prologue,
@@ -19,18 +17,9 @@ bool HandshakeState::my_turn() const noexcept {
 
 void HandshakeState::generate_ephemeral() {
     if (fixed_ephemeral_)
-        e_ = std::make_unique<Botan::Curve25519_PrivateKey>(*fixed_ephemeral_);
+        e_ = X25519Key::from_secret(*fixed_ephemeral_);
     else
-        e_ = std::make_unique<Botan::Curve25519_PrivateKey>(Botan::system_rng());
-}
-
-Botan::secure_vector<std::uint8_t> HandshakeState::dh_ee() const {
-    auto shared = e_->agree(re_.data(), re_.size());
-    // A low-order peer key gives an all-zero secret: refuse it (spec 12.1 allows).
-    std::uint8_t acc = 0;
-    for (auto b : shared) acc |= b;
-    if (acc == 0) throw NoiseError("degenerate X25519 result");
-    return shared;
+        e_ = X25519Key::generate();
 }
 
 Bytes HandshakeState::write_message(ByteView payload) {
@@ -41,11 +30,11 @@ Bytes HandshakeState::write_message(ByteView payload) {
     message.reserve(overhead + payload.size());
     // e: a fresh ephemeral key pair; its public key is sent and hashed.
     generate_ephemeral();
-    const auto e_pub = e_->public_value();
+    const auto& e_pub = e_->public_value();
     message.insert(message.end(), e_pub.begin(), e_pub.end());
     symmetric_.mix_hash(e_pub);
     // ee (message 2 only).
-    if (step_ == 1) symmetric_.mix_key(dh_ee());
+    if (step_ == 1) symmetric_.mix_key(e_->agree(re_));
     symmetric_.encrypt_and_hash(payload, message);
     ++step_;
     return message;
@@ -60,7 +49,7 @@ Botan::secure_vector<std::uint8_t> HandshakeState::read_message(ByteView message
     re_.assign(message.begin(), message.begin() + DHLEN);
     symmetric_.mix_hash(re_);
     // ee (message 2 only).
-    if (step_ == 1) symmetric_.mix_key(dh_ee());
+    if (step_ == 1) symmetric_.mix_key(e_->agree(re_));
     auto payload = symmetric_.decrypt_and_hash(message.subspan(DHLEN));
     ++step_;
     return payload;

@@ -9,16 +9,15 @@
 // and sign the handshake hash as the channel id).
 #pragma once
 
-#include <botan/curve25519.h>
 #include <botan/secmem.h>
 #include <cstdint>
-#include <memory>
 #include <optional>
 
 #include <authchain/compose/bytes.hpp>
 #include <authchain/transport/detail/noise/cipher_state.hpp>
 #include <authchain/transport/detail/noise/symmetric_state.hpp>
 #include <authchain/transport/detail/noise/suite.hpp>
+#include <authchain/transport/detail/noise/x25519.hpp>
 
 namespace authchain::noise {
 
@@ -58,12 +57,11 @@ public:
 
 private:
     void generate_ephemeral();
-    Botan::secure_vector<std::uint8_t> dh_ee() const;
 
     Role role_;
     SymmetricState symmetric_;
     std::optional<Botan::secure_vector<std::uint8_t>> fixed_ephemeral_;
-    std::unique_ptr<Botan::Curve25519_PrivateKey> e_;  // our ephemeral
+    std::optional<X25519Key> e_;                       // our ephemeral
     Bytes re_;                                         // peer's ephemeral public key
     int step_ = 0;                                     // messages done
     bool split_done_ = false;
