@@ -61,7 +61,9 @@ public:
     // over `message`. Ed25519: "ssh-ed25519"; ECDSA: the key's type
     // (mpint r, mpint s over SHA-256/384/512 for nistp256/384/521); RSA: only "rsa-sha2-256" and
     // "rsa-sha2-512" (never SHA-1 "ssh-rsa"). False on any mismatch or
-    // malformed blob; never throws for bad input.
+    // malformed blob; never throws for bad input. Ed25519 is checked by
+    // libsodium, which also refuses S >= L and a key or R of small order
+    // (detail/ed25519.hpp).
     bool verify(ByteView message, ByteView signature) const;
     // "type base64" or "type base64 comment".
     std::string to_line(std::string_view comment = {}) const;

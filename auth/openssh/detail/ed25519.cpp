@@ -7,8 +7,8 @@
 
 namespace authchain::openssh::codec {
 
-static_assert(crypto_sign_SECRETKEYBYTES == 64 && crypto_sign_BYTES == ed25519_signature_bytes &&
-              crypto_sign_SEEDBYTES == ed25519_seed_bytes && crypto_sign_PUBLICKEYBYTES == 32);
+static_assert(crypto_sign_SECRETKEYBYTES == ed25519_private_bytes && crypto_sign_BYTES == ed25519_signature_bytes &&
+              crypto_sign_SEEDBYTES == ed25519_seed_bytes && crypto_sign_PUBLICKEYBYTES == ed25519_public_bytes);
 
 Ed25519Secret::Ed25519Secret(ByteView seed) {
     if (seed.size() != ed25519_seed_bytes) throw std::invalid_argument("an Ed25519 seed must be 32 bytes");

@@ -21,6 +21,8 @@
 namespace authchain::openssh::codec {
 
 inline constexpr std::size_t ed25519_seed_bytes = 32;
+inline constexpr std::size_t ed25519_public_bytes = 32;
+inline constexpr std::size_t ed25519_private_bytes = 64;  // seed || public, as OpenSSH and libsodium store it
 inline constexpr std::size_t ed25519_signature_bytes = 64;
 
 // An Ed25519 secret key as libsodium signs with it (seed, then the public
@@ -39,7 +41,7 @@ public:
     std::array<std::uint8_t, ed25519_signature_bytes> sign(ByteView message) const;
 
 private:
-    std::array<std::uint8_t, 64> secret_{};
+    std::array<std::uint8_t, ed25519_private_bytes> secret_{};
 };
 
 // True when `signature` (R || S, 64 bytes) is a valid Ed25519 signature of

@@ -1,4 +1,5 @@
 #include <authchain/auth/openssh/detail/key_codec.hpp>
+#include <authchain/auth/openssh/detail/ed25519.hpp>
 
 #include <botan/bigint.h>
 #include <botan/ec_group.h>
@@ -13,8 +14,6 @@ namespace authchain::openssh::codec {
 
 namespace {
 
-constexpr std::size_t ed25519_public_bytes = 32;
-constexpr std::size_t ed25519_private_bytes = 64;  // seed || public, as OpenSSH stores it
 
 constexpr std::array<EcdsaCurve, 3> curves{{
     {"ecdsa-sha2-nistp256", "nistp256", "secp256r1", "EMSA1(SHA-256)", 32, 256},
