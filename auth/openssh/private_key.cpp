@@ -14,6 +14,7 @@
 #include <botan/rsa.h>
 #include <botan/system_rng.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace authchain::openssh {

@@ -3,6 +3,7 @@
 #include <authchain/compose/detail/sodium.hpp>
 #include <authchain/transport/detail/noise/suite.hpp>
 
+#include <algorithm>
 #include <sodium.h>
 
 namespace authchain::noise {
