@@ -59,12 +59,9 @@ std::optional<BotanSignature> decode_signature(const PublicKey& key, const Botan
     return BotanSignature{std::move(padded), padding};
 }
 
-// Ed25519: libsodium (detail/ed25519.hpp). The key's 32 bytes are
-// the second field of its blob.
+// Ed25519: libsodium (detail/ed25519.hpp).
 bool verify_ed25519(const Bytes& key_blob, ByteView message, ByteView signature_blob) {
-    WireReader key(key_blob);
-    key.text();
-    const ByteView public_key = key.string();
+    const ByteView public_key = codec::ed25519_key_bytes(key_blob);
     WireReader in(signature_blob);
     const std::string_view algorithm = in.text();
     const ByteView sig = in.string();

@@ -30,7 +30,8 @@ PrivateKey::PrivateKey(std::unique_ptr<Botan::Private_Key> key, std::string comm
         const auto& secret = dynamic_cast<const Botan::Ed25519_PrivateKey&>(*key_).get_private_key();
         ed25519_ = std::make_unique<const codec::Ed25519Secret>(ByteView(secret).first(codec::ed25519_seed_bytes));
         const ByteView derived = ed25519_->public_key();
-        if (!std::equal(derived.begin(), derived.end(), public_.blob().end() - codec::ed25519_public_bytes))
+        const ByteView carried = codec::ed25519_key_bytes(public_.blob());
+        if (!std::equal(derived.begin(), derived.end(), carried.begin(), carried.end()))
             throw FormatError("Ed25519 private key does not match its public key");
     }
 }

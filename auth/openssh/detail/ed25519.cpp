@@ -30,7 +30,7 @@ std::array<std::uint8_t, ed25519_signature_bytes> Ed25519Secret::sign(ByteView m
 }
 
 bool ed25519_verify(ByteView public_key, ByteView message, ByteView signature) noexcept {
-    if (public_key.size() != crypto_sign_PUBLICKEYBYTES || signature.size() != ed25519_signature_bytes) return false;
+    if (public_key.size() != ed25519_public_bytes || signature.size() != ed25519_signature_bytes) return false;
     try {
         detail::sodium_ready();
     } catch (const std::exception&) {

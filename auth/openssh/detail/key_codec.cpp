@@ -14,7 +14,6 @@ namespace authchain::openssh::codec {
 
 namespace {
 
-
 constexpr std::array<EcdsaCurve, 3> curves{{
     {"ecdsa-sha2-nistp256", "nistp256", "secp256r1", "EMSA1(SHA-256)", 32, 256},
     {"ecdsa-sha2-nistp384", "nistp384", "secp384r1", "EMSA1(SHA-384)", 48, 384},
@@ -134,6 +133,15 @@ Bytes public_blob(const Botan::Public_Key& key) {
         write_bigint(out, rsa.get_n());
     }
     return out.bytes();
+}
+
+ByteView ed25519_key_bytes(ByteView blob) {
+    WireReader in(blob);
+    if (in.text() != ed25519_type) throw FormatError("not an ssh-ed25519 key");
+    ByteView pk = in.string();
+    in.expect_end("public key");
+    if (pk.size() != ed25519_public_bytes) throw FormatError("Ed25519 public key is not 32 bytes");
+    return pk;
 }
 
 std::unique_ptr<Botan::Public_Key> read_public(std::string_view type, WireReader& in) {

@@ -68,6 +68,10 @@ Bytes public_blob(const Botan::Public_Key& key);
 // Throws FormatError on malformed or unsupported input.
 std::unique_ptr<Botan::Public_Key> read_public(std::string_view type, WireReader& in);
 
+// The 32 key bytes of an ssh-ed25519 blob (string type, string key), as
+// libsodium takes them. Throws FormatError on a malformed blob.
+ByteView ed25519_key_bytes(ByteView blob);
+
 // Reads the private fields that follow `type` in an openssh-key-v1 private
 // section and checks they are consistent (public part derived from the
 // private part). Throws FormatError.
