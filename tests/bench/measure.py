@@ -25,6 +25,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import procfs  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# The request, latency and new-connection figures are each the median of
+# this many short runs (--quick: one run).
+REPEATS = 3
 
 
 class Row:
@@ -82,37 +85,57 @@ def bulk(row, port, seconds):
         row.set("cpu_s_per_gb", None, "no tunnel")
 
 
-def requests(row, port, n):
-    r = redis_benchmark(port, "ping_inline,set", n, row.args.clients)
-    row.set("ping_ops", round(r["PING_INLINE"]["rps"]), row.args.clients_note)
-    row.set("set_ops", round(r["SET"]["rps"]), row.args.clients_note)
+def median_of(row, reps, figures, sample):
+    """Runs `sample` (a dict of figure: value) `reps` times; sets each figure to
+    the median and keeps every sample in the detail. Short repeated runs
+    resist a burst of load from elsewhere better than one long run."""
+    samples = {f: [] for f in figures}
+    for _ in range(reps):
+        got = sample()
+        for f in figures:
+            samples[f].append(got[f])
+    for f in figures:
+        row.detail.setdefault("samples", {})[f] = samples[f]
+        values = sorted(v for v in samples[f] if v is not None)
+        yield f, (values[len(values) // 2] if values else None)
 
 
-def latency(row, port, n):
-    before = row.cpu()
-    r = redis_benchmark(port, "ping_inline", n, 1)
-    cpu = row.cpu() - before
-    row.set("p50_ms", r["PING_INLINE"]["p50"])
-    if row.tunnel:
-        row.set("cpu_us_per_req", round(cpu / n * 1e6, 1))
-    else:
-        row.set("cpu_us_per_req", None, "no tunnel")
+def requests(row, port, n, reps):
+    def sample():
+        r = redis_benchmark(port, "ping_inline,set", n, row.args.clients)
+        return {"ping_ops": round(r["PING_INLINE"]["rps"]), "set_ops": round(r["SET"]["rps"])}
+    for f, v in median_of(row, reps, ["ping_ops", "set_ops"], sample):
+        row.set(f, v, row.args.clients_note)
 
 
-def new_connections(row, port, calibrate_n, target_seconds, max_n):
-    """-k 0 -c 50: a calibration run sizes the measured run to about target_seconds."""
+def latency(row, port, n, reps):
+    def sample():
+        before = row.cpu()
+        r = redis_benchmark(port, "ping_inline", n, 1)
+        cpu = row.cpu() - before
+        return {"p50_ms": r["PING_INLINE"]["p50"], "cpu_us_per_req": round(cpu / n * 1e6, 1) if row.tunnel else None}
+    for f, v in median_of(row, reps, ["p50_ms", "cpu_us_per_req"], sample):
+        row.set(f, v, "" if v is not None or f == "p50_ms" else "no tunnel")
+
+
+def new_connections(row, port, calibrate_n, target_seconds, max_n, reps):
+    """-k 0 -c 50: a calibration run sizes each measured run to about target_seconds."""
     clients = row.args.clients
     rate = redis_benchmark(port, "ping_inline", calibrate_n, clients, keepalive=False)["PING_INLINE"]["rps"]
     n = int(min(max(rate * target_seconds, calibrate_n), max_n))
-    before = row.cpu()
-    r = redis_benchmark(port, "ping_inline", n, clients, keepalive=False, timeout=target_seconds * 4 + 60)
-    cpu = row.cpu() - before
-    row.set("newconn_per_s", round(r["PING_INLINE"]["rps"]), row.args.clients_note)
     row.detail["newconn_n"] = n
-    if row.tunnel:
-        row.set("cpu_ms_per_conn", round(cpu / n * 1e3, 3))
-    else:
-        row.set("cpu_ms_per_conn", None, "no tunnel")
+
+    def sample():
+        before = row.cpu()
+        r = redis_benchmark(port, "ping_inline", n, clients, keepalive=False, timeout=target_seconds * 4 + 60)
+        cpu = row.cpu() - before
+        return {"newconn_per_s": round(r["PING_INLINE"]["rps"]),
+                "cpu_ms_per_conn": round(cpu / n * 1e3, 3) if row.tunnel else None}
+    for f, v in median_of(row, reps, ["newconn_per_s", "cpu_ms_per_conn"], sample):
+        if f == "newconn_per_s":
+            row.set(f, v, row.args.clients_note)
+        else:
+            row.set(f, v, "" if v is not None else "no tunnel")
 
 
 def holdable(row, count):
@@ -193,14 +216,15 @@ def main():
     start = time.monotonic()
 
     step(row, ["bulk_mbps", "cpu_s_per_gb"], bulk, args.iperf_port, 2 if q else 5)
-    step(row, ["ping_ops", "set_ops"], requests, args.redis_port, 20000 if q else 100000)
-    step(row, ["p50_ms", "cpu_us_per_req"], latency, args.redis_port, 3000 if q else 20000)
+    reps = 1 if q else REPEATS
+    step(row, ["ping_ops", "set_ops"], requests, args.redis_port, 20000 if q else 50000, reps)
+    step(row, ["p50_ms", "cpu_us_per_req"], latency, args.redis_port, 3000 if q else 10000, reps)
     if args.skip_newconn:
         row.set("newconn_per_s", None, args.skip_newconn)
         row.set("cpu_ms_per_conn", None, args.skip_newconn)
     else:
         step(row, ["newconn_per_s", "cpu_ms_per_conn"], new_connections, args.redis_port,
-             100, 1.5 if q else 3.0, 5000 if q else 20000)
+             100, 1.5, 5000 if q else 6000, reps)
 
     if not row.tunnel:
         for f in ("rss_kib_1k", "rss_kib_10k"):

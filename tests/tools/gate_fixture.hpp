@@ -44,7 +44,10 @@ std::vector<json> audit_lines(const std::filesystem::path& file, const std::stri
     std::vector<json> out;
     std::ifstream in(file);
     for (std::string line; std::getline(in, line);) {
-        json j = json::parse(line);  // every line must be one JSON object
+        // A last line without its newline is still being written (a write
+        // that crosses a page is seen in two steps): the next poll reads it.
+        if (in.eof()) break;
+        json j = json::parse(line);  // every complete line must be one JSON object
         if (j.at("event") == event) out.push_back(std::move(j));
     }
     return out;

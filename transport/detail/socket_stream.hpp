@@ -67,9 +67,25 @@ public:
                               });
     }
 
+    // Tries a non-blocking send first and returns at once when it took
+    // bytes: a write that fits the socket buffer (nearly every one) so
+    // completes without a trip through the event loop. Asio's own
+    // async_write_some would also send at once, but it posts its completion,
+    // and every posted completion costs the loop another epoll_wait (with a
+    // zero timeout) before the coroutine resumes. Only a full socket buffer
+    // (would_block) waits for writability.
     asio::awaitable<std::size_t> write_some(asio::const_buffer buffer) override {
-        auto [ec, n] = co_await socket_.async_write_some(buffer, as_tuple);
-        if (ec) throw std::system_error(ec, std::string(name_) + " write");
+        if (buffer.size() == 0) co_return 0;
+        std::error_code ec;
+        if (!socket_.non_blocking()) socket_.non_blocking(true, ec);
+        if (!ec) {
+            const std::size_t n = socket_.write_some(buffer, ec);
+            if (!ec) co_return n;
+            if (ec != asio::error::would_block && ec != asio::error::try_again)
+                throw std::system_error(ec, std::string(name_) + " write");
+        }
+        auto [error, n] = co_await socket_.async_write_some(buffer, as_tuple);
+        if (error) throw std::system_error(error, std::string(name_) + " write");
         co_return n;
     }
 
