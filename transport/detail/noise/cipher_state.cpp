@@ -6,6 +6,9 @@
 #include <climits>
 #include <limits>
 #include <openssl/evp.h>
+#include <sodium.h>
+
+#include <authchain/compose/detail/sodium.hpp>
 
 namespace authchain::noise {
 
@@ -40,6 +43,72 @@ void check(int result, const char* what) {
 int int_size(std::size_t size) {
     if (size > static_cast<std::size_t>(INT_MAX)) throw NoiseError("AEAD input too large");
     return static_cast<int>(size);
+}
+
+// Records of up to small_record plaintext bytes are sealed and opened by
+// libsodium, whose AEAD calls take the key itself: no context to key for the
+// direction, no parameter parsing (30 bytes of AES-GCM: 0.33 against 0.70 µs
+// with the shared EVP context keyed again for the direction, /work/rig
+// aead2.cpp; callgrind counts 4,000 instructions per small record through
+// EVP). Longer ones go through libcrypto, whose stitched AES-GCM and AVX-512
+// ChaCha20 run about 3 times as fast in bulk; the two cross at 0.5 to 1 KiB.
+// Both compute the same AEAD (AES-256-GCM of SP 800-38D, ChaCha20-Poly1305
+// of RFC 8439), so either end may use either for any record.
+// libsodium's AES-GCM needs AES-NI and PCLMULQDQ; without them every
+// AES-GCM record goes through libcrypto.
+constexpr std::size_t small_record = 512;
+
+bool sodium_aes_gcm() {
+    static const bool available = [] {
+        authchain::detail::sodium_ready();
+        return crypto_aead_aes256gcm_is_available() == 1;
+    }();
+    return available;
+}
+
+bool small(Cipher cipher, std::size_t plain) {
+    if (plain > small_record) return false;
+    if (cipher == Cipher::ChaChaPoly) {
+        authchain::detail::sodium_ready();
+        return true;
+    }
+    return sodium_aes_gcm();
+}
+
+// Seals data[0, plain) in place, the tag after it, with libsodium.
+void seal_small(Cipher cipher, const std::uint8_t* key, std::uint64_t nonce, ByteView ad,
+                std::span<std::uint8_t> data, std::size_t plain) {
+    const auto iv = encode_nonce(cipher, nonce);
+    std::array<std::uint8_t, small_record> sealed;  // wiped: rekey() seals the next key
+    unsigned long long tag_length = 0;
+    const int result =
+        cipher == Cipher::ChaChaPoly
+            ? crypto_aead_chacha20poly1305_ietf_encrypt_detached(sealed.data(), data.data() + plain, &tag_length,
+                                                                  data.data(), plain, ad.data(), ad.size(),
+                                                                  nullptr, iv.data(), key)
+            : crypto_aead_aes256gcm_encrypt_detached(sealed.data(), data.data() + plain, &tag_length, data.data(),
+                                                     plain, ad.data(), ad.size(), nullptr, iv.data(), key);
+    if (result != 0 || tag_length != TAGLEN) throw NoiseError("AEAD (libsodium): sealing failed");
+    std::copy(sealed.begin(), sealed.begin() + static_cast<std::ptrdiff_t>(plain), data.begin());
+    sodium_memzero(sealed.data(), plain);
+}
+
+// Opens data[0, plain) against the tag after it, in place, with libsodium:
+// true when authentic (the plaintext is then in place).
+bool open_small(Cipher cipher, const std::uint8_t* key, std::uint64_t nonce, ByteView ad,
+                std::span<std::uint8_t> data, std::size_t plain) {
+    const auto iv = encode_nonce(cipher, nonce);
+    std::array<std::uint8_t, small_record> opened;
+    const std::uint8_t* tag = data.data() + plain;
+    const int result =
+        cipher == Cipher::ChaChaPoly
+            ? crypto_aead_chacha20poly1305_ietf_decrypt_detached(opened.data(), nullptr, data.data(), plain, tag,
+                                                                  ad.data(), ad.size(), iv.data(), key)
+            : crypto_aead_aes256gcm_decrypt_detached(opened.data(), nullptr, data.data(), plain, tag, ad.data(),
+                                                     ad.size(), iv.data(), key);
+    if (result == 0) std::copy(opened.begin(), opened.begin() + static_cast<std::ptrdiff_t>(plain), data.begin());
+    sodium_memzero(opened.data(), opened.size());
+    return result == 0;
 }
 
 // Starts a record on a keyed context: the nonce, then the associated data.
@@ -106,8 +175,13 @@ void CipherState::encrypt_with_ad(ByteView ad, std::span<std::uint8_t> data) {
     if (!has_key()) return;
     if (data.size() < TAGLEN) throw NoiseError("encrypt: no room for the tag");
     if (nonce_ == reserved_nonce) throw NoiseError("nonce exhausted");
-    auto* ctx = context(true);
     const std::size_t plain = data.size() - TAGLEN;
+    if (small(cipher_, plain)) {
+        seal_small(cipher_, key_.data(), nonce_, ad, data, plain);
+        ++nonce_;
+        return;
+    }
+    auto* ctx = context(true);
     start(ctx, cipher_, nonce_, ad, 1);
     int out = 0;
     if (plain > 0) check(EVP_EncryptUpdate(ctx, data.data(), &out, data.data(), int_size(plain)), "encrypting");
@@ -134,13 +208,21 @@ std::size_t CipherState::decrypt_with_ad(ByteView ad, std::span<std::uint8_t> da
     if (!has_key()) return data.size();
     if (data.size() < TAGLEN) throw NoiseError("ciphertext shorter than its tag");
     if (nonce_ == reserved_nonce) throw NoiseError("nonce exhausted");
-    auto* ctx = context(false);
     const std::size_t plain = data.size() - TAGLEN;
+    if (small(cipher_, plain)) {
+        if (!open_small(cipher_, key_.data(), nonce_, ad, data, plain)) {
+            Botan::secure_scrub_memory(data.data(), data.size());
+            throw NoiseError("authentication tag mismatch");
+        }
+        ++nonce_;
+        return plain;
+    }
     // The tag is copied out first: decryption overwrites the range.
     std::array<std::uint8_t, TAGLEN> tag{};
     std::copy(data.begin() + static_cast<std::ptrdiff_t>(plain), data.end(), tag.begin());
     bool authentic = false;
     try {
+        auto* ctx = context(false);
         start(ctx, cipher_, nonce_, ad, 0);
         int out = 0, last = 0;
         if (plain > 0) check(EVP_DecryptUpdate(ctx, data.data(), &out, data.data(), int_size(plain)), "decrypting");
@@ -163,11 +245,15 @@ std::size_t CipherState::decrypt_with_ad(ByteView ad, std::span<std::uint8_t> da
 void CipherState::rekey() {
     if (!has_key()) throw NoiseError("rekey without a key");
     Botan::secure_vector<std::uint8_t> block(KEYLEN + TAGLEN, 0);
-    auto* ctx = context(true);
-    start(ctx, cipher_, reserved_nonce, {}, 1);
-    int out = 0, last = 0;
-    check(EVP_EncryptUpdate(ctx, block.data(), &out, block.data(), static_cast<int>(KEYLEN)), "rekeying");
-    check(EVP_EncryptFinal_ex(ctx, block.data() + out, &last), "rekeying");
+    if (small(cipher_, KEYLEN)) {
+        seal_small(cipher_, key_.data(), reserved_nonce, {}, block, KEYLEN);
+    } else {
+        auto* ctx = context(true);
+        start(ctx, cipher_, reserved_nonce, {}, 1);
+        int out = 0, last = 0;
+        check(EVP_EncryptUpdate(ctx, block.data(), &out, block.data(), static_cast<int>(KEYLEN)), "rekeying");
+        check(EVP_EncryptFinal_ex(ctx, block.data() + out, &last), "rekeying");
+    }
     block.resize(KEYLEN);
     const std::uint64_t nonce = nonce_;
     initialize_key(block);
