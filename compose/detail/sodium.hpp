@@ -1,4 +1,5 @@
-// libsodium: the Ed25519 and X25519 of the handshakes (why:
+// libsodium: the Ed25519 and X25519 of the handshakes and the AEAD of short
+// records (why: transport/detail/noise/cipher_state.hpp,
 // transport/detail/noise/x25519.hpp, auth/openssh/detail/ed25519.hpp).
 #pragma once
 

@@ -64,25 +64,34 @@ Op fill(asio::io_context& io, Stream& s, std::vector<std::string>& chunks, std::
     return {};
 }
 
+// A pair whose writer (first) filled the socket buffers: `waiting` is its
+// write left waiting, `sent` what the finished writes sent.
+struct FullBuffers {
+    asio::io_context io;
+    std::pair<Stream, Stream> streams = small_buffer_pair(io);
+    std::vector<std::string> chunks;
+    std::string sent;
+    Op waiting = fill(io, streams.first, chunks, sent);
+};
+
 }  // namespace
 
 TEST_CASE("socket write: what fits is taken at once; a full buffer waits for the reader, then completes, every byte in order") {
-    asio::io_context io;
-    auto [a, b] = small_buffer_pair(io);
-    std::vector<std::string> chunks;
-    std::string sent;
-    Op waiting = fill(io, a, chunks, sent);
+    FullBuffers f;
+    asio::io_context& io = f.io;
+    Op& waiting = f.waiting;
+    std::string& sent = f.sent;
     CHECK(sent.size() > 0);
     settle(io);
     CHECK_FALSE(ready(waiting));  // nothing was read: it still waits
 
     std::string received;
     for (int i = 0; i < 10'000 && !(ready(waiting) && received.size() == sent.size() + waiting->value); ++i)
-        received += read_now(io, b, 64 * 1024);
+        received += read_now(io, f.streams.second, 64 * 1024);
     REQUIRE(ready(waiting));
     const std::size_t last = waiting->get();
     CHECK(last > 0);
-    sent += chunks.back().substr(0, last);
+    sent += f.chunks.back().substr(0, last);
     REQUIRE(received.size() == sent.size());
     CHECK(received == sent);
 }
@@ -117,12 +126,8 @@ TEST_CASE("socket write: a reset connection fails the next write with a tcp writ
 }
 
 TEST_CASE("socket write: a write waiting on a full buffer ends with an error when its stream is closed") {
-    asio::io_context io;
-    auto [a, b] = small_buffer_pair(io);
-    std::vector<std::string> chunks;
-    std::string sent;
-    Op waiting = fill(io, a, chunks, sent);
-    a.close();
-    REQUIRE(run_until(io, waiting));
-    CHECK_THROWS_AS(waiting->get(), std::system_error);
+    FullBuffers f;
+    f.streams.first.close();
+    REQUIRE(run_until(f.io, f.waiting));
+    CHECK_THROWS_AS(f.waiting->get(), std::system_error);
 }
