@@ -46,6 +46,32 @@ TEST_CASE("secure_channel: one byte at a time in both directions") {
     });
 }
 
+TEST_CASE("secure_channel: a read returns every buffered record that fits, in order, and splits the one that does not") {
+    for (std::size_t size : {64, 3}) {
+        CAPTURE(size);
+        test::run([size](Executor ex) -> awaitable<void> {
+            auto [c, s] = make_pipe(ex);
+            auto p = co_await handshake(std::move(c), std::move(s));
+            for (const char* piece : {"ab", "cd", "ef"}) co_await write_all(p.client.stream, asio::buffer(piece, 2));
+            co_await p.client.stream.shutdown_send();
+            co_await p.server.stream.wait_readable();  // the three records and the close record are in the pipe
+            std::vector<std::string> reads;
+            for (int i = 0; i < 10; ++i) {
+                std::string buf(size, '\0');
+                const std::size_t n = co_await p.server.stream.read_some(asio::buffer(buf));
+                if (n == 0) break;
+                reads.push_back(buf.substr(0, n));
+            }
+            // One inner read brought every record: 64 bytes take them all at
+            // once; 3 bytes take "ab" and the first byte of "cd", then the rest.
+            if (size == 64)
+                CHECK(reads == std::vector<std::string>{"abcdef"});
+            else
+                CHECK(reads == std::vector<std::string>{"abc", "def"});
+        });
+    }
+}
+
 TEST_CASE("secure_channel: channel ids differ between connections") {
     test::run([](Executor ex) -> awaitable<void> {
         auto [c1, s1] = make_pipe(ex);

@@ -52,29 +52,49 @@ asio::awaitable<Record> SecureStream::next_record(std::string_view at_end) {
     }
 }
 
+// Fills the caller's buffer from as many buffered records as fit, so a
+// bulk reader gets one read (and writes out once) per inner read, not one
+// per record; it waits for the peer only while it has nothing to return.
+// A record after the first that fails (a bad tag, a deny) ends this read
+// with the bytes before it, which were authentic; failure_ is set, so the
+// next read reports the failure.
 asio::awaitable<std::size_t> SecureStream::read_some(asio::mutable_buffer buffer) {
     check_failed();
     if (buffer.size() == 0) co_return 0;
+    auto* out = static_cast<std::uint8_t*>(buffer.data());
+    std::size_t filled = 0;
     for (;;) {
         if (!pending_.empty()) {
-            const std::size_t n = std::min(buffer.size(), pending_.size());
-            copy_forward(static_cast<std::uint8_t*>(buffer.data()), pending_.data(), n);
+            const std::size_t n = std::min(buffer.size() - filled, pending_.size());
+            copy_forward(out + filled, pending_.data(), n);
+            filled += n;
             pending_ = pending_.subspan(n);
             if (pending_.empty()) state_.input.release_if_empty();
-            co_return n;
         }
-        if (peer_closed_) co_return 0;
-        const Record record = co_await next_record("end of stream without a close record (truncated)");
-        switch (record.type) {
-            case RecordType::data: pending_ = record.body; break;
-            case RecordType::close: peer_closed_ = true; break;
-            case RecordType::deny: fail(record.reason, "refused by peer");
-            case RecordType::rekey: state_.decoder.rekey(); break;
-            case RecordType::accept:
-                if (verdict_received_) fail(DenyReason::protocol_error, "a second accept record");
-                verdict_received_ = true;
-                break;
+        if (filled == buffer.size() || peer_closed_ || (filled > 0 && !record_buffered())) co_return filled;
+        if (filled == 0) {
+            take(co_await next_record("end of stream without a close record (truncated)"));
+            continue;
         }
+        try {
+            take(co_await next_record("end of stream without a close record (truncated)"));  // buffered: no read
+        } catch (const AuthenticationError&) {
+            co_return filled;
+        }
+    }
+}
+
+// A record read_some decoded: data to hand out, or a control record acted on.
+void SecureStream::take(const Record& record) {
+    switch (record.type) {
+        case RecordType::data: pending_ = record.body; break;
+        case RecordType::close: peer_closed_ = true; break;
+        case RecordType::deny: fail(record.reason, "refused by peer");
+        case RecordType::rekey: state_.decoder.rekey(); break;
+        case RecordType::accept:
+            if (verdict_received_) fail(DenyReason::protocol_error, "a second accept record");
+            verdict_received_ = true;
+            break;
     }
 }
 

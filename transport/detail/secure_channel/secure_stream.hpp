@@ -96,6 +96,7 @@ private:
     Batch control(RecordType type, ByteView body);
     // A whole record is buffered in the input.
     bool record_buffered() const noexcept;
+    void take(const Record& record);
     // The next record, tag verified and consumed from the input; its body
     // points into the input and stays valid until the next read. The end of
     // the inner stream first fails the stream with `at_end`.
