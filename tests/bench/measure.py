@@ -85,37 +85,39 @@ def bulk(row, port, seconds):
         row.set("cpu_s_per_gb", None, "no tunnel")
 
 
-def median_of(row, reps, figures, sample):
-    """Runs `sample` (a dict of figure: value) `reps` times; sets each figure to
-    the median and keeps every sample in the detail. Short repeated runs
-    resist a burst of load from elsewhere better than one long run."""
-    samples = {f: [] for f in figures}
-    for _ in range(reps):
-        got = sample()
-        for f in figures:
-            samples[f].append(got[f])
-    for f in figures:
-        row.detail.setdefault("samples", {})[f] = samples[f]
-        values = sorted(v for v in samples[f] if v is not None)
-        yield f, (values[len(values) // 2] if values else None)
+def median_of(row, reps, sample):
+    """Runs `sample` (returning a dict of figure: value) `reps` times; keeps
+    every sample in the detail and returns the median of each figure. Short
+    repeated runs resist a burst of load from elsewhere better than one long run."""
+    runs = [sample() for _ in range(reps)]
+    medians = {}
+    for f in runs[0]:
+        values = [r[f] for r in runs]
+        row.detail.setdefault("samples", {})[f] = values
+        medians[f] = sorted(values)[len(values) // 2]
+    return medians
 
 
 def requests(row, port, n, reps):
     def sample():
         r = redis_benchmark(port, "ping_inline,set", n, row.args.clients)
         return {"ping_ops": round(r["PING_INLINE"]["rps"]), "set_ops": round(r["SET"]["rps"])}
-    for f, v in median_of(row, reps, ["ping_ops", "set_ops"], sample):
-        row.set(f, v, row.args.clients_note)
+    m = median_of(row, reps, sample)
+    row.set("ping_ops", m["ping_ops"], row.args.clients_note)
+    row.set("set_ops", m["set_ops"], row.args.clients_note)
 
 
 def latency(row, port, n, reps):
     def sample():
         before = row.cpu()
         r = redis_benchmark(port, "ping_inline", n, 1)
-        cpu = row.cpu() - before
-        return {"p50_ms": r["PING_INLINE"]["p50"], "cpu_us_per_req": round(cpu / n * 1e6, 1) if row.tunnel else None}
-    for f, v in median_of(row, reps, ["p50_ms", "cpu_us_per_req"], sample):
-        row.set(f, v, "" if v is not None or f == "p50_ms" else "no tunnel")
+        return {"p50_ms": r["PING_INLINE"]["p50"], "request_cpu_s": row.cpu() - before}
+    m = median_of(row, reps, sample)
+    row.set("p50_ms", m["p50_ms"])
+    if row.tunnel:
+        row.set("cpu_us_per_req", round(m["request_cpu_s"] / n * 1e6, 1))
+    else:
+        row.set("cpu_us_per_req", None, "no tunnel")
 
 
 def new_connections(row, port, calibrate_n, target_seconds, max_n, reps):
@@ -128,14 +130,13 @@ def new_connections(row, port, calibrate_n, target_seconds, max_n, reps):
     def sample():
         before = row.cpu()
         r = redis_benchmark(port, "ping_inline", n, clients, keepalive=False, timeout=target_seconds * 4 + 60)
-        cpu = row.cpu() - before
-        return {"newconn_per_s": round(r["PING_INLINE"]["rps"]),
-                "cpu_ms_per_conn": round(cpu / n * 1e3, 3) if row.tunnel else None}
-    for f, v in median_of(row, reps, ["newconn_per_s", "cpu_ms_per_conn"], sample):
-        if f == "newconn_per_s":
-            row.set(f, v, row.args.clients_note)
-        else:
-            row.set(f, v, "" if v is not None else "no tunnel")
+        return {"newconn_per_s": round(r["PING_INLINE"]["rps"]), "newconn_cpu_s": row.cpu() - before}
+    m = median_of(row, reps, sample)
+    row.set("newconn_per_s", m["newconn_per_s"], row.args.clients_note)
+    if row.tunnel:
+        row.set("cpu_ms_per_conn", round(m["newconn_cpu_s"] / n * 1e3, 3))
+    else:
+        row.set("cpu_ms_per_conn", None, "no tunnel")
 
 
 def holdable(row, count):

@@ -76,8 +76,7 @@ public:
     // (would_block) waits for writability.
     asio::awaitable<std::size_t> write_some(asio::const_buffer buffer) override {
         if (buffer.size() == 0) co_return 0;
-        std::error_code ec;
-        if (!socket_.non_blocking()) socket_.non_blocking(true, ec);
+        std::error_code ec = make_non_blocking();
         if (!ec) {
             const std::size_t n = socket_.write_some(buffer, ec);
             if (!ec) co_return n;
@@ -128,12 +127,18 @@ private:
         early_begin_ = static_cast<std::uint16_t>(early_begin_ + n);
         if (early_begin_ < early_end_ || !was_full || n == buffer.size()) return n;
         early_begin_ = early_end_ = 0;
-        std::error_code ec;
-        if (!socket_.non_blocking()) socket_.non_blocking(true, ec);
+        std::error_code ec = make_non_blocking();
         std::size_t more = ec ? 0 : socket_.receive(buffer + n, 0, ec);
         if (ec == asio::error::eof) peeked_end_ = true;
         else if (ec && ec != asio::error::would_block && ec != asio::error::try_again) pending_error_ = ec;
         return n + (ec ? 0 : more);
+    }
+
+    // The synchronous reads and writes here must never block the loop.
+    std::error_code make_non_blocking() {
+        std::error_code ec;
+        if (!socket_.non_blocking()) socket_.non_blocking(true, ec);
+        return ec;
     }
 
     std::exception_ptr pending_exception() const {

@@ -58,21 +58,12 @@ int int_size(std::size_t size) {
 // AES-GCM record goes through libcrypto.
 constexpr std::size_t small_record = 512;
 
-bool sodium_aes_gcm() {
-    static const bool available = [] {
+bool small(Cipher cipher, std::size_t plain) {
+    static const bool aes_gcm = [] {
         authchain::detail::sodium_ready();
         return crypto_aead_aes256gcm_is_available() == 1;
     }();
-    return available;
-}
-
-bool small(Cipher cipher, std::size_t plain) {
-    if (plain > small_record) return false;
-    if (cipher == Cipher::ChaChaPoly) {
-        authchain::detail::sodium_ready();
-        return true;
-    }
-    return sodium_aes_gcm();
+    return plain <= small_record && (cipher == Cipher::ChaChaPoly || aes_gcm);
 }
 
 // Seals data[0, plain) in place, the tag after it, with libsodium.
@@ -175,14 +166,15 @@ void CipherState::encrypt_with_ad(ByteView ad, std::span<std::uint8_t> data) {
     if (!has_key()) return;
     if (data.size() < TAGLEN) throw NoiseError("encrypt: no room for the tag");
     if (nonce_ == reserved_nonce) throw NoiseError("nonce exhausted");
+    seal(nonce_, ad, data);
+    ++nonce_;
+}
+
+void CipherState::seal(std::uint64_t nonce, ByteView ad, std::span<std::uint8_t> data) {
     const std::size_t plain = data.size() - TAGLEN;
-    if (small(cipher_, plain)) {
-        seal_small(cipher_, key_.data(), nonce_, ad, data, plain);
-        ++nonce_;
-        return;
-    }
+    if (small(cipher_, plain)) return seal_small(cipher_, key_.data(), nonce, ad, data, plain);
     auto* ctx = context(true);
-    start(ctx, cipher_, nonce_, ad, 1);
+    start(ctx, cipher_, nonce, ad, 1);
     int out = 0;
     if (plain > 0) check(EVP_EncryptUpdate(ctx, data.data(), &out, data.data(), int_size(plain)), "encrypting");
     int last = 0;
@@ -191,7 +183,6 @@ void CipherState::encrypt_with_ad(ByteView ad, std::span<std::uint8_t> data) {
         throw NoiseError("AEAD (libcrypto): unexpected output length");
     check(EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, static_cast<int>(TAGLEN), data.data() + plain),
           "reading the tag");
-    ++nonce_;
 }
 
 void CipherState::decrypt_with_ad(ByteView ad, Botan::secure_vector<std::uint8_t>& buffer,
@@ -208,28 +199,9 @@ std::size_t CipherState::decrypt_with_ad(ByteView ad, std::span<std::uint8_t> da
     if (!has_key()) return data.size();
     if (data.size() < TAGLEN) throw NoiseError("ciphertext shorter than its tag");
     if (nonce_ == reserved_nonce) throw NoiseError("nonce exhausted");
-    const std::size_t plain = data.size() - TAGLEN;
-    if (small(cipher_, plain)) {
-        if (!open_small(cipher_, key_.data(), nonce_, ad, data, plain)) {
-            Botan::secure_scrub_memory(data.data(), data.size());
-            throw NoiseError("authentication tag mismatch");
-        }
-        ++nonce_;
-        return plain;
-    }
-    // The tag is copied out first: decryption overwrites the range.
-    std::array<std::uint8_t, TAGLEN> tag{};
-    std::copy(data.begin() + static_cast<std::ptrdiff_t>(plain), data.end(), tag.begin());
     bool authentic = false;
     try {
-        auto* ctx = context(false);
-        start(ctx, cipher_, nonce_, ad, 0);
-        int out = 0, last = 0;
-        if (plain > 0) check(EVP_DecryptUpdate(ctx, data.data(), &out, data.data(), int_size(plain)), "decrypting");
-        check(EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, static_cast<int>(TAGLEN), tag.data()),
-              "setting the tag");
-        authentic = EVP_DecryptFinal_ex(ctx, data.data() + out, &last) == 1 &&
-                    static_cast<std::size_t>(out) + static_cast<std::size_t>(last) == plain;
+        authentic = open(ad, data);
     } catch (...) {
         Botan::secure_scrub_memory(data.data(), data.size());
         throw;
@@ -239,21 +211,28 @@ std::size_t CipherState::decrypt_with_ad(ByteView ad, std::span<std::uint8_t> da
         throw NoiseError("authentication tag mismatch");
     }
     ++nonce_;
-    return plain;
+    return data.size() - TAGLEN;
+}
+
+bool CipherState::open(ByteView ad, std::span<std::uint8_t> data) {
+    const std::size_t plain = data.size() - TAGLEN;
+    if (small(cipher_, plain)) return open_small(cipher_, key_.data(), nonce_, ad, data, plain);
+    // The tag is copied out first: decryption overwrites the range.
+    std::array<std::uint8_t, TAGLEN> tag{};
+    std::copy(data.begin() + static_cast<std::ptrdiff_t>(plain), data.end(), tag.begin());
+    auto* ctx = context(false);
+    start(ctx, cipher_, nonce_, ad, 0);
+    int out = 0, last = 0;
+    if (plain > 0) check(EVP_DecryptUpdate(ctx, data.data(), &out, data.data(), int_size(plain)), "decrypting");
+    check(EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, static_cast<int>(TAGLEN), tag.data()), "setting the tag");
+    return EVP_DecryptFinal_ex(ctx, data.data() + out, &last) == 1 &&
+           static_cast<std::size_t>(out) + static_cast<std::size_t>(last) == plain;
 }
 
 void CipherState::rekey() {
     if (!has_key()) throw NoiseError("rekey without a key");
     Botan::secure_vector<std::uint8_t> block(KEYLEN + TAGLEN, 0);
-    if (small(cipher_, KEYLEN)) {
-        seal_small(cipher_, key_.data(), reserved_nonce, {}, block, KEYLEN);
-    } else {
-        auto* ctx = context(true);
-        start(ctx, cipher_, reserved_nonce, {}, 1);
-        int out = 0, last = 0;
-        check(EVP_EncryptUpdate(ctx, block.data(), &out, block.data(), static_cast<int>(KEYLEN)), "rekeying");
-        check(EVP_EncryptFinal_ex(ctx, block.data() + out, &last), "rekeying");
-    }
+    seal(reserved_nonce, {}, block);  // the tag after the first KEYLEN bytes is dropped
     block.resize(KEYLEN);
     const std::uint64_t nonce = nonce_;
     initialize_key(block);

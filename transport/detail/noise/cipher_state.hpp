@@ -99,6 +99,12 @@ private:
     };
     // The context, keyed with key_ for `encrypt` (created on first use).
     evp_cipher_ctx_st* context(bool encrypt);
+    // Seals `data` (plaintext, then TAGLEN bytes of room for the tag) in
+    // place under `nonce`: libsodium for a short record, EVP for a long one.
+    void seal(std::uint64_t nonce, ByteView ad, std::span<std::uint8_t> data);
+    // Opens `data` (ciphertext and tag) in place under nonce_: true when
+    // authentic. The caller wipes `data` when it is not (or on a throw).
+    bool open(ByteView ad, std::span<std::uint8_t> data);
     Cipher cipher_;
     Botan::secure_vector<std::uint8_t> key_;
     std::uint64_t key_id_ = 0;  // unique per key set in any CipherState of the process

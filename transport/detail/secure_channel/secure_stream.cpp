@@ -72,13 +72,11 @@ asio::awaitable<std::size_t> SecureStream::read_some(asio::mutable_buffer buffer
             if (pending_.empty()) state_.input.release_if_empty();
         }
         if (filled == buffer.size() || peer_closed_ || (filled > 0 && !record_buffered())) co_return filled;
-        if (filled == 0) {
-            take(co_await next_record("end of stream without a close record (truncated)"));
-            continue;
-        }
+        // With bytes in hand a whole record is buffered: this reads nothing.
         try {
-            take(co_await next_record("end of stream without a close record (truncated)"));  // buffered: no read
+            take(co_await next_record("end of stream without a close record (truncated)"));
         } catch (const AuthenticationError&) {
+            if (filled == 0) throw;
             co_return filled;
         }
     }
