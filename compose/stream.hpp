@@ -63,6 +63,25 @@ public:
     virtual void async_wait_readable(ReadableCallback ready);
     // Writes at least one byte of `buffer`; returns how many were written.
     virtual asio::awaitable<std::size_t> write_some(asio::const_buffer buffer) = 0;
+    // The synchronous fast path, so a relay copies a small message with no
+    // coroutine and no trip through the event loop (relay/detail/relay.cpp).
+    // Each returns std::nullopt, having moved nothing, where its awaited
+    // form would have to wait; the defaults always do, so a transport
+    // without a fast path is simply awaited. Each throws what its awaited
+    // form throws. Same callers and executor as read_some and write_some.
+    //
+    // try_read_some: as read_some; after it returned 0 (the end of the
+    // stream), read_some returns 0 too.
+    virtual std::optional<std::size_t> try_read_some(asio::mutable_buffer) { return std::nullopt; }
+    // try_write_some: as write_some. A transport that frames what it takes
+    // (the secure channel) may take bytes whose frame the stream below it
+    // would only take in part: output_pending() is then true, and stays so
+    // until flush() (or the next awaited write: write_some, shutdown_send,
+    // send_deny, send_accept) has sent the rest, which it does first. While
+    // output is pending, try_write_some takes nothing.
+    virtual std::optional<std::size_t> try_write_some(asio::const_buffer) { return std::nullopt; }
+    virtual bool output_pending() const noexcept { return false; }
+    virtual asio::awaitable<void> flush() { co_return; }
     // Half-close: the peer reads end of stream; reading still works.
     virtual asio::awaitable<void> shutdown_send() = 0;
     // Tells the peer why it is refused, where the transport can carry it
@@ -258,6 +277,11 @@ public:
     // throws on errors (see StreamImpl).
     asio::awaitable<std::size_t> read_some(asio::mutable_buffer buffer);
     asio::awaitable<std::size_t> write_some(asio::const_buffer buffer);
+    // The fast path: see StreamImpl::try_read_some and what follows it.
+    std::optional<std::size_t> try_read_some(asio::mutable_buffer buffer) { return impl_->try_read_some(buffer); }
+    std::optional<std::size_t> try_write_some(asio::const_buffer buffer) { return impl_->try_write_some(buffer); }
+    bool output_pending() const noexcept { return impl_->output_pending(); }
+    asio::awaitable<void> flush() { return impl_->flush(); }
     // See StreamImpl::async_wait_readable; the coroutine form throws the
     // error it reports.
     void async_wait_readable(StreamImpl::ReadableCallback ready);

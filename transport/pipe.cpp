@@ -8,6 +8,7 @@
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 #include <deque>
+#include <optional>
 
 namespace authchain {
 
@@ -60,18 +61,23 @@ public:
     asio::any_io_executor get_executor() override { return ex_; }
 
     asio::awaitable<std::size_t> read_some(asio::mutable_buffer buffer) override {
-        if (buffer.size() == 0) co_return 0;
         for (;;) {
-            check_open();
-            const auto& f = in_.faults;
-            if (f.truncate_after && in_.delivered >= *f.truncate_after) co_return 0;
-            bool stalled = f.stall_after && in_.delivered >= *f.stall_after;
-            if (!stalled && !in_.data.empty()) break;
-            if (!stalled && in_.end_of_data) co_return 0;
+            if (const std::optional<std::size_t> n = try_read_some(buffer)) co_return *n;
             co_await in_.readable.wait();
         }
-        std::size_t n = std::min(buffer.size(), in_.data.size());
+    }
+
+    // What read_some returns without waiting; nullopt while it would wait
+    // (no bytes yet, or stalled by a fault).
+    std::optional<std::size_t> try_read_some(asio::mutable_buffer buffer) override {
+        if (buffer.size() == 0) return 0;
+        check_open();
         const auto& f = in_.faults;
+        if (f.truncate_after && in_.delivered >= *f.truncate_after) return 0;
+        const bool stalled = f.stall_after && in_.delivered >= *f.stall_after;
+        if (stalled) return std::nullopt;
+        if (in_.data.empty()) return in_.end_of_data ? std::optional<std::size_t>(0) : std::nullopt;
+        std::size_t n = std::min(buffer.size(), in_.data.size());
         if (f.one_byte_at_a_time) n = 1;
         if (f.truncate_after) n = std::min(n, *f.truncate_after - in_.delivered);
         if (f.stall_after) n = std::min(n, *f.stall_after - in_.delivered);
@@ -80,7 +86,7 @@ public:
         in_.data.erase(in_.data.begin(), in_.data.begin() + static_cast<std::ptrdiff_t>(n));
         in_.delivered += n;
         in_.writable.notify();
-        co_return n;
+        return n;
     }
 
     // Ready once read_some would not wait: bytes it may deliver (not
@@ -106,19 +112,24 @@ public:
     }
 
     asio::awaitable<std::size_t> write_some(asio::const_buffer buffer) override {
-        if (buffer.size() == 0) co_return 0;
         for (;;) {
-            check_open();
-            if (out_.end_of_data) throw std::system_error(asio::error::shut_down, "pipe write after shutdown");
-            if (out_.reader_gone) throw std::system_error(asio::error::broken_pipe, "pipe write");
-            if (out_.data.size() < out_.capacity) break;
+            if (const std::optional<std::size_t> n = try_write_some(buffer)) co_return *n;
             co_await out_.writable.wait();
         }
+    }
+
+    // Takes what fits under the capacity; nullopt while the pipe is full.
+    std::optional<std::size_t> try_write_some(asio::const_buffer buffer) override {
+        if (buffer.size() == 0) return 0;
+        check_open();
+        if (out_.end_of_data) throw std::system_error(asio::error::shut_down, "pipe write after shutdown");
+        if (out_.reader_gone) throw std::system_error(asio::error::broken_pipe, "pipe write");
+        if (out_.data.size() >= out_.capacity) return std::nullopt;
         std::size_t n = std::min(buffer.size(), out_.capacity - out_.data.size());
         auto* p = static_cast<const std::uint8_t*>(buffer.data());
         out_.data.insert(out_.data.end(), p, p + n);
         out_.readable.notify();
-        co_return n;
+        return n;
     }
 
     asio::awaitable<void> shutdown_send() override {

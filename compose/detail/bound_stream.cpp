@@ -17,6 +17,10 @@ public:
     asio::awaitable<std::size_t> read_some(asio::mutable_buffer b) override { return home_->read_some(b); }
     asio::awaitable<std::size_t> write_some(asio::const_buffer b) override { return home_->write_some(b); }
     void async_wait_readable(ReadableCallback ready) override { home_->async_wait_readable(std::move(ready)); }
+    std::optional<std::size_t> try_read_some(asio::mutable_buffer b) override { return home_->try_read_some(b); }
+    std::optional<std::size_t> try_write_some(asio::const_buffer b) override { return home_->try_write_some(b); }
+    bool output_pending() const noexcept override { return home_->output_pending(); }
+    asio::awaitable<void> flush() override { return home_->flush(); }
     asio::awaitable<void> shutdown_send() override { return home_->shutdown_send(); }
     asio::awaitable<void> send_deny(DenyReason r) override { return home_->send_deny(r); }
     void close() noexcept override { home_->close(); }

@@ -1,6 +1,8 @@
 #include <authchain/relay/detail/relay.hpp>
 
 #include <asio/co_spawn.hpp>
+#include <optional>
+#include <utility>
 #include <string>
 
 #include <authchain/compose/buffer_pool.hpp>
@@ -14,6 +16,11 @@ PumpSide other(PumpSide s) { return s == PumpSide::a ? PumpSide::b : PumpSide::a
 // Outside the coroutine: g++ 12 can destroy a class temporary in a
 // coroutine twice (PLATFORM.md).
 void borrow(PooledBuffer& buffer, std::size_t size) { buffer = PooledBuffer(size); }
+void take_over(PooledBuffer& buffer, PooledBuffer& from) { buffer = std::move(from); }
+
+// How many full buffers one fast burst copies before it lets the loop run
+// other connections (a shorter read ends it anyway).
+constexpr int fast_rounds = 16;
 
 }  // namespace
 
@@ -74,7 +81,18 @@ void Relay::wait(PumpSide side) {
     });
 }
 
+void Relay::write_failed(PumpSide side, const std::exception_ptr& error) {
+    try {
+        std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+        failed(side, "write", e.what(), false);
+    } catch (...) {
+        failed(side, "write", "unknown error", false);
+    }
+}
+
 void Relay::burst(PumpSide side) {
+    if (copy_now(side)) return;
     asio::co_spawn(executor_, copy(side), [this, side](const std::exception_ptr& error, bool over) {
         if (error) {
             read_failed(side, error);
@@ -87,17 +105,72 @@ void Relay::burst(PumpSide side) {
     });
 }
 
+// The fast path: copies while both streams move bytes without waiting.
+// True when it is done with the burst (the direction waits again, or is
+// over after a failure); false when copy() must go on from carry(side).
+bool Relay::copy_now(PumpSide side) {
+    Stream& from = stream(side);
+    Stream& to = stream(other(side));
+    Carry& rest = carry(side);
+    borrow(rest.buffer, buffer_size_);
+    for (int round = 0; round < fast_rounds; ++round) {
+        std::optional<std::size_t> n;
+        try {
+            n = from.try_read_some(asio::buffer(rest.buffer.data(), rest.buffer.size()));
+        } catch (...) {
+            rest.buffer.release();
+            read_failed(side, std::current_exception());
+            direction_over();
+            return true;
+        }
+        // Nothing whole to read yet, or the end to pass on: copy() awaits.
+        if (!n || *n == 0) return false;
+        last_read_ = clock::now();
+        std::optional<std::size_t> written;
+        try {
+            written = to.try_write_some(asio::buffer(rest.buffer.data(), *n));
+        } catch (...) {
+            rest.buffer.release();
+            write_failed(other(side), std::current_exception());
+            direction_over();
+            return true;
+        }
+        count(side) += written.value_or(0);
+        rest.short_read = *n < rest.buffer.size();
+        if (!written || *written < *n || to.output_pending()) {
+            rest.begin = written.value_or(0);
+            rest.end = *n;
+            return false;
+        }
+        if (rest.short_read) break;
+    }
+    rest.buffer.release();
+    wait(side);
+    return true;
+}
+
 // Copies what is there (and, while reads fill the buffer, what follows)
-// from `side` to the other side, with one buffer borrowed for the burst.
-// True when the direction is over: end of stream passed on, or a failure.
+// from `side` to the other side, with one buffer borrowed for the burst;
+// first whatever the fast path left in carry(side). True when the
+// direction is over: end of stream passed on, or a failure.
 asio::awaitable<bool> Relay::copy(PumpSide side) {
     Stream& from = stream(side);
     Stream& to = stream(other(side));
+    Carry& rest = carry(side);
     PooledBuffer buffer;
     PumpSide failing = side;
     std::string_view stage = "read";
     try {
-        borrow(buffer, buffer_size_);
+        take_over(buffer, rest.buffer);
+        if (buffer.empty()) borrow(buffer, buffer_size_);
+        if (rest.end > 0) {
+            failing = other(side), stage = "write";
+            const std::size_t begin = std::exchange(rest.begin, 0), end = std::exchange(rest.end, 0);
+            if (to.output_pending()) co_await to.flush();
+            co_await write_all(to, asio::buffer(buffer.data() + begin, end - begin));
+            count(side) += end - begin;
+            if (rest.short_read) co_return false;
+        }
         for (;;) {
             failing = side, stage = "read";
             std::size_t n = co_await from.read_some(asio::buffer(buffer.data(), buffer.size()));

@@ -9,8 +9,13 @@
 // Between bursts a direction is a bufferless wait on its stream
 // (Stream::async_wait_readable), not a suspended coroutine: an idle
 // connection holds this object, in its owner's frame, and two pending reads
-// of its transports, nothing else. A burst runs as a coroutine of its own
-// with one buffer borrowed from the per-thread pool. The owner must keep
+// of its transports, nothing else. A burst borrows one buffer from the
+// per-thread pool and first copies synchronously (Stream::try_read_some,
+// try_write_some): a request or a reply that both streams move at once
+// passes with no coroutine and no trip through the event loop. Whatever
+// has to wait (a read with nothing whole yet, a full destination, the end
+// of the stream to pass on) goes on in a coroutine (copy()), which takes
+// over the buffer and the bytes not yet written. The owner must keep
 // the relay and both streams until running() is false; everything runs on
 // `executor`, which must be the streams'.
 #pragma once
@@ -25,6 +30,7 @@
 #include <optional>
 #include <string_view>
 
+#include <authchain/compose/buffer_pool.hpp>
 #include <authchain/compose/stream.hpp>
 #include <authchain/relay/pump.hpp>
 
@@ -54,7 +60,9 @@ private:
     void read_failed(PumpSide side, const std::exception_ptr& error);
     void wait(PumpSide side);
     void burst(PumpSide side);
+    bool copy_now(PumpSide side);
     asio::awaitable<bool> copy(PumpSide side);
+    void write_failed(PumpSide side, const std::exception_ptr& error);
     void direction_over();
     void arm_watch();
     void watched();
@@ -71,6 +79,17 @@ private:
     int directions_ = 2;   // directions not over yet
     int outstanding_ = 2;  // the directions, and the watch while it runs
     PumpSummary summary_;
+    // Per direction (a, b): what the fast path hands to copy(): its buffer,
+    // and the bytes [begin, end) of it still to write; `short_read` when the
+    // read they came from drained the source (so copy() waits afterwards
+    // rather than reading on). Empty between bursts.
+    struct Carry {
+        PooledBuffer buffer;
+        std::size_t begin = 0, end = 0;
+        bool short_read = false;
+    };
+    Carry carry_[2];
+    Carry& carry(PumpSide side) { return carry_[side == PumpSide::a ? 0 : 1]; }
 };
 
 }  // namespace authchain::detail

@@ -64,22 +64,36 @@ inline bool run_until(asio::io_context& io, const Op& op) {
     return op->done;
 }
 
-// A connected pair of TCP Streams on 127.0.0.1.
-inline std::pair<Stream, Stream> tcp_pair(asio::io_context& io) {
-    asio::ip::tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
-    asio::ip::tcp::socket client(io), server(io);
-    client.connect(acceptor.local_endpoint());
-    acceptor.accept(server);
-    return {tcp_stream(std::move(client)), tcp_stream(std::move(server))};
-}
-
-// The same, with the receiving socket's descriptor (to see what the kernel holds).
+// A connected pair of TCP Streams on 127.0.0.1; `server_fd` gets the
+// receiving socket's descriptor (to see what the kernel holds).
 inline std::pair<Stream, Stream> tcp_pair(asio::io_context& io, int& server_fd) {
     asio::ip::tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
     asio::ip::tcp::socket client(io), server(io);
     client.connect(acceptor.local_endpoint());
     acceptor.accept(server);
     server_fd = server.native_handle();
+    return {tcp_stream(std::move(client)), tcp_stream(std::move(server))};
+}
+
+inline std::pair<Stream, Stream> tcp_pair(asio::io_context& io) {
+    int unused = -1;
+    return tcp_pair(io, unused);
+}
+
+// A connected pair on 127.0.0.1 whose kernel buffers are small (16 KiB
+// asked for each way), so that a few writes fill them.
+inline std::pair<Stream, Stream> small_buffer_pair(asio::io_context& io) {
+    const asio::ip::tcp::endpoint any{asio::ip::make_address("127.0.0.1"), 0};
+    asio::ip::tcp::acceptor acceptor(io);
+    acceptor.open(any.protocol());
+    acceptor.set_option(asio::socket_base::receive_buffer_size(16 * 1024));  // inherited by the accepted socket
+    acceptor.bind(any);
+    acceptor.listen();
+    asio::ip::tcp::socket client(io), server(io);
+    client.open(any.protocol());
+    client.set_option(asio::socket_base::send_buffer_size(16 * 1024));
+    client.connect(acceptor.local_endpoint());
+    acceptor.accept(server);
     return {tcp_stream(std::move(client)), tcp_stream(std::move(server))};
 }
 

@@ -19,23 +19,6 @@ using namespace authchain::test::io_harness;
 
 namespace {
 
-// A connected pair on 127.0.0.1 whose kernel buffers are small (16 KiB
-// asked for each way), so that a few writes fill them.
-std::pair<Stream, Stream> small_buffer_pair(asio::io_context& io) {
-    const asio::ip::tcp::endpoint any{asio::ip::make_address("127.0.0.1"), 0};
-    asio::ip::tcp::acceptor acceptor(io);
-    acceptor.open(any.protocol());
-    acceptor.set_option(asio::socket_base::receive_buffer_size(16 * 1024));  // inherited by the accepted socket
-    acceptor.bind(any);
-    acceptor.listen();
-    asio::ip::tcp::socket client(io), server(io);
-    client.open(any.protocol());
-    client.set_option(asio::socket_base::send_buffer_size(16 * 1024));
-    client.connect(acceptor.local_endpoint());
-    acceptor.accept(server);
-    return {tcp_stream(std::move(client)), tcp_stream(std::move(server))};
-}
-
 // 64 KiB that differ from write to write, so a lost, repeated or reordered
 // piece shows in what arrives.
 std::string chunk(std::uint32_t seed) {

@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <exception>
+#include <optional>
 #include <utility>
 #include <string>
 #include <system_error>
@@ -67,6 +68,34 @@ public:
                               });
     }
 
+    // The bytes wait_readable read first, else a non-blocking recv.
+    std::optional<std::size_t> try_read_some(asio::mutable_buffer buffer) override {
+        if (early_begin_ < early_end_) return take_early(buffer);
+        if (pending_error_) throw std::system_error(std::exchange(pending_error_, {}), std::string(name_) + " read");
+        if (peeked_end_ || buffer.size() == 0) return 0;
+        std::error_code ec = make_non_blocking();
+        if (ec) return std::nullopt;
+        const std::size_t n = socket_.receive(buffer, 0, ec);
+        if (ec == asio::error::eof || (!ec && n == 0)) {
+            peeked_end_ = true;
+            return 0;
+        }
+        if (ec == asio::error::would_block || ec == asio::error::try_again) return std::nullopt;
+        if (ec) throw std::system_error(ec, std::string(name_) + " read");
+        return n;
+    }
+
+    // A non-blocking send; nullopt when the socket buffer is full.
+    std::optional<std::size_t> try_write_some(asio::const_buffer buffer) override {
+        if (buffer.size() == 0) return 0;
+        std::error_code ec = make_non_blocking();
+        if (ec) return std::nullopt;
+        const std::size_t n = socket_.write_some(buffer, ec);
+        if (ec == asio::error::would_block || ec == asio::error::try_again) return std::nullopt;
+        if (ec) throw std::system_error(ec, std::string(name_) + " write");
+        return n;
+    }
+
     // Tries a non-blocking send first and returns at once when it took
     // bytes: a write that fits the socket buffer (nearly every one) so
     // completes without a trip through the event loop. Asio's own
@@ -75,14 +104,7 @@ public:
     // zero timeout) before the coroutine resumes. Only a full socket buffer
     // (would_block) waits for writability.
     asio::awaitable<std::size_t> write_some(asio::const_buffer buffer) override {
-        if (buffer.size() == 0) co_return 0;
-        std::error_code ec = make_non_blocking();
-        if (!ec) {
-            const std::size_t n = socket_.write_some(buffer, ec);
-            if (!ec) co_return n;
-            if (ec != asio::error::would_block && ec != asio::error::try_again)
-                throw std::system_error(ec, std::string(name_) + " write");
-        }
+        if (auto n = try_write_some(buffer)) co_return *n;
         auto [error, n] = co_await socket_.async_write_some(buffer, as_tuple);
         if (error) throw std::system_error(error, std::string(name_) + " write");
         co_return n;

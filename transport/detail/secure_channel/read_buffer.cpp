@@ -35,7 +35,7 @@ void ReadBuffer::reserve(std::size_t capacity) {
     }
 }
 
-asio::awaitable<bool> ReadBuffer::fill(Stream& stream) {
+asio::mutable_buffer ReadBuffer::room() {
     if (data_.empty()) borrow();
     // Move unread bytes to the front once the free tail gets small, so reads stay large.
     if (begin_ > 0 && data_.size() - end_ < data_.size() / 4) {
@@ -48,9 +48,21 @@ asio::awaitable<bool> ReadBuffer::fill(Stream& stream) {
         regrow(capacity_);
     }
     if (end_ == data_.size()) deny(DenyReason::protocol_error, "message larger than the input buffer");
-    std::size_t n = co_await stream.read_some(asio::buffer(data_.data() + end_, data_.size() - end_));
+    return asio::buffer(data_.data() + end_, data_.size() - end_);
+}
+
+asio::awaitable<bool> ReadBuffer::fill(Stream& stream) {
+    const asio::mutable_buffer free = room();
+    std::size_t n = co_await stream.read_some(free);
     end_ += n;
     co_return n > 0;
+}
+
+std::optional<bool> ReadBuffer::try_fill(Stream& stream) {
+    const std::optional<std::size_t> n = stream.try_read_some(room());
+    if (!n) return std::nullopt;
+    end_ += *n;
+    return *n > 0;
 }
 
 }  // namespace authchain::channel

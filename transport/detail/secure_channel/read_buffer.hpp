@@ -9,6 +9,7 @@
 
 #include <asio/awaitable.hpp>
 #include <cstddef>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -40,6 +41,9 @@ public:
     // stream. Throws AuthenticationError(protocol_error) when the buffer is
     // full at its maximum (the message being parsed is larger than that).
     asio::awaitable<bool> fill(Stream& stream);
+    // As fill(), without waiting (Stream::try_read_some): nullopt when the
+    // stream has nothing to read now.
+    std::optional<bool> try_fill(Stream& stream);
 
     // Reads until `parse(view())` (returning std::optional<Parsed<T>>) yields a
     // message, consumes it and returns its value. An end of stream first is
@@ -63,6 +67,8 @@ private:
     void borrow();
     // Moves the unread bytes into a new buffer of `size` bytes.
     void regrow(std::size_t size);
+    // The free room the next read fills (borrowed, compacted or grown first).
+    asio::mutable_buffer room();
 
     PooledBuffer data_;
     std::size_t capacity_;  // the size borrowed next

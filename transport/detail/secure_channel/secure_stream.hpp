@@ -51,6 +51,14 @@ public:
     // Returns decrypted data; 0 only after the peer's close record.
     asio::awaitable<std::size_t> read_some(asio::mutable_buffer buffer) override;
     asio::awaitable<std::size_t> write_some(asio::const_buffer buffer) override;
+    // The fast path (StreamImpl::try_read_some): read_some with only the
+    // records already buffered or what the inner stream has now.
+    std::optional<std::size_t> try_read_some(asio::mutable_buffer buffer) override;
+    // Encodes as write_some does and sends what the inner stream takes now;
+    // the rest of the records, if any, stays pending for flush().
+    std::optional<std::size_t> try_write_some(asio::const_buffer buffer) override;
+    bool output_pending() const noexcept override { return unsent_.used > unsent_.sent; }
+    asio::awaitable<void> flush() override;
     // Ready at once when decrypted bytes, a whole record or the peer's
     // close are buffered (or the stream failed); else gives the input buffer
     // back and waits on the inner stream.
@@ -79,16 +87,28 @@ private:
     [[noreturn]] void fail(DenyReason reason, std::string detail);
     void check_failed() const;
     void check_writable() const;
-    // A batch being written: records encoded into a pooled buffer.
+    // A batch being written: records encoded into a pooled buffer, the
+    // first `sent` bytes of them written out.
     struct Batch {
         PooledBuffer buffer;
         std::size_t used = 0;
+        std::size_t sent = 0;
+        // Gives the buffer back to the pool (sent or not: after a failed write nothing more goes out).
+        void clear() noexcept {
+            buffer.release();
+            used = sent = 0;
+        }
     };
+    // Encodes up to batch_records data records from `buffer` (how many
+    // bytes they carry goes to `taken`).
+    Batch encode_data(asio::const_buffer buffer, std::size_t& taken);
     // Encodes one record into `batch` and counts it towards the rekey limits;
     // past a limit, appends a rekey record and switches to the next key.
     void encode(Batch& batch, RecordType type, ByteView body);
-    // Writes the batch out; its buffer goes back to the pool after.
-    asio::awaitable<void> flush(Batch& batch);
+    // Writes the rest of the batch out; its buffer goes back to the pool after.
+    asio::awaitable<void> send(Batch& batch);
+    // Sends what an earlier try_write_some left pending (a no-op if nothing).
+    asio::awaitable<void> send_unsent();
     // A batch borrowing `size` bytes (a plain function: no class temporary
     // in a coroutine, which g++ 12 can destroy twice, PLATFORM.md).
     static Batch make_batch(std::size_t size);
@@ -101,6 +121,11 @@ private:
     // points into the input and stays valid until the next read. The end of
     // the inner stream first fails the stream with `at_end`.
     asio::awaitable<Record> next_record(std::string_view at_end);
+    // As next_record, without waiting: nullopt when no whole record is
+    // buffered and (with `read_inner`) the inner stream has none now either.
+    std::optional<Record> try_next_record(std::string_view at_end, bool read_inner);
+    // read_some without waiting (try_read_some, and each turn of read_some).
+    std::optional<std::size_t> read_now(asio::mutable_buffer buffer, bool read_inner);
 
     Stream inner_;
     ChannelState state_;
@@ -114,6 +139,8 @@ private:
     std::optional<Failure> failure_;
     std::uint64_t records_since_rekey_ = 0;
     std::uint64_t bytes_since_rekey_ = 0;
+    // Records try_write_some encoded but the inner stream did not take yet.
+    Batch unsent_;
 };
 
 }  // namespace authchain::channel

@@ -1,0 +1,174 @@
+// The pump's fast path (Relay::copy_now): messages copied without a
+// coroutine, and the hand-over to the awaited path when a destination
+// takes only part of a write, or takes it but keeps records pending (a
+// secure channel on a full pipe). Every byte arrives once, in order, and
+// the summary counts what was written; failures found on the fast path are
+// reported for the side they happened on.
+//
+//   client <=secure pipe=> [a  pump  b] <=secure pipe=> backend
+#include <doctest/doctest.h>
+
+#include <asio/experimental/awaitable_operators.hpp>
+#include <array>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <tuple>
+
+#include "tests/transport/channel_harness.hpp"
+#include <authchain/compose/buffer_pool.hpp>
+#include <authchain/relay/pump.hpp>
+
+using namespace authchain;
+using namespace authchain::test::channel_harness;
+using namespace asio::experimental::awaitable_operators;
+
+namespace {
+
+// The four ends; over secure channels or plain pipes.
+struct Rig {
+    Sessions front;  // client <-> a
+    Sessions back;   // b <-> backend
+    Stream& client() { return front.client.stream; }
+    Stream& a() { return front.server.stream; }
+    Stream& b() { return back.client.stream; }
+    Stream& backend() { return back.server.stream; }
+};
+
+// The same shape over plain pipes (no channel): the pump's ends are the pipes.
+Rig plain_rig(Executor ex, const PipeOptions& front, const PipeOptions& back) {
+    auto [client, a] = make_pipe(ex, front);
+    auto [b, backend] = make_pipe(ex, back);
+    Rig r;
+    r.front.client.stream = std::move(client);
+    r.front.server.stream = std::move(a);
+    r.back.client.stream = std::move(b);
+    r.back.server.stream = std::move(backend);
+    return r;
+}
+
+// The pipe between client and a holds 64 KiB each way, the one between b
+// and backend `back_capacity` bytes: the pump reads whole messages (and
+// records) from a, and its writes to b fill that pipe. (From the backend,
+// records arrive in pieces: the fast path finds nothing whole and the
+// awaited path reads on.)
+awaitable<Rig> make_rig(Executor ex, std::size_t back_capacity, bool secure) {
+    PipeOptions wide, narrow;
+    wide.capacity = 64 * 1024;
+    narrow.capacity = back_capacity;
+    if (!secure) co_return plain_rig(ex, wide, narrow);
+    auto [client, a] = make_pipe(ex, wide);
+    auto [b, backend] = make_pipe(ex, narrow);
+    Sessions front = co_await handshake(std::move(client), std::move(a));
+    Sessions back = co_await handshake(std::move(b), std::move(backend));
+    co_return Rig{std::move(front), std::move(back)};
+}
+
+std::string text(const Bytes& b) { return std::string(b.begin(), b.end()); }
+
+// A stream whose fast read fails with a connection reset (the awaited
+// read is never reached); writes are swallowed.
+class FastResetStream final : public StreamImpl {
+public:
+    explicit FastResetStream(Executor ex) : ex_(std::move(ex)) {}
+    asio::any_io_executor get_executor() override { return ex_; }
+    std::optional<std::size_t> try_read_some(asio::mutable_buffer) override {
+        throw std::system_error(asio::error::connection_reset, "test fast read");
+    }
+    asio::awaitable<std::size_t> read_some(asio::mutable_buffer) override {
+        FAIL("the awaited read after a failed fast read");
+        co_return 0;
+    }
+    asio::awaitable<std::size_t> write_some(asio::const_buffer b) override { co_return b.size(); }
+    asio::awaitable<void> shutdown_send() override { co_return; }
+    void close() noexcept override { closed = true; }
+    asio::ip::tcp::endpoint remote_endpoint() const override { return {}; }
+    Protection protection() const override { return {}; }
+    bool closed = false;
+
+private:
+    Executor ex_;
+};
+
+}  // namespace
+
+TEST_CASE("pump fast path: to a pipe of 100 bytes, partial and pending writes lose nothing and are counted once") {
+    for (const bool secure : {true, false}) {
+        CAPTURE(secure);
+        const Bytes up = pattern(300'000, 11), down = pattern(200'000, 12);
+        const std::size_t lent_before = buffer_pool_lent_bytes();
+        auto [summary, at_backend, at_client] = test::run([&](Executor ex) -> awaitable<
+                                                              std::tuple<PumpSummary, Bytes, Bytes>> {
+            // Plain pipes take part of a write; a secure channel takes all of
+            // it and keeps records pending.
+            Rig r = co_await make_rig(ex, 100, secure);
+            auto backend_reads = spawn(ex, read_all(r.backend()));
+            auto client_reads = spawn(ex, read_all(r.client()));
+            auto backend_writes = spawn(ex, write_and_close(r.backend(), down));
+            auto client_writes = spawn(ex, write_and_close(r.client(), up));
+            PumpSummary s = co_await pump(r.a(), r.b(), PumpOptions{.buffer_size = 1000});
+            co_await result(backend_writes);
+            co_await result(client_writes);
+            Bytes got_up = co_await result(backend_reads);
+            Bytes got_down = co_await result(client_reads);
+            co_return std::tuple{s, got_up, got_down};
+        });
+        CHECK(at_backend.size() == up.size());
+        CHECK(text(at_backend) == text(up));
+        CHECK(at_client.size() == down.size());
+        CHECK(text(at_client) == text(down));
+        CHECK_FALSE(summary.error);
+        CHECK(summary.a_to_b == up.size());
+        CHECK(summary.b_to_a == down.size());
+        CHECK(buffer_pool_lent_bytes() == lent_before);
+    }
+}
+
+TEST_CASE("pump fast path: request and reply through secure channels, to a pipe of 100 bytes; pending records go out without waiting for more") {
+    // Each message is a few records' worth of pipe: the pump's write leaves
+    // records pending, and the peer waits for them before it sends again.
+    auto [summary, replies] = test::run([](Executor ex) -> awaitable<std::tuple<PumpSummary, int>> {
+        Rig r = co_await make_rig(ex, 100, true);
+        auto pumped = spawn(ex, pump(r.a(), r.b()));
+        int good = 0;
+        std::array<char, 512> buf{};
+        for (int i = 0; i < 100; ++i) {
+            const std::string request = "GET " + std::to_string(i) + " " + std::string(250, 'q') + "\r\n";
+            co_await write_all(r.client(), asio::buffer(request));
+            co_await read_exact(r.backend(), asio::buffer(buf.data(), request.size()));
+            if (std::string(buf.data(), request.size()) != request) break;
+            const std::string reply = "+" + std::string(300, 'r') + std::to_string(i) + "\r\n";
+            co_await write_all(r.backend(), asio::buffer(reply));
+            co_await read_exact(r.client(), asio::buffer(buf.data(), reply.size()));
+            if (std::string(buf.data(), reply.size()) != reply) break;
+            ++good;
+        }
+        co_await r.client().shutdown_send();
+        co_await r.backend().shutdown_send();
+        co_return std::tuple{co_await result(pumped), good};
+    });
+    CHECK(replies == 100);
+    CHECK_FALSE(summary.error);
+    CHECK(summary.first_closed != PumpSide::none);
+}
+
+TEST_CASE("pump fast path: a fast read that fails is a read failure of that side, and closes the other") {
+    auto [summary, closed, client_saw_end] =
+        test::run([](Executor ex) -> awaitable<std::tuple<PumpSummary, bool, bool>> {
+            auto [client, a] = make_pipe(ex);
+            auto reset = std::make_shared<FastResetStream>(ex);
+            Stream b(reset);
+            bool saw_end = false;
+            auto client_side = [&client = client, &saw_end]() -> awaitable<void> {
+                char buf[16];
+                saw_end = co_await client.read_some(asio::buffer(buf)) == 0;
+            };
+            auto s = co_await (pump(a, b) && client_side());
+            co_return std::tuple{s, reset->closed, saw_end};
+        });
+    CHECK(summary.error);
+    CHECK(summary.first_closed == PumpSide::b);
+    CHECK(summary.error_text.rfind("b: read: test fast read", 0) == 0);
+    CHECK(closed);
+    CHECK(client_saw_end);
+}
