@@ -20,15 +20,15 @@
 #include <authchain/relay/pump.hpp>
 
 using namespace authchain;
-using namespace authchain::test::channel_harness;
+namespace ch = authchain::test::channel_harness;
 using namespace asio::experimental::awaitable_operators;
 
-namespace {
+namespace pump_fast_path {
 
 // The four ends; over secure channels or plain pipes.
 struct Rig {
-    Sessions front;  // client <-> a
-    Sessions back;   // b <-> backend
+    ch::Sessions front;  // client <-> a
+    ch::Sessions back;   // b <-> backend
     Stream& client() { return front.client.stream; }
     Stream& a() { return front.server.stream; }
     Stream& b() { return back.client.stream; }
@@ -36,7 +36,7 @@ struct Rig {
 };
 
 // The same shape over plain pipes (no channel): the pump's ends are the pipes.
-Rig plain_rig(Executor ex, const PipeOptions& front, const PipeOptions& back) {
+Rig plain_rig(ch::Executor ex, const PipeOptions& front, const PipeOptions& back) {
     auto [client, a] = make_pipe(ex, front);
     auto [b, backend] = make_pipe(ex, back);
     Rig r;
@@ -52,15 +52,15 @@ Rig plain_rig(Executor ex, const PipeOptions& front, const PipeOptions& back) {
 // records) from a, and its writes to b fill that pipe. (From the backend,
 // records arrive in pieces: the fast path finds nothing whole and the
 // awaited path reads on.)
-awaitable<Rig> make_rig(Executor ex, std::size_t back_capacity, bool secure) {
+asio::awaitable<Rig> make_rig(ch::Executor ex, std::size_t back_capacity, bool secure) {
     PipeOptions wide, narrow;
     wide.capacity = 64 * 1024;
     narrow.capacity = back_capacity;
     if (!secure) co_return plain_rig(ex, wide, narrow);
     auto [client, a] = make_pipe(ex, wide);
     auto [b, backend] = make_pipe(ex, narrow);
-    Sessions front = co_await handshake(std::move(client), std::move(a));
-    Sessions back = co_await handshake(std::move(b), std::move(backend));
+    ch::Sessions front = co_await ch::handshake(std::move(client), std::move(a));
+    ch::Sessions back = co_await ch::handshake(std::move(b), std::move(backend));
     co_return Rig{std::move(front), std::move(back)};
 }
 
@@ -70,7 +70,7 @@ std::string text(const Bytes& b) { return std::string(b.begin(), b.end()); }
 // read is never reached); writes are swallowed.
 class FastResetStream final : public StreamImpl {
 public:
-    explicit FastResetStream(Executor ex) : ex_(std::move(ex)) {}
+    explicit FastResetStream(ch::Executor ex) : ex_(std::move(ex)) {}
     asio::any_io_executor get_executor() override { return ex_; }
     std::optional<std::size_t> try_read_some(asio::mutable_buffer) override {
         throw std::system_error(asio::error::connection_reset, "test fast read");
@@ -87,30 +87,29 @@ public:
     bool closed = false;
 
 private:
-    Executor ex_;
+    ch::Executor ex_;
 };
 
-}  // namespace
 
 TEST_CASE("pump fast path: to a pipe of 100 bytes, partial and pending writes lose nothing and are counted once") {
     for (const bool secure : {true, false}) {
         CAPTURE(secure);
-        const Bytes up = pattern(300'000, 11), down = pattern(200'000, 12);
+        const Bytes up = ch::pattern(300'000, 11), down = ch::pattern(200'000, 12);
         const std::size_t lent_before = buffer_pool_lent_bytes();
-        auto [summary, at_backend, at_client] = test::run([&](Executor ex) -> awaitable<
+        auto [summary, at_backend, at_client] = test::run([&](ch::Executor ex) -> asio::awaitable<
                                                               std::tuple<PumpSummary, Bytes, Bytes>> {
             // Plain pipes take part of a write; a secure channel takes all of
             // it and keeps records pending.
             Rig r = co_await make_rig(ex, 100, secure);
-            auto backend_reads = spawn(ex, read_all(r.backend()));
-            auto client_reads = spawn(ex, read_all(r.client()));
-            auto backend_writes = spawn(ex, write_and_close(r.backend(), down));
-            auto client_writes = spawn(ex, write_and_close(r.client(), up));
+            auto backend_reads = ch::spawn(ex, ch::read_all(r.backend()));
+            auto client_reads = ch::spawn(ex, ch::read_all(r.client()));
+            auto backend_writes = ch::spawn(ex, ch::write_and_close(r.backend(), down));
+            auto client_writes = ch::spawn(ex, ch::write_and_close(r.client(), up));
             PumpSummary s = co_await pump(r.a(), r.b(), PumpOptions{.buffer_size = 1000});
-            co_await result(backend_writes);
-            co_await result(client_writes);
-            Bytes got_up = co_await result(backend_reads);
-            Bytes got_down = co_await result(client_reads);
+            co_await ch::result(backend_writes);
+            co_await ch::result(client_writes);
+            Bytes got_up = co_await ch::result(backend_reads);
+            Bytes got_down = co_await ch::result(client_reads);
             co_return std::tuple{s, got_up, got_down};
         });
         CHECK(at_backend.size() == up.size());
@@ -127,9 +126,9 @@ TEST_CASE("pump fast path: to a pipe of 100 bytes, partial and pending writes lo
 TEST_CASE("pump fast path: request and reply through secure channels, to a pipe of 100 bytes; pending records go out without waiting for more") {
     // Each message is a few records' worth of pipe: the pump's write leaves
     // records pending, and the peer waits for them before it sends again.
-    auto [summary, replies] = test::run([](Executor ex) -> awaitable<std::tuple<PumpSummary, int>> {
+    auto [summary, replies] = test::run([](ch::Executor ex) -> asio::awaitable<std::tuple<PumpSummary, int>> {
         Rig r = co_await make_rig(ex, 100, true);
-        auto pumped = spawn(ex, pump(r.a(), r.b()));
+        auto pumped = ch::spawn(ex, pump(r.a(), r.b()));
         int good = 0;
         std::array<char, 512> buf{};
         for (int i = 0; i < 100; ++i) {
@@ -145,7 +144,7 @@ TEST_CASE("pump fast path: request and reply through secure channels, to a pipe 
         }
         co_await r.client().shutdown_send();
         co_await r.backend().shutdown_send();
-        co_return std::tuple{co_await result(pumped), good};
+        co_return std::tuple{co_await ch::result(pumped), good};
     });
     CHECK(replies == 100);
     CHECK_FALSE(summary.error);
@@ -154,12 +153,12 @@ TEST_CASE("pump fast path: request and reply through secure channels, to a pipe 
 
 TEST_CASE("pump fast path: a fast read that fails is a read failure of that side, and closes the other") {
     auto [summary, closed, client_saw_end] =
-        test::run([](Executor ex) -> awaitable<std::tuple<PumpSummary, bool, bool>> {
+        test::run([](ch::Executor ex) -> asio::awaitable<std::tuple<PumpSummary, bool, bool>> {
             auto [client, a] = make_pipe(ex);
             auto reset = std::make_shared<FastResetStream>(ex);
             Stream b(reset);
             bool saw_end = false;
-            auto client_side = [&client = client, &saw_end]() -> awaitable<void> {
+            auto client_side = [&client = client, &saw_end]() -> asio::awaitable<void> {
                 char buf[16];
                 saw_end = co_await client.read_some(asio::buffer(buf)) == 0;
             };
@@ -172,3 +171,5 @@ TEST_CASE("pump fast path: a fast read that fails is a read failure of that side
     CHECK(closed);
     CHECK(client_saw_end);
 }
+
+}  // namespace pump_fast_path

@@ -15,11 +15,11 @@
 #include <authchain/compose/buffer_pool.hpp>
 
 using namespace authchain;
-using namespace authchain::test::channel_harness;
+namespace ch = authchain::test::channel_harness;
 
 namespace io = authchain::test::io_harness;
 
-namespace {
+namespace fast_path_test {
 
 std::optional<std::string> try_read(Stream& s, std::size_t size = 4096) {
     std::string buf(size, '\0');
@@ -33,14 +33,13 @@ std::string text(const Bytes& b) { return std::string(b.begin(), b.end()); }
 
 // Secure channel sessions over a pipe whose client-to-server direction
 // holds at most `capacity` bytes (the client's records enter it in pieces).
-awaitable<Sessions> narrow_channel(Executor ex, std::size_t capacity) {
+asio::awaitable<ch::Sessions> narrow_channel(ch::Executor ex, std::size_t capacity) {
     PipeOptions o;
     o.capacity = capacity;
     auto [c, s] = make_pipe(ex, o);
-    co_return co_await handshake(std::move(c), std::move(s));
+    co_return co_await ch::handshake(std::move(c), std::move(s));
 }
 
-}  // namespace
 
 TEST_CASE("fast path, tcp: nothing there is nullopt; what is there is taken; the end is 0, and read_some agrees") {
     asio::io_context ctx;
@@ -105,8 +104,8 @@ TEST_CASE("fast path, tcp: after a reset, try_read_some and try_write_some fail 
 }
 
 TEST_CASE("fast path, secure channel: try_read_some returns a record only once it is whole") {
-    test::run([](Executor ex) -> awaitable<void> {
-        Sessions p = co_await narrow_channel(ex, 10);
+    test::run([](ch::Executor ex) -> asio::awaitable<void> {
+        ch::Sessions p = co_await narrow_channel(ex, 10);
         Stream& client = p.client.stream;
         Stream& server = p.server.stream;
         CHECK_FALSE(try_read(server).has_value());
@@ -115,28 +114,28 @@ TEST_CASE("fast path, secure channel: try_read_some returns a record only once i
         CHECK(taken == std::optional<std::size_t>(message.size()));  // all of it is taken...
         CHECK(client.output_pending());                              // ...and most of its record waits
         CHECK_FALSE(try_read(server).has_value());                   // 10 bytes of a record: nothing to return
-        auto flush = [&client]() -> awaitable<int> {  // named: it outlives the coroutine
+        auto flush = [&client]() -> asio::awaitable<int> {  // named: it outlives the coroutine
             co_await client.flush();
             co_return 0;
         };
-        auto flushed = spawn(ex, flush());
+        auto flushed = ch::spawn(ex, flush());
         std::string got;
         for (int i = 0; i < 100'000 && got.size() < message.size(); ++i) {
             if (std::optional<std::string> piece = try_read(server)) got += *piece;
             co_await asio::post(ex, asio::use_awaitable);  // the flush moves the next 10 bytes
         }
         CHECK(got == message);
-        co_await result(flushed);
+        co_await ch::result(flushed);
         CHECK_FALSE(client.output_pending());
     });
 }
 
 TEST_CASE("fast path, secure channel: records left pending go out before any later write, and before the close") {
-    test::run([](Executor ex) -> awaitable<void> {
-        Sessions p = co_await narrow_channel(ex, 16);
+    test::run([](ch::Executor ex) -> asio::awaitable<void> {
+        ch::Sessions p = co_await narrow_channel(ex, 16);
         Stream& client = p.client.stream;
-        auto reader = spawn(ex, read_all(p.server.stream));
-        const Bytes first = pattern(5000, 1), second = pattern(7000, 2), third = pattern(300, 3);
+        auto reader = ch::spawn(ex, ch::read_all(p.server.stream));
+        const Bytes first = ch::pattern(5000, 1), second = ch::pattern(7000, 2), third = ch::pattern(300, 3);
         const std::optional<std::size_t> taken = client.try_write_some(asio::buffer(first));
         REQUIRE(taken.has_value());
         CHECK(*taken == first.size());
@@ -153,18 +152,18 @@ TEST_CASE("fast path, secure channel: records left pending go out before any lat
         Bytes expected = first;
         expected.insert(expected.end(), second.begin(), second.end());
         expected.insert(expected.end(), third.begin(), third.begin() + static_cast<std::ptrdiff_t>(*again));
-        const Bytes got = co_await result(reader);  // a clean end, not a truncation
+        const Bytes got = co_await ch::result(reader);  // a clean end, not a truncation
         CHECK(got.size() == expected.size());
         CHECK(text(got) == text(expected));
     });
 }
 
 TEST_CASE("fast path, secure channel: pending records whose reader is gone fail the flush, give their buffer back, and stop later writes") {
-    test::run([](Executor ex) -> awaitable<void> {
-        Sessions p = co_await narrow_channel(ex, 16);
+    test::run([](ch::Executor ex) -> asio::awaitable<void> {
+        ch::Sessions p = co_await narrow_channel(ex, 16);
         Stream& client = p.client.stream;
         const std::size_t lent_before = buffer_pool_lent_bytes();
-        const Bytes data = pattern(3000, 4);
+        const Bytes data = ch::pattern(3000, 4);
         REQUIRE(client.try_write_some(asio::buffer(data)).has_value());
         CHECK(client.output_pending());
         CHECK(buffer_pool_lent_bytes() > lent_before);  // the pending records
@@ -181,3 +180,5 @@ TEST_CASE("fast path, secure channel: pending records whose reader is gone fail 
                              std::system_error);
     });
 }
+
+}  // namespace fast_path_test
