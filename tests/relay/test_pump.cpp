@@ -10,6 +10,7 @@
 #include <asio/io_context.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_future.hpp>
+#include <optional>
 
 #include "tests/support/run.hpp"
 #include "tests/support/send_and_finish.hpp"
@@ -35,11 +36,16 @@ Rig make_rig(asio::any_io_executor ex, PipeOptions first = {}, PipeOptions secon
     return {std::move(client), std::move(a), std::move(b), std::move(backend)};
 }
 
-// A stream whose reads fail with a connection reset; writes are swallowed.
+// A stream whose reads fail with a connection reset: the awaited read, or
+// with `fast` already the fast one (try_read_some); writes are swallowed.
 class ResetStream final : public StreamImpl {
 public:
-    explicit ResetStream(asio::any_io_executor ex) : ex_(std::move(ex)) {}
+    ResetStream(asio::any_io_executor ex, bool fast) : ex_(std::move(ex)), fast_(fast) {}
     asio::any_io_executor get_executor() override { return ex_; }
+    std::optional<std::size_t> try_read_some(asio::mutable_buffer) override {
+        if (fast_) throw std::system_error(asio::error::connection_reset, "test read");
+        return std::nullopt;
+    }
     asio::awaitable<std::size_t> read_some(asio::mutable_buffer) override {
         throw std::system_error(asio::error::connection_reset, "test read");
         co_return 0;
@@ -53,6 +59,7 @@ public:
 
 private:
     asio::any_io_executor ex_;
+    bool fast_;
 };
 
 }  // namespace
@@ -201,22 +208,25 @@ TEST_CASE("pump: the backend going away mid-stream closes the client side") {
 }
 
 TEST_CASE("pump: a read error on one side closes the other") {
-    auto [summary, closed, client_saw_end] =
-        test::run([](asio::any_io_executor ex) -> asio::awaitable<std::tuple<PumpSummary, bool, bool>> {
-            auto [client, a] = make_pipe(ex);
-            auto reset = std::make_shared<ResetStream>(ex);
-            Stream b(reset);
-            bool saw_end = false;
-            auto client_side = [&client = client, &saw_end]() -> asio::awaitable<void> {
-                char buf[16];
-                saw_end = co_await client.read_some(asio::buffer(buf)) == 0;
-            };
-            auto s = co_await (pump(a, b) && client_side());
-            co_return std::tuple{s, reset->closed, saw_end};
-        });
-    CHECK(summary.error);
-    CHECK(summary.first_closed == PumpSide::b);
-    CHECK(summary.error_text.find("b: read:") == 0);
-    CHECK(closed);
-    CHECK(client_saw_end);
+    for (const bool fast : {false, true}) {
+        CAPTURE(fast);
+        auto [summary, closed, client_saw_end] =
+            test::run([fast](asio::any_io_executor ex) -> asio::awaitable<std::tuple<PumpSummary, bool, bool>> {
+                auto [client, a] = make_pipe(ex);
+                auto reset = std::make_shared<ResetStream>(ex, fast);
+                Stream b(reset);
+                bool saw_end = false;
+                auto client_side = [&client = client, &saw_end]() -> asio::awaitable<void> {
+                    char buf[16];
+                    saw_end = co_await client.read_some(asio::buffer(buf)) == 0;
+                };
+                auto s = co_await (pump(a, b) && client_side());
+                co_return std::tuple{s, reset->closed, saw_end};
+            });
+        CHECK(summary.error);
+        CHECK(summary.first_closed == PumpSide::b);
+        CHECK(summary.error_text.find("b: read: test read") == 0);
+        CHECK(closed);
+        CHECK(client_saw_end);
+    }
 }
