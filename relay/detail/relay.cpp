@@ -15,7 +15,6 @@ PumpSide other(PumpSide s) { return s == PumpSide::a ? PumpSide::b : PumpSide::a
 
 // Outside the coroutine: g++ 12 can destroy a class temporary in a
 // coroutine twice (PLATFORM.md).
-void borrow(PooledBuffer& buffer, std::size_t size) { buffer = PooledBuffer(size); }
 void take_over(PooledBuffer& buffer, PooledBuffer& from) { buffer = std::move(from); }
 
 // How many full buffers one fast burst copies before it lets the loop run
@@ -58,15 +57,17 @@ void Relay::failed(PumpSide side, std::string_view stage, std::string_view what,
     b_.close();
 }
 
-void Relay::read_failed(PumpSide side, const std::exception_ptr& error) {
+// The same for a thrown error. Only a read can be rejected (a bad tag, a
+// truncated stream, a deny).
+void Relay::failed(PumpSide side, std::string_view stage, const std::exception_ptr& error) {
     try {
         std::rethrow_exception(error);
     } catch (const AuthenticationError& e) {
-        failed(side, "read", e.what(), true);
+        failed(side, stage, e.what(), stage == std::string_view("read"));
     } catch (const std::exception& e) {
-        failed(side, "read", e.what(), false);
+        failed(side, stage, e.what(), false);
     } catch (...) {
-        failed(side, "read", "unknown error", false);
+        failed(side, stage, "unknown error", false);
     }
 }
 
@@ -76,26 +77,16 @@ void Relay::read_failed(PumpSide side, const std::exception_ptr& error) {
 void Relay::wait(PumpSide side) {
     stream(side).async_wait_readable([this, side](const std::exception_ptr& error) {
         if (!error) return burst(side);
-        read_failed(side, error);
+        failed(side, "read", error);
         direction_over();
     });
-}
-
-void Relay::write_failed(PumpSide side, const std::exception_ptr& error) {
-    try {
-        std::rethrow_exception(error);
-    } catch (const std::exception& e) {
-        failed(side, "write", e.what(), false);
-    } catch (...) {
-        failed(side, "write", "unknown error", false);
-    }
 }
 
 void Relay::burst(PumpSide side) {
     if (copy_now(side)) return;
     asio::co_spawn(executor_, copy(side), [this, side](const std::exception_ptr& error, bool over) {
         if (error) {
-            read_failed(side, error);
+            failed(side, "read", error);
             over = true;
         }
         if (over)
@@ -112,16 +103,20 @@ bool Relay::copy_now(PumpSide side) {
     Stream& from = stream(side);
     Stream& to = stream(other(side));
     Carry& rest = carry(side);
-    borrow(rest.buffer, buffer_size_);
+    // A failure ends the direction here, as copy() would.
+    auto give_up = [&](PumpSide failing, std::string_view stage) {
+        rest.buffer.release();
+        failed(failing, stage, std::current_exception());
+        direction_over();
+        return true;
+    };
+    rest.buffer = PooledBuffer(buffer_size_);
     for (int round = 0; round < fast_rounds; ++round) {
         std::optional<std::size_t> n;
         try {
             n = from.try_read_some(asio::buffer(rest.buffer.data(), rest.buffer.size()));
         } catch (...) {
-            rest.buffer.release();
-            read_failed(side, std::current_exception());
-            direction_over();
-            return true;
+            return give_up(side, "read");
         }
         // Nothing whole to read yet, or the end to pass on: copy() awaits.
         if (!n || *n == 0) return false;
@@ -130,19 +125,15 @@ bool Relay::copy_now(PumpSide side) {
         try {
             written = to.try_write_some(asio::buffer(rest.buffer.data(), *n));
         } catch (...) {
-            rest.buffer.release();
-            write_failed(other(side), std::current_exception());
-            direction_over();
-            return true;
+            return give_up(other(side), "write");
         }
         count(side) += written.value_or(0);
-        rest.short_read = *n < rest.buffer.size();
         if (!written || *written < *n || to.output_pending()) {
             rest.begin = written.value_or(0);
             rest.end = *n;
             return false;
         }
-        if (rest.short_read) break;
+        if (*n < rest.buffer.size()) break;
     }
     rest.buffer.release();
     wait(side);
@@ -161,15 +152,15 @@ asio::awaitable<bool> Relay::copy(PumpSide side) {
     PumpSide failing = side;
     std::string_view stage = "read";
     try {
-        take_over(buffer, rest.buffer);
-        if (buffer.empty()) borrow(buffer, buffer_size_);
+        take_over(buffer, rest.buffer);  // copy_now always leaves it borrowed
         if (rest.end > 0) {
             failing = other(side), stage = "write";
             const std::size_t begin = std::exchange(rest.begin, 0), end = std::exchange(rest.end, 0);
             if (to.output_pending()) co_await to.flush();
             co_await write_all(to, asio::buffer(buffer.data() + begin, end - begin));
             count(side) += end - begin;
-            if (rest.short_read) co_return false;
+            // The read those bytes came from was short: drained for now.
+            if (end < buffer.size()) co_return false;
         }
         for (;;) {
             failing = side, stage = "read";
@@ -186,11 +177,8 @@ asio::awaitable<bool> Relay::copy(PumpSide side) {
         ended(side);
         failing = other(side), stage = "shutdown";
         co_await to.shutdown_send();
-    } catch (const AuthenticationError& e) {
-        // Only a read can be rejected (a bad tag, a truncated stream, a deny).
-        failed(failing, stage, e.what(), stage == std::string_view("read"));
-    } catch (const std::exception& e) {
-        failed(failing, stage, e.what(), false);
+    } catch (const std::exception&) {
+        failed(failing, stage, std::current_exception());
     }
     co_return true;
 }

@@ -57,12 +57,11 @@ private:
     std::uint64_t& count(PumpSide side) { return side == PumpSide::a ? summary_.a_to_b : summary_.b_to_a; }
     void ended(PumpSide side);
     void failed(PumpSide side, std::string_view stage, std::string_view what, bool rejected);
-    void read_failed(PumpSide side, const std::exception_ptr& error);
+    void failed(PumpSide side, std::string_view stage, const std::exception_ptr& error);
     void wait(PumpSide side);
     void burst(PumpSide side);
     bool copy_now(PumpSide side);
     asio::awaitable<bool> copy(PumpSide side);
-    void write_failed(PumpSide side, const std::exception_ptr& error);
     void direction_over();
     void arm_watch();
     void watched();
@@ -80,13 +79,13 @@ private:
     int outstanding_ = 2;  // the directions, and the watch while it runs
     PumpSummary summary_;
     // Per direction (a, b): what the fast path hands to copy(): its buffer,
-    // and the bytes [begin, end) of it still to write; `short_read` when the
-    // read they came from drained the source (so copy() waits afterwards
-    // rather than reading on). Empty between bursts.
+    // and the bytes [begin, end) of it still to write (the read brought
+    // `end` bytes: fewer than the buffer holds means it drained the source,
+    // so copy() waits afterwards rather than reading on). Empty between
+    // bursts.
     struct Carry {
         PooledBuffer buffer;
         std::size_t begin = 0, end = 0;
-        bool short_read = false;
     };
     Carry carry_[2];
     Carry& carry(PumpSide side) { return carry_[side == PumpSide::a ? 0 : 1]; }

@@ -62,8 +62,6 @@ asio::awaitable<Rig> make_rig(ch::Executor ex, std::size_t back_capacity, bool s
     co_return Rig{std::move(front), std::move(back)};
 }
 
-std::string text(const Bytes& b) { return std::string(b.begin(), b.end()); }
-
 TEST_CASE("pump fast path: to a pipe of 100 bytes, partial and pending writes lose nothing and are counted once") {
     for (const bool secure : {true, false}) {
         CAPTURE(secure);
@@ -86,9 +84,9 @@ TEST_CASE("pump fast path: to a pipe of 100 bytes, partial and pending writes lo
             co_return std::tuple{s, got_up, got_down};
         });
         CHECK(at_backend.size() == up.size());
-        CHECK(text(at_backend) == text(up));
+        CHECK(at_backend == up);
         CHECK(at_client.size() == down.size());
-        CHECK(text(at_client) == text(down));
+        CHECK(at_client == down);
         CHECK_FALSE(summary.error);
         CHECK(summary.a_to_b == up.size());
         CHECK(summary.b_to_a == down.size());
@@ -122,6 +120,20 @@ TEST_CASE("pump fast path: request and reply through secure channels, to a pipe 
     CHECK(replies == 100);
     CHECK_FALSE(summary.error);
     CHECK(summary.first_closed != PumpSide::none);
+}
+
+TEST_CASE("pump fast path: a write that fails there is a write failure of the destination's side") {
+    const PumpSummary summary = test::run([](ch::Executor ex) -> asio::awaitable<PumpSummary> {
+        auto [client, a] = make_pipe(ex);
+        auto [b, backend] = make_pipe(ex);
+        backend.close();  // b's writes fail from now on
+        auto pumped = ch::spawn(ex, pump(a, b));
+        const std::string request = "hello";
+        co_await write_all(client, asio::buffer(request));
+        co_return co_await ch::result(pumped);
+    });
+    CHECK(summary.error);
+    CHECK(summary.error_text.rfind("b: write: ", 0) == 0);
 }
 
 }  // namespace pump_fast_path

@@ -30,9 +30,7 @@ public:
     asio::any_io_executor get_executor() override { return socket_.get_executor(); }
 
     asio::awaitable<std::size_t> read_some(asio::mutable_buffer buffer) override {
-        if (early_begin_ < early_end_) co_return take_early(buffer);
-        if (pending_error_) throw std::system_error(std::exchange(pending_error_, {}), std::string(name_) + " read");
-        if (peeked_end_) co_return 0;
+        if (const std::optional<std::size_t> n = take_known(buffer)) co_return *n;
         auto [ec, n] = co_await socket_.async_read_some(buffer, as_tuple);
         if (ec == asio::error::eof || (!ec && n == 0 && buffer.size() > 0)) {
             peeked_end_ = true;  // read_some after the end returns 0 again (the reactor would not retry)
@@ -70,9 +68,8 @@ public:
 
     // The bytes wait_readable read first, else a non-blocking recv.
     std::optional<std::size_t> try_read_some(asio::mutable_buffer buffer) override {
-        if (early_begin_ < early_end_) return take_early(buffer);
-        if (pending_error_) throw std::system_error(std::exchange(pending_error_, {}), std::string(name_) + " read");
-        if (peeked_end_ || buffer.size() == 0) return 0;
+        if (const std::optional<std::size_t> n = take_known(buffer)) return n;
+        if (buffer.size() == 0) return 0;
         std::error_code ec = make_non_blocking();
         if (ec) return std::nullopt;
         const std::size_t n = socket_.receive(buffer, 0, ec);
@@ -154,6 +151,15 @@ private:
         if (ec == asio::error::eof) peeked_end_ = true;
         else if (ec && ec != asio::error::would_block && ec != asio::error::try_again) pending_error_ = ec;
         return n + (ec ? 0 : more);
+    }
+
+    // What a read returns without touching the socket: the early bytes, a
+    // pending error (thrown), or the end already seen; nullopt otherwise.
+    std::optional<std::size_t> take_known(asio::mutable_buffer buffer) {
+        if (early_begin_ < early_end_) return take_early(buffer);
+        if (pending_error_) throw std::system_error(std::exchange(pending_error_, {}), std::string(name_) + " read");
+        if (peeked_end_) return 0;
+        return std::nullopt;
     }
 
     // The synchronous reads and writes here must never block the loop.
