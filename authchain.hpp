@@ -29,6 +29,7 @@
 #include <authchain/auth/psk.hpp>
 #include <authchain/auth/password.hpp>
 #include <authchain/auth/public_key.hpp>
+#include <authchain/auth/resumption.hpp>
 #include <authchain/auth/tls_ca.hpp>
 #include <authchain/auth/tls_files.hpp>
 #include <authchain/auth/tls_peer.hpp>

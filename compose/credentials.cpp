@@ -41,33 +41,57 @@ const Credentials& Credentials::probe() {
     return probe;
 }
 
+// Every named fact, once: fact_name and restore read this one list.
+template <class F>
+void Credentials::for_each_field(F&& f) {
+    f(&Credentials::peer, "peer");
+    f(&Credentials::channel_id, "channel_id");
+    f(&Credentials::key_type, "key_type");
+    f(&Credentials::key_fingerprint, "key_fingerprint");
+    f(&Credentials::key_comment, "key_comment");
+    f(&Credentials::key_restrictions, "key_restrictions");
+    f(&Credentials::host_name, "host_name");
+    f(&Credentials::user, "user");
+    f(&Credentials::cert_subject, "cert_subject");
+    f(&Credentials::cert_serial, "cert_serial");
+    f(&Credentials::cert_fingerprint, "cert_fingerprint");
+    f(&Credentials::psk_id, "psk_id");
+    f(&Credentials::cert_common_name, "cert_common_name");
+    f(&Credentials::cert_san, "cert_san");
+    f(&Credentials::cert_not_after, "cert_not_after");
+    f(&Credentials::tls_suite, "tls_suite");
+    f(&Credentials::cert_key_id, "cert_key_id");
+    f(&Credentials::ssh_cert_serial, "ssh_cert_serial");
+    f(&Credentials::ssh_ca_fingerprint, "ssh_ca_fingerprint");
+    f(&Credentials::ssh_cert_valid_before, "ssh_cert_valid_before");
+}
+
 std::string_view Credentials::fact_name(const void* field) {
     const Credentials& c = probe();
-    const std::pair<const void*, std::string_view> names[] = {
-        {&c.peer, "peer"},
-        {&c.channel_id, "channel_id"},
-        {&c.key_type, "key_type"},
-        {&c.key_fingerprint, "key_fingerprint"},
-        {&c.key_comment, "key_comment"},
-        {&c.key_restrictions, "key_restrictions"},
-        {&c.host_name, "host_name"},
-        {&c.user, "user"},
-        {&c.cert_subject, "cert_subject"},
-        {&c.cert_serial, "cert_serial"},
-        {&c.cert_fingerprint, "cert_fingerprint"},
-        {&c.psk_id, "psk_id"},
-        {&c.cert_common_name, "cert_common_name"},
-        {&c.cert_san, "cert_san"},
-        {&c.cert_not_after, "cert_not_after"},
-        {&c.tls_suite, "tls_suite"},
-        {&c.cert_key_id, "cert_key_id"},
-        {&c.ssh_cert_serial, "ssh_cert_serial"},
-        {&c.ssh_ca_fingerprint, "ssh_ca_fingerprint"},
-        {&c.ssh_cert_valid_before, "ssh_cert_valid_before"},
-    };
-    for (const auto& [address, name] : names)
-        if (address == field) return name;
-    throw std::logic_error("Credentials::prove: this fact has no name in fact_name(); name it");
+    std::string_view found;
+    for_each_field([&](auto member, std::string_view name) {
+        if (static_cast<const void*>(&(c.*member)) == field) found = name;
+    });
+    if (found.empty()) throw std::logic_error("Credentials::prove: this fact has no name in fact_name(); name it");
+    return found;
+}
+
+void Credentials::restore(const Credentials& source, std::size_t first) {
+    const auto& entries = source.log();
+    for (std::size_t i = first; i < entries.size(); ++i) {
+        const Proof& p = entries[i];
+        bool proven = false;
+        for_each_field([&](auto member, std::string_view name) {
+            if (proven || p.fact != name || !(source.*member).known()) return;
+            prove(p.layer, member, *(source.*member), name);
+            proven = true;
+        });
+        if (proven) continue;
+        if (auto it = source.extra_.find(p.fact); it != source.extra_.end())
+            prove_extra(p.layer, it->first, it->second);
+        else
+            note(p.layer, p.fact);
+    }
 }
 
 void Credentials::conflict(std::string_view layer, std::string_view name) {

@@ -168,6 +168,12 @@ public:
     const std::map<std::string, std::string>& extra() const noexcept { return extra_; }
     // Logs that `layer` passed without proving a named fact (e.g. ip_filter).
     void note(std::string_view layer, std::string what);
+    // Proves again here what `source` logged from entry `first` on: each
+    // fact (named or extra) with the value `source` holds, each note as a
+    // note, under the layer that logged it. How the resumption layer
+    // (auth/resumption.hpp) stands in for the layers a ticket skips. Throws
+    // CredentialConflict when a fact is already known here.
+    void restore(const Credentials& source, std::size_t first);
 
     const std::vector<Proof>& log() const noexcept { return log_.get().entries(); }
     // The layers that passed, in order, without repetition.
@@ -183,6 +189,8 @@ private:
     // The name of the field at `field`, an address inside probe().
     static std::string_view fact_name(const void* field);
     static const Credentials& probe();
+    template <class F>
+    static void for_each_field(F&& f);
     [[noreturn]] static void conflict(std::string_view layer, std::string_view name);
     void append(std::string_view layer, std::string fact);
 

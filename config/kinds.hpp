@@ -19,5 +19,7 @@ void add_any_of_kinds(Registry& registry);
 void add_password_kinds(Registry& registry);
 // tls, server and client side.
 void add_tls_kinds(Registry& registry);
+// resumption, server and client side.
+void add_resumption_kinds(Registry& registry);
 
 }  // namespace authchain::config

@@ -51,6 +51,7 @@ const Registry& built_in_registry() {
         Registry r;
         add_access_kinds(r);
         add_crypto_kinds(r);
+        add_resumption_kinds(r);
         add_password_kinds(r);
         add_psk_kinds(r);
         add_tls_kinds(r);

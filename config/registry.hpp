@@ -15,6 +15,7 @@
 //   server: ip_filter, connection_limit, failure_throttle (access_kinds.cpp),
 //           secure_channel, public_key (crypto_kinds.cpp)
 //   client: secure_channel, public_key (crypto_kinds.cpp)
+//   both:   resumption (resumption_kinds.cpp)
 //   both:   password (password_kinds.cpp), psk (psk_kinds.cpp),
 //           tls (tls_kinds.cpp), any_of (any_of_kinds.cpp)
 #pragma once

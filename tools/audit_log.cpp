@@ -13,6 +13,7 @@
 #include <system_error>
 
 #include <authchain/auth/openssh/file_mode.hpp>
+#include <authchain/auth/resumption.hpp>
 
 namespace authchain::tools {
 
@@ -69,6 +70,7 @@ nlohmann::json to_json(const ConnectionAudit& a) {
     j["peer"] = endpoint_text(a.peer);
     j["layers"] = a.layers;
     j["identity"] = a.credentials ? identity_json(*a.credentials) : nlohmann::json::object();
+    if (a.credentials && resumed(*a.credentials)) j["resumed"] = true;
     j["verdict"] = a.verdict;
     if (!a.reason.empty()) j["reason"] = a.reason;
     if (!a.detail.empty()) j["detail"] = a.detail;

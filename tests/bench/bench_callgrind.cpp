@@ -5,6 +5,9 @@
 //   handshake        one full  ip_filter | secure_channel | public_key
 //                    handshake (the gate's Server driver and the tunnel's
 //                    authenticate), from connect to both sides done;
+//   handshake resumed  the same chain with resumption before public_key:
+//                    the warm-up is the full handshake that earns the
+//                    ticket, the unit counted is one resumed handshake;
 //   1mib SUITE       1 MiB written by the client in 64 KiB writes (the pump's
 //                    buffer size) and read by the server through an established
 //                    secure channel of SUITE (e.g. 25519_AESGCM_SHA256).
@@ -30,6 +33,7 @@
 #include <authchain/auth/ip_filter.hpp>
 #include <authchain/auth/openssh/keyfile.hpp>
 #include <authchain/auth/public_key.hpp>
+#include <authchain/auth/resumption.hpp>
 #include <authchain/compose/server.hpp>
 #include <authchain/transport/secure_channel.hpp>
 #include <authchain/transport/tcp.hpp>
@@ -53,17 +57,18 @@ struct Unit {
     }
 };
 
-int handshake() {
+int handshake(bool resume) {
     test::TempDir dir;
     openssh::write_keypair(dir / "host", "bench-host", std::nullopt);
     openssh::write_keypair(dir / "user", "bench-user", std::nullopt);
     test::write_file(dir / "authorized_keys", test::read_file(dir / "user.pub"), 0600);
-    const Authenticator server_chain =
-        ip_filter({.allow = {"127.0.0.0/8"}}) | secure_channel() |
+    const Authenticator server_keys =
         public_key(PublicKeyServerOptions{.host_key = dir / "host", .authorized_keys = dir / "authorized_keys"});
+    const Authenticator client_keys = client::public_key({.identity = dir / "user", .known_hosts = dir / "known_hosts"});
+    const Authenticator server_chain = ip_filter({.allow = {"127.0.0.0/8"}}) | secure_channel() |
+                                       (resume ? resumption() | server_keys : server_keys);
     const Authenticator client_chain =
-        client::secure_channel() |
-        client::public_key({.identity = dir / "user", .known_hosts = dir / "known_hosts"});
+        client::secure_channel() | (resume ? client::resumption() | client_keys : client_keys);
 
     asio::io_context io(1);
     TcpListener listener(io.get_executor(), "127.0.0.1", 0);
@@ -94,7 +99,8 @@ int handshake() {
     }, asio::use_future);
     io.run();
     client.get();
-    fmt::print("one full handshake (ip_filter | secure_channel | public_key, ed25519), both sides\n");
+    fmt::print("one {} handshake (ip_filter | secure_channel | {}public_key, ed25519), both sides\n",
+               resume ? "resumed" : "full", resume ? "resumption | " : "");
     return 0;
 }
 
@@ -141,12 +147,14 @@ int one_mib(const std::string& suite) {
 
 int main(int argc, char** argv) {
     try {
-        if (argc == 2 && std::strcmp(argv[1], "handshake") == 0) return handshake();
+        if (argc == 2 && std::strcmp(argv[1], "handshake") == 0) return handshake(false);
+        if (argc == 3 && std::strcmp(argv[1], "handshake") == 0 && std::strcmp(argv[2], "resumed") == 0)
+            return handshake(true);
         if (argc == 3 && std::strcmp(argv[1], "1mib") == 0) return one_mib(argv[2]);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "bench-callgrind: %s\n", e.what());
         return 1;
     }
-    std::fprintf(stderr, "usage: bench-callgrind handshake | 1mib SUITE\n");
+    std::fprintf(stderr, "usage: bench-callgrind handshake [resumed] | 1mib SUITE\n");
     return 2;
 }

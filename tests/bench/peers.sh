@@ -10,7 +10,7 @@
 # Needs $work (a private temp dir), $authchain, $backend_redis, $backend_iperf,
 # and procs.sh. Everything listens on 127.0.0.1 and is started with `spawn`.
 
-peer_names=(direct authchain-aesgcm authchain-chachapoly authchain-tls authchain-password
+peer_names=(direct authchain-aesgcm authchain-chachapoly authchain-resumed authchain-tls authchain-password
             stunnel-full stunnel-resumed spiped ssh-chacha20 ssh-aes256gcm)
 
 make_keys() {
@@ -37,29 +37,33 @@ make_keys() {
 
 # Gate and tunnel layers of each authchain row (TOML, written after the top-level keys).
 authchain_layers() {  # authchain_layers ROW gate|tunnel
-  local k=$work/keys suite
+  local k=$work/keys suite resumption=
   case $1 in
     authchain-aesgcm) suite=25519_AESGCM_SHA256 ;;
     authchain-chachapoly) suite=25519_ChaChaPoly_SHA256 ;;
+    # As authchain-aesgcm, with tickets: a connection after the first skips public_key.
+    authchain-resumed) suite=25519_AESGCM_SHA256 resumption=$'[[layer]]\nkind = "resumption"' ;;
   esac
   case $1:$2 in
-    authchain-aesgcm:gate | authchain-chachapoly:gate) cat <<EOF
+    authchain-aesgcm:gate | authchain-chachapoly:gate | authchain-resumed:gate) cat <<EOF
 [[layer]]
 kind = "ip_filter"
 allow = ["127.0.0.1/32"]
 [[layer]]
 kind = "secure_channel"
 suites = ["$suite"]
+$resumption
 [[layer]]
 kind = "public_key"
 host_key = "$k/host"
 authorized_keys = "$k/authorized_keys"
 EOF
     ;;
-    authchain-aesgcm:tunnel | authchain-chachapoly:tunnel) cat <<EOF
+    authchain-aesgcm:tunnel | authchain-chachapoly:tunnel | authchain-resumed:tunnel) cat <<EOF
 [[layer]]
 kind = "secure_channel"
 suites = ["$suite"]
+$resumption
 [[layer]]
 kind = "public_key"
 identity = "$k/client"

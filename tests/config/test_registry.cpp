@@ -52,6 +52,8 @@ struct Samples {
             {{Side::client, "password"}, "user = \"alice\"\npassword_file = \"pw\"\n"},
             {{Side::server, "tls"}, "cert = \"tls.crt\"\nkey = \"tls.key\"\nca = \"ca.crt\"\n"},
             {{Side::client, "tls"}, "ca = \"ca.crt\"\n"},
+            {{Side::server, "resumption"}, ""},
+            {{Side::client, "resumption"}, ""},
         };
         auto it = samples.find({side, kind});
         if (it == samples.end()) return std::nullopt;
@@ -216,8 +218,9 @@ TEST_CASE("the registry says which kinds authenticate") {
 
 TEST_CASE("kinds are listed per side in the order they were added; a name is added once per side") {
     CHECK(known_kinds(Side::server) ==
-          "ip_filter, connection_limit, failure_throttle, secure_channel, public_key, password, psk, tls, any_of");
-    CHECK(known_kinds(Side::client) == "secure_channel, public_key, password, psk, tls, any_of");
+          "ip_filter, connection_limit, failure_throttle, secure_channel, public_key, resumption, password, psk, tls, "
+          "any_of");
+    CHECK(known_kinds(Side::client) == "secure_channel, public_key, resumption, password, psk, tls, any_of");
     CHECK(built_in_registry().find(Side::client, "ip_filter") == nullptr);
     Registry registry;
     registry.add({.name = "k", .side = Side::server, .keys = {}, .build = {}});

@@ -1,0 +1,155 @@
+#include <authchain/auth/resumption/detail/messages.hpp>
+
+#include <botan/mac.h>
+#include <botan/mem_ops.h>
+
+#include <algorithm>
+#include <string>
+#include <string_view>
+
+#include <authchain/auth/openssh/detail/wire.hpp>
+#include <authchain/auth/resumption.hpp>
+#include <authchain/compose/error.hpp>
+#include <authchain/compose/frame.hpp>
+
+namespace authchain {
+
+namespace {
+
+constexpr std::string_view client_label = "authchain resumption client v1";
+constexpr std::string_view server_label = "authchain resumption server v1";
+
+template <std::size_t N>
+std::array<std::uint8_t, N> fixed(openssh::WireReader& in) {
+    ByteView v = in.raw(N);
+    std::array<std::uint8_t, N> out{};
+    std::copy(v.begin(), v.end(), out.begin());
+    return out;
+}
+
+[[noreturn]] void malformed_resumption(std::string_view what, std::string_view why) {
+    deny(DenyReason::protocol_error, "resumption " + std::string(what) + ": " + std::string(why));
+}
+
+void expect_type(openssh::WireReader& in, ResumptionMessage type, std::string_view what) {
+    if (in.u8() != static_cast<std::uint8_t>(type))
+        malformed_resumption(what, "unexpected message type (do both chains have a resumption layer "
+                                   "at the same place?)");
+}
+
+std::uint8_t byte(ResumptionMessage m) { return static_cast<std::uint8_t>(m); }
+
+}  // namespace
+
+ResumptionProof resumption_proof(const TicketSecret& secret, ResumptionRole role, ByteView channel_id,
+                                 const TicketId& id) {
+    auto mac = Botan::MessageAuthenticationCode::create_or_throw("HMAC(SHA-256)");
+    mac->set_key(secret);
+    openssh::WireWriter w;
+    w.string(role == ResumptionRole::client ? client_label : server_label)
+        .string(channel_id)
+        .string(ByteView(id));
+    mac->update(w.data());
+    ResumptionProof out{};
+    mac->final(out.data());
+    return out;
+}
+
+bool resumption_proofs_equal(const ResumptionProof& a, const ResumptionProof& b) {
+    return Botan::constant_time_compare(a.data(), b.data(), a.size());
+}
+
+Bytes encode_resumption_r1(const ResumptionR1& r1) {
+    openssh::WireWriter body;
+    body.u8(byte(ResumptionMessage::r1_hello)).u8(r1.resume ? 1 : 0);
+    if (r1.resume) body.raw(ByteView(r1.resume->id)).raw(ByteView(r1.resume->proof));
+    return frame(body);
+}
+
+Bytes encode_resumption_r2(const ResumptionR2& r2) {
+    openssh::WireWriter body;
+    body.u8(byte(ResumptionMessage::r2_verdict)).u8(static_cast<std::uint8_t>(r2.verdict));
+    if (r2.verdict == ResumptionVerdict::resumed) body.raw(ByteView(r2.proof));
+    return frame(body);
+}
+
+Bytes encode_resumption_r3(const ResumptionR3& r3) {
+    if (r3.secret.size() != resumption_secret_size)
+        throw std::invalid_argument("encode_resumption_r3: the secret is not 32 bytes");
+    openssh::WireWriter body;
+    body.u8(byte(ResumptionMessage::r3_ticket))
+        .u32(r3.lifetime_seconds)
+        .raw(ByteView(r3.id))
+        .raw(ByteView(r3.secret.data(), r3.secret.size()));
+    return frame(body);
+}
+
+ResumptionR1 decode_resumption_r1(ByteView body) {
+    try {
+        openssh::WireReader in(body);
+        expect_type(in, ResumptionMessage::r1_hello, "R1");
+        ResumptionR1 r1;
+        std::uint8_t mode = in.u8();
+        if (mode == 1) {
+            ResumptionR1::Resume resume;
+            resume.id = fixed<resumption_id_size>(in);
+            resume.proof = fixed<resumption_proof_size>(in);
+            r1.resume = resume;
+        } else if (mode != 0) {
+            malformed_resumption("R1", "unknown mode " + std::to_string(mode));
+        }
+        in.expect_end("R1");
+        return r1;
+    } catch (const openssh::FormatError& e) {
+        malformed_resumption("R1", e.what());
+    }
+}
+
+ResumptionR2 decode_resumption_r2(ByteView body) {
+    try {
+        openssh::WireReader in(body);
+        expect_type(in, ResumptionMessage::r2_verdict, "R2");
+        ResumptionR2 r2;
+        std::uint8_t verdict = in.u8();
+        switch (verdict) {
+            case static_cast<std::uint8_t>(ResumptionVerdict::resumed):
+                r2.verdict = ResumptionVerdict::resumed;
+                r2.proof = fixed<resumption_proof_size>(in);
+                break;
+            case static_cast<std::uint8_t>(ResumptionVerdict::unknown):
+                r2.verdict = ResumptionVerdict::unknown;
+                break;
+            case static_cast<std::uint8_t>(ResumptionVerdict::denied):
+                r2.verdict = ResumptionVerdict::denied;
+                break;
+            default:
+                malformed_resumption("R2", "unknown verdict " + std::to_string(verdict));
+        }
+        in.expect_end("R2");
+        return r2;
+    } catch (const openssh::FormatError& e) {
+        malformed_resumption("R2", e.what());
+    }
+}
+
+ResumptionR3 decode_resumption_r3(ByteView body) {
+    try {
+        openssh::WireReader in(body);
+        expect_type(in, ResumptionMessage::r3_ticket, "R3");
+        ResumptionR3 r3;
+        r3.lifetime_seconds = in.u32();
+        if (r3.lifetime_seconds < 1 || r3.lifetime_seconds > resumption_max_lifetime.count())
+            malformed_resumption("R3", "lifetime " + std::to_string(r3.lifetime_seconds) +
+                                           " s out of range 1.." +
+                                           std::to_string(resumption_max_lifetime.count()));
+        r3.id = fixed<resumption_id_size>(in);
+        ByteView secret = in.raw(resumption_secret_size);
+        r3.secret.assign(secret.begin(), secret.end());
+        in.expect_end("R3");
+        return r3;
+    } catch (const openssh::FormatError& e) {
+        malformed_resumption("R3", e.what());
+    }
+}
+
+}  // namespace authchain

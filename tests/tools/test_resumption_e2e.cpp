@@ -1,0 +1,87 @@
+// End to end with real processes and redis-server: a gate and a tunnel
+// with a resumption layer before public_key. The first connection runs
+// public_key and earns a ticket, the next ones resume; SIGHUP forgets the
+// tickets, so a key removed from authorized_keys stops at the next connection.
+//
+//   redis-cli -> tunnel (secure_channel | resumption | public_key) -> gate (same) -> redis
+#include "tests/tools/gate_fixture.hpp"
+
+namespace resumption_e2e {
+
+const std::string gate_layers = "[[layer]]\nkind = \"ip_filter\"\nallow = [\"127.0.0.1/32\"]\n"
+                                "[[layer]]\nkind = \"secure_channel\"\n"
+                                "[[layer]]\nkind = \"resumption\"\nlifetime = \"60s\"\n"
+                                "[[layer]]\nkind = \"public_key\"\nhost_key = \"host\"\n"
+                                "authorized_keys = \"authorized_keys\"\n";
+
+std::filesystem::path tunnel_config(Setup& s, const std::string& name, const std::string& identity) {
+    std::string text = "listen = \"127.0.0.1:0\"\n"
+                       "server = \"127.0.0.1:" + std::to_string(s.gate_port) + "\"\n" +
+                       "audit_log = \"" + name + "-audit.log\"\nhandshake_timeout = \"5s\"\n"
+                       "[[layer]]\nkind = \"secure_channel\"\n"
+                       "[[layer]]\nkind = \"resumption\"\n"
+                       "[[layer]]\nkind = \"public_key\"\nidentity = \"" + identity + "\"\n"
+                       "known_hosts = \"known_hosts\"\n";
+    write_file(s.dir / (name + ".toml"), text);
+    return s.dir / (name + ".toml");
+}
+
+bool resumed(const nlohmann::json& line) { return line.value("resumed", false); }
+
+}  // namespace resumption_e2e
+
+using namespace resumption_e2e;
+
+TEST_CASE("resumption e2e: one full handshake, then resumed connections; a stranger is still denied" *
+          doctest::skip(skip_without_redis())) {
+    require_redis();
+    Setup s;
+    Redis redis(s.dir.path());
+    auto gate = s.gate(s.gate_config(redis.backend(), "", gate_layers));
+    auto tunnel = s.tunnel(tunnel_config(s, "tunnel", "client"));
+    auto stranger = s.tunnel(tunnel_config(s, "stranger", "stranger"));
+    for (int i = 0; i < 3; ++i) CHECK(cli(tunnel.port, "ping") == "PONG");
+    int rc = 0;
+    CHECK(cli(stranger.port, "ping", &rc) != "PONG");
+    CHECK(rc != 0);
+
+    auto lines = wait_audit(s.dir / "gate-audit.log", 4);
+    REQUIRE(lines.size() == 4);
+    for (int i = 0; i < 3; ++i) {
+        CAPTURE(lines[i].dump());
+        CHECK(lines[i].at("verdict") == "accepted");
+        CHECK(lines[i].at("identity").at("key_fingerprint") == s.fingerprint("client"));
+        CHECK(resumed(lines[i]) == (i > 0));
+    }
+    CHECK(lines[3].at("verdict") == "denied");
+    CHECK_FALSE(resumed(lines[3]));
+    auto tunnel_lines = wait_audit(s.dir / "tunnel-audit.log", 3);
+    REQUIRE(tunnel_lines.size() == 3);
+    CHECK(resumed(tunnel_lines[2]));
+    CHECK(tunnel_lines[2].at("identity").at("key_fingerprint") == s.fingerprint("host"));
+}
+
+TEST_CASE("resumption e2e: SIGHUP forgets every ticket: a removed key stops at the next connection" *
+          doctest::skip(skip_without_redis())) {
+    require_redis();
+    Setup s;
+    Redis redis(s.dir.path());
+    auto gate = s.gate(s.gate_config(redis.backend(), "", gate_layers));
+    auto tunnel = s.tunnel(tunnel_config(s, "tunnel", "client"));
+    CHECK(cli(tunnel.port, "ping") == "PONG");
+    CHECK(cli(tunnel.port, "ping") == "PONG");  // resumed
+
+    write_file(s.dir / "authorized_keys", read_file(s.dir / "stranger.pub"), 0600);
+    gate->signal(SIGHUP);
+    auto reloads = wait_audit(s.dir / "gate-audit.log", 1, "reload");
+    REQUIRE(reloads.size() == 1);
+    CHECK(reloads[0].at("ok") == true);
+    int rc = 0;
+    CHECK(cli(tunnel.port, "ping", &rc) != "PONG");
+    CHECK(rc != 0);
+    auto lines = wait_audit(s.dir / "gate-audit.log", 3);
+    REQUIRE(lines.size() == 3);
+    CHECK(resumed(lines[1]));
+    CHECK(lines[2].at("verdict") == "denied");
+    CHECK_FALSE(resumed(lines[2]));
+}
