@@ -8,8 +8,11 @@
 //     secure_channel() | resumption() | public_key(files)                  // server
 //     client::secure_channel() | client::resumption() | client::public_key(o)  // client
 //
-// It is a Wrapper (compose/wrapper.hpp): it runs around every layer written
-// after it, here public_key. Put it right after the transport layer
+// It is a Wrapper (compose/wrapper.hpp): it runs around the ONE operand
+// written after it, here public_key, and a resumed connection skips that
+// operand; what follows it (`... | public_key(files) | my_check`) runs on
+// every connection. The gate's config builds it so: only authenticating
+// layers after it, the [[allow]] check after it (config/registry.hpp). Put it right after the transport layer
 // (secure_channel or tls) and before the layers that authenticate; a layer
 // after it that changes the stream (a second transport) is refused as
 // internal_error on the first connection, since a ticket cannot stand in

@@ -89,7 +89,7 @@ void add_crypto_kinds(Registry& registry) {
     const std::vector<std::string> secure_channel_keys{"suites", "ciphers", "rekey_after_records",
                                                        "rekey_after_bytes"};
     for (Side side : {Side::server, Side::client})
-        registry.add({.name = "secure_channel", .side = side, .keys = secure_channel_keys,
+        registry.add({.name = "secure_channel", .side = side, .keys = secure_channel_keys, .transport = true,
                       .build = build_secure_channel});
     registry.add({.name = "public_key",
                   .side = Side::server,

@@ -101,6 +101,9 @@ std::vector<BuiltLayer> LayerContext::nested_layers(TableReader& r, std::string_
         TableReader nested = r.nested(*node.as_table(), r.prefix() + "." + std::string(key) + "[" +
                                                             std::to_string(out.size()) + "]");
         out.push_back(build_layer(nested, *this));
+        if (kinds().find(side, out.back().kind)->stands_in_for_rest)
+            nested.fail("kind", out.back().kind + " cannot be nested here: put it in the chain, before " +
+                                    r.prefix());
     }
     return out;
 }
@@ -108,15 +111,39 @@ std::vector<BuiltLayer> LayerContext::nested_layers(TableReader& r, std::string_
 Chain build_chain(const TableReader& top, const toml::array* layers, const LayerContext& context,
                   Authenticator tail) {
     Chain chain;
-    Wrapper whole = identity();
+    std::vector<Wrapper> wrappers;
+    std::optional<std::size_t> standing_in;  // the index of a resumption layer
+    bool transport_before = false;
     for (std::size_t i = 0; layers && i < layers->size(); ++i) {
         TableReader r = top.nested(*layers->get(i)->as_table(), "layer[" + std::to_string(i) + "]");
         BuiltLayer layer = build_layer(r, context);
-        whole = std::move(whole) | std::move(layer.wrapper);
+        const LayerKind& kind = *context.kinds().find(context.side, layer.kind);
+        if (standing_in && (!kind.authenticates || kind.transport))
+            r.fail("kind", layer.kind + " after " + chain.names[*standing_in] + " (layer[" +
+                               std::to_string(*standing_in) + "]): a resumed connection skips every layer after it, "
+                               "so only layers that authenticate may follow it; put " + layer.kind + " before it");
+        if (kind.stands_in_for_rest) {
+            if (!transport_before)
+                r.fail("kind", layer.kind + " needs secure_channel or tls before it (its proofs cover their channel id)");
+            standing_in = i;
+        }
+        transport_before = transport_before || kind.transport;
+        wrappers.push_back(std::move(layer.wrapper));
         chain.names.push_back(std::move(layer.kind));
         chain.reloadables.insert(chain.reloadables.end(), layer.reloadables.begin(), layer.reloadables.end());
     }
-    chain.authenticator = std::move(whole) | (tail ? std::move(tail) : pass());
+    auto fold = [&](std::size_t from, std::size_t to) {
+        Wrapper whole = identity();
+        for (std::size_t i = from; i < to; ++i) whole = std::move(whole) | wrappers[i];
+        return whole;
+    };
+    if (!standing_in) {
+        chain.authenticator = fold(0, wrappers.size()) | (tail ? std::move(tail) : pass());
+        return chain;
+    }
+    // head | (resumption(after | pass()) | tail): the tail runs on resumed connections too.
+    Authenticator carried = wrappers[*standing_in] | (fold(*standing_in + 1, wrappers.size()) | pass());
+    chain.authenticator = fold(0, *standing_in) | (tail ? std::move(carried) | std::move(tail) : std::move(carried));
     return chain;
 }
 

@@ -88,6 +88,14 @@ struct LayerKind {
     // Proves who the peer is (public_key, password, psk, tls): a gate with
     // no such layer forwards anyone, and says so.
     bool authenticates = false;
+    // Gives the stream confidentiality and a channel id (secure_channel, tls).
+    bool transport = false;
+    // Stands in for the layers after it on a resumed connection
+    // (resumption), so build_chain insists: a transport before it, only
+    // layers that authenticate (and are no transport) after it, so one per
+    // chain, never nested in any_of; and the tail ([[allow]]) runs after
+    // it, whether it skipped those layers or not.
+    bool stands_in_for_rest = false;
     // Builds the layer from its table.
     // May throw ConfigError, or any std::exception (then reported at the
     // table: "layer[2]: public_key: <what>").
@@ -134,7 +142,9 @@ struct Chain {
 // Builds the chain from the [[layer]] tables of `layers` (may be null: no
 // layers) in order: each layer's Wrapper folded with `|`, applied to `tail`
 // (optional), so a wrapping layer (failure_throttle) gets all that follows
-// it, tail included. `top` supplies the file name and base directory.
+// it, tail included; but a layer that stands in for the rest (resumption)
+// wraps only the layers after it, and the tail runs after it.
+// `top` supplies the file name and base directory.
 // Throws ConfigError naming "layer[i]" and the key.
 Chain build_chain(const TableReader& top, const toml::array* layers, const LayerContext& context,
                   Authenticator tail = {});

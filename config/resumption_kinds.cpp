@@ -44,9 +44,9 @@ BuiltLayer build_resumption_client(TableReader& r, const LayerContext&) {
 
 void add_resumption_kinds(Registry& registry) {
     registry.add({.name = "resumption", .side = Side::server, .keys = {"lifetime", "max_tickets"},
-                  .build = build_resumption_server});
+                  .stands_in_for_rest = true, .build = build_resumption_server});
     registry.add({.name = "resumption", .side = Side::client, .keys = {"max_servers"},
-                  .build = build_resumption_client});
+                  .stands_in_for_rest = true, .build = build_resumption_client});
 }
 
 }  // namespace authchain::config

@@ -140,9 +140,9 @@ void add_tls_kinds(Registry& registry) {
     auto server_keys = common, client_keys = common;
     server_keys.push_back("require_client_cert");
     client_keys.push_back("server_name");
-    registry.add({.name = "tls", .side = Side::server, .keys = server_keys, .authenticates = true,
+    registry.add({.name = "tls", .side = Side::server, .keys = server_keys, .authenticates = true, .transport = true,
                   .build = build_tls_server});
-    registry.add({.name = "tls", .side = Side::client, .keys = client_keys, .authenticates = true,
+    registry.add({.name = "tls", .side = Side::client, .keys = client_keys, .authenticates = true, .transport = true,
                   .build = build_tls_client});
 }
 

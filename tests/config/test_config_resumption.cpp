@@ -8,6 +8,7 @@
 #include <authchain/auth/openssh/keyfile.hpp>
 #include <authchain/auth/resumption.hpp>
 #include "config/config.hpp"
+#include "config/registry.hpp"
 #include "tests/support/run.hpp"
 #include <authchain/transport/pipe.hpp>
 
@@ -117,6 +118,45 @@ TEST_CASE("config resumption: the second handshake resumes, [[allow]] still deci
     auto after_reload = handshake(gate, tunnel);
     REQUIRE_MESSAGE(!after_reload.server_error, after_reload.server_error->detail());
     CHECK_FALSE(resumed(*after_reload.server));
+}
+
+TEST_CASE("config resumption: the [[allow]] check runs after it on resumed connections too") {
+    Files f;
+    test::write_file(f.dir / "t.toml", gate_chain);
+    toml::table root = toml::parse_file((f.dir / "t.toml").string());
+    TableReader top(root, (f.dir / "t.toml").string(), "", f.dir.path());
+    int tail_runs = 0;
+    Authenticator tail = [&tail_runs](Session s) -> asio::awaitable<Session> {
+        ++tail_runs;
+        co_return s;
+    };
+    Chain chain = build_chain(top, top.tables("layer"), LayerContext{.side = Side::server}, tail);
+    GateConfig gate;
+    gate.chain = chain.authenticator;
+    TunnelConfig tunnel = f.tunnel(tunnel_chain);
+    REQUIRE_FALSE(handshake(gate, tunnel).server_error);
+    auto second = handshake(gate, tunnel);
+    REQUIRE_FALSE(second.server_error);
+    CHECK(resumed(*second.server));
+    CHECK(tail_runs == 2);
+}
+
+TEST_CASE("config resumption: where it may stand in the chain") {
+    Files f;
+    const std::string sc = "[[layer]]\nkind = \"secure_channel\"\n", rs = "[[layer]]\nkind = \"resumption\"\n",
+                      pk = "[[layer]]\nkind = \"public_key\"\nhost_key = \"host\"\nauthorized_keys = \"authorized_keys\"\n";
+    CHECK(gate_error(f, sc + rs + "[[layer]]\nkind = \"connection_limit\"\nmax = 5\n" + pk)
+              .find("layer[2].kind: connection_limit after resumption (layer[1]): a resumed connection skips every "
+                    "layer after it, so only layers that authenticate may follow it; put connection_limit before it") !=
+          std::string::npos);
+    CHECK(gate_error(f, rs + sc + pk).find("layer[0].kind: resumption needs secure_channel or tls before it") !=
+          std::string::npos);
+    CHECK(gate_error(f, sc + rs + pk + rs).find("layer[3].kind: resumption after resumption") != std::string::npos);
+    CHECK(gate_error(f, sc + rs + sc + pk).find("layer[2].kind: secure_channel after resumption") !=
+          std::string::npos);
+    CHECK(gate_error(f, sc + "[[layer]]\nkind = \"any_of\"\n[[layer.method]]\nkind = \"resumption\"\n")
+              .find("layer[1].method[0].kind: resumption cannot be nested here") != std::string::npos);
+    CHECK_NOTHROW((void)f.gate(sc + rs + pk));
 }
 
 TEST_CASE("config resumption: errors name file:line:key") {
