@@ -256,4 +256,26 @@ TunnelConfig load_tunnel_config(const std::filesystem::path& file, TunnelCommand
     return parse_tunnel_config(read_config(file), file, command);
 }
 
+namespace {
+class ReloadableCalls final : public Reloadable {
+public:
+    ReloadableCalls(std::function<void()> reload, std::function<std::string()> name,
+                    std::function<std::vector<std::string>()> warnings)
+        : reload_(std::move(reload)), name_(std::move(name)), warnings_(std::move(warnings)) {}
+    void reload() override { reload_(); }
+    std::string name() const override { return name_(); }
+    std::vector<std::string> warnings() const override { return warnings_ ? warnings_() : std::vector<std::string>{}; }
+
+private:
+    std::function<void()> reload_;
+    std::function<std::string()> name_;
+    std::function<std::vector<std::string>()> warnings_;
+};
+}  // namespace
+
+std::shared_ptr<Reloadable> make_reloadable(std::function<void()> reload, std::function<std::string()> name,
+                                            std::function<std::vector<std::string>()> warnings) {
+    return std::make_shared<ReloadableCalls>(std::move(reload), std::move(name), std::move(warnings));
+}
+
 }  // namespace authchain::config

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -41,6 +42,12 @@ struct Reloadable {
     // last successful load; printed at start, on reload and by --check.
     virtual std::vector<std::string> warnings() const { return {}; }
 };
+
+// A Reloadable made of calls, which is what most kinds need: `reload` is
+// what SIGHUP runs, `name` names it in logs, `warnings` (may be empty: none)
+// lists what the last load skipped.
+std::shared_ptr<Reloadable> make_reloadable(std::function<void()> reload, std::function<std::string()> name,
+                                            std::function<std::vector<std::string>()> warnings = {});
 
 // One [[allow]] rule of a gate: every field present must match.
 struct AllowRule {

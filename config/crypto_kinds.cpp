@@ -24,20 +24,6 @@ BuiltLayer build_secure_channel(TableReader& r, const LayerContext& context) {
     return before_rest(context.side == Side::server ? secure_channel(options) : client::secure_channel(options));
 }
 
-// SIGHUP re-reads the host key (and certificate), authorized_keys and revoked_keys of one public_key layer.
-class ReloadablePublicKeyFiles final : public Reloadable {
-public:
-    ReloadablePublicKeyFiles(std::shared_ptr<PublicKeyFiles> files, std::string where)
-        : files_(std::move(files)), where_(std::move(where)) {}
-    void reload() override { files_->reload(); }
-    std::string name() const override { return where_ + " " + files_->name(); }
-    std::vector<std::string> warnings() const override { return files_->warnings(); }
-
-private:
-    std::shared_ptr<PublicKeyFiles> files_;
-    std::string where_;
-};
-
 BuiltLayer build_public_key_server(TableReader& r, const LayerContext& context) {
     PublicKeyServerOptions options;
     options.host_key = r.required_file("host_key");
@@ -52,7 +38,10 @@ BuiltLayer build_public_key_server(TableReader& r, const LayerContext& context) 
     if (context.backend && !context.backend->is_unix()) options.backend = context.backend->to_string();
     auto files = std::make_shared<PublicKeyFiles>(std::move(options));
     BuiltLayer layer = before_rest(public_key(files));
-    layer.reloadables.push_back(std::make_shared<ReloadablePublicKeyFiles>(files, r.prefix()));
+    // SIGHUP re-reads the host key (and certificate), authorized_keys and revoked_keys.
+    layer.reloadables.push_back(make_reloadable([files] { files->reload(); },
+                                                [files, where = r.prefix()] { return where + " " + files->name(); },
+                                                [files] { return files->warnings(); }));
     return layer;
 }
 

@@ -11,27 +11,6 @@
 namespace authchain::config {
 namespace {
 
-// SIGHUP re-reads the user database of one password layer.
-class ReloadablePasswordUsers final : public Reloadable {
-public:
-    ReloadablePasswordUsers(std::shared_ptr<PasswordUsers> users, std::string where)
-        : users_(std::move(users)), where_(std::move(where)) {}
-    void reload() override { users_->reload(); }
-    std::string name() const override { return where_ + " " + users_->name(); }
-    std::vector<std::string> warnings() const override {
-        std::vector<std::string> out;
-        if (users_->options().allow_plaintext)
-            out.push_back(where_ + ": allow_plaintext = true: passwords may cross the network in clear");
-        auto file = users_->warnings();
-        out.insert(out.end(), file.begin(), file.end());
-        return out;
-    }
-
-private:
-    std::shared_ptr<PasswordUsers> users_;
-    std::string where_;
-};
-
 BuiltLayer build_password_server(TableReader& r, const LayerContext&) {
     PasswordServerOptions options;
     options.users = r.required_file("users");
@@ -48,7 +27,17 @@ BuiltLayer build_password_server(TableReader& r, const LayerContext&) {
         r.fail("users", e.what());
     }
     BuiltLayer layer = before_rest(password(users));
-    layer.reloadables.push_back(std::make_shared<ReloadablePasswordUsers>(users, r.prefix()));
+    // SIGHUP re-reads the user database.
+    layer.reloadables.push_back(make_reloadable(
+        [users] { users->reload(); }, [users, where = r.prefix()] { return where + " " + users->name(); },
+        [users, where = r.prefix()] {
+            std::vector<std::string> out;
+            if (users->options().allow_plaintext)
+                out.push_back(where + ": allow_plaintext = true: passwords may cross the network in clear");
+            auto file = users->warnings();
+            out.insert(out.end(), file.begin(), file.end());
+            return out;
+        }));
     return layer;
 }
 

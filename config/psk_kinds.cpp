@@ -9,42 +9,19 @@ const std::string plaintext_warning =
     "allow_plaintext = true: on a stream that is not encrypted psk proves knowledge of the key and nothing "
     "more: the bytes after it are neither encrypted nor bound to the proof (put secure_channel before it)";
 
-// SIGHUP re-reads the key file of one server psk layer.
-class ReloadablePskKeys final : public Reloadable {
-public:
-    ReloadablePskKeys(std::shared_ptr<PskKeys> keys, std::string where) : keys_(std::move(keys)), where_(std::move(where)) {}
-    void reload() override { keys_->reload(); }
-    std::string name() const override { return where_ + " " + keys_->name(); }
-    std::vector<std::string> warnings() const override {
-        if (!keys_->options().allow_plaintext) return {};
-        return {plaintext_warning};
-    }
-
-private:
-    std::shared_ptr<PskKeys> keys_;
-    std::string where_;
-};
-
-// The client's key is read once, when the chain is built; this only
-// carries its startup warning.
-class PskClientNotice final : public Reloadable {
-public:
-    explicit PskClientNotice(std::string where) : where_(std::move(where)) {}
-    void reload() override {}
-    std::string name() const override { return where_ + " psk"; }
-    std::vector<std::string> warnings() const override { return {plaintext_warning}; }
-
-private:
-    std::string where_;
-};
-
 BuiltLayer build_psk_server(TableReader& r, const LayerContext&) {
     PskServerOptions options;
     options.keys = r.required_file("keys");
     options.allow_plaintext = r.boolean("allow_plaintext").value_or(false);
     auto keys = std::make_shared<PskKeys>(std::move(options));
     BuiltLayer layer = before_rest(psk(keys));
-    layer.reloadables.push_back(std::make_shared<ReloadablePskKeys>(keys, r.prefix()));
+    // SIGHUP re-reads the key file.
+    layer.reloadables.push_back(make_reloadable(
+        [keys] { keys->reload(); }, [keys, where = r.prefix()] { return where + " " + keys->name(); },
+        [keys]() -> std::vector<std::string> {
+            if (!keys->options().allow_plaintext) return {};
+            return {plaintext_warning};
+        }));
     return layer;
 }
 
@@ -57,7 +34,10 @@ BuiltLayer build_psk_client(TableReader& r, const LayerContext&) {
     options.allow_plaintext = r.boolean("allow_plaintext").value_or(false);
     bool plaintext = options.allow_plaintext;
     BuiltLayer layer = before_rest(client::psk(std::move(options)));
-    if (plaintext) layer.reloadables.push_back(std::make_shared<PskClientNotice>(r.prefix()));
+    // The client's key is read once, when the chain is built: this only carries its startup warning.
+    if (plaintext)
+        layer.reloadables.push_back(make_reloadable([] {}, [where = r.prefix()] { return where + " psk"; },
+                                                    [] { return std::vector<std::string>{plaintext_warning}; }));
     return layer;
 }
 

@@ -6,21 +6,6 @@
 namespace authchain::config {
 namespace {
 
-// SIGHUP forgets every ticket: whatever the reload changed (a key removed
-// from authorized_keys, a user from the password file) holds for every
-// connection after it, resumed or not.
-class ReloadableTickets final : public Reloadable {
-public:
-    ReloadableTickets(std::shared_ptr<ResumptionTickets> tickets, std::string where)
-        : tickets_(std::move(tickets)), where_(std::move(where)) {}
-    void reload() override { tickets_->forget_all(); }
-    std::string name() const override { return where_ + " resumption: tickets (forgotten)"; }
-
-private:
-    std::shared_ptr<ResumptionTickets> tickets_;
-    std::string where_;
-};
-
 BuiltLayer build_resumption_server(TableReader& r, const LayerContext&) {
     ResumptionOptions options;
     if (auto d = r.duration("lifetime", std::chrono::seconds(1), resumption_max_lifetime)) {
@@ -30,7 +15,11 @@ BuiltLayer build_resumption_server(TableReader& r, const LayerContext&) {
     if (auto n = r.integer("max_tickets", 1, 10'000'000)) options.max_tickets = static_cast<std::size_t>(*n);
     auto tickets = std::make_shared<ResumptionTickets>(std::move(options));
     BuiltLayer layer = around_rest(resumption(tickets));
-    layer.reloadables.push_back(std::make_shared<ReloadableTickets>(tickets, r.prefix()));
+    // SIGHUP forgets every ticket: whatever the reload changed (a key removed
+    // from authorized_keys, a user from the password file) holds for every
+    // connection after it, resumed or not.
+    layer.reloadables.push_back(make_reloadable([tickets] { tickets->forget_all(); },
+                                                [where = r.prefix()] { return where + " resumption: tickets (forgotten)"; }));
     return layer;
 }
 

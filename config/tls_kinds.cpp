@@ -8,19 +8,6 @@
 namespace authchain::config {
 namespace {
 
-// SIGHUP re-reads the certificate, key and CA files of one tls layer.
-class ReloadableTlsFiles final : public Reloadable {
-public:
-    ReloadableTlsFiles(std::shared_ptr<TlsFiles> files, std::string where)
-        : files_(std::move(files)), where_(std::move(where)) {}
-    void reload() override { files_->reload(); }
-    std::string name() const override { return where_ + " tls: " + files_->name(); }
-
-private:
-    std::shared_ptr<TlsFiles> files_;
-    std::string where_;
-};
-
 std::filesystem::path existing_file(TableReader& r, std::string_view key, const std::string& text) {
     std::filesystem::path p(text);
     if (p.is_relative()) p = r.base_dir() / p;
@@ -80,7 +67,8 @@ BuiltLayer assemble(TableReader& r, TlsFileOptions files_options, const std::fun
     Authenticator layer = make(TlsFiles::source(files));
     if (!rules.empty()) layer = layer | tls_peer(rules);
     BuiltLayer built = before_rest(std::move(layer));
-    built.reloadables.push_back(std::make_shared<ReloadableTlsFiles>(files, r.prefix()));
+    built.reloadables.push_back(make_reloadable([files] { files->reload(); },
+                                                [files, where = r.prefix()] { return where + " tls: " + files->name(); }));
     return built;
 }
 

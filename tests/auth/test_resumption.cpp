@@ -94,10 +94,6 @@ Bytes resume_r1(const TicketId& id, const ResumptionProof& proof) {
     return encode_resumption_r1({.resume = ResumptionR1::Resume{.id = id, .proof = proof}});
 }
 
-}  // namespace resumption_test
-
-using namespace authchain;
-using namespace resumption_test;
 
 TEST_CASE("resumption: the first connection runs public_key and earns a ticket; the next skips it") {
     Pair p;
@@ -475,3 +471,5 @@ TEST_CASE("resumption: threads share the stores: full paths and resumptions at o
     CHECK(p.server_tickets->size() >= 1);
     CHECK(p.server_tickets->size() <= static_cast<std::size_t>(threads));
 }
+
+}  // namespace resumption_test

@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include <authchain/auth/openssh/keyfile.hpp>
 #include "tests/support/run.hpp"
 #include "config/config.hpp"
 #include "config/registry.hpp"
@@ -79,6 +80,34 @@ inline DenyReason refusal(const Authenticator& chain) {
 }
 
 inline const std::string minimal_gate = "listen = \"127.0.0.1:7000\"\nbackend = \"127.0.0.1:8000\"\n";
+
+// A host key and two user keys (alice, bob), authorized_keys listing alice,
+// known_hosts naming the host as [127.0.0.1]:7000; and configs written next
+// to them: a gate on 127.0.0.1:7000 in front of 127.0.0.1:8000, a tunnel to it.
+struct KeyFiles {
+    test::TempDir dir;
+    KeyFiles() {
+        openssh::write_keypair(dir / "host", "host", std::nullopt);
+        openssh::write_keypair(dir / "alice", "alice@test", std::nullopt);
+        openssh::write_keypair(dir / "bob", "bob@test", std::nullopt);
+        test::write_file(dir / "authorized_keys", test::read_file(dir / "alice.pub"));
+        test::write_file(dir / "known_hosts", "[127.0.0.1]:7000 " + test::read_file(dir / "host.pub"));
+    }
+    // "SHA256:..." of NAME.pub, as ssh-keygen -l prints it.
+    std::string fingerprint(const std::string& name) const {
+        std::string line = openssh::fingerprint_line(dir / (name + ".pub"));
+        auto start = line.find(' ') + 1;
+        return line.substr(start, line.find(' ', start) - start);
+    }
+    GateConfig gate(const std::string& text) const {
+        test::write_file(dir / "gate.toml", minimal_gate + text);
+        return load_gate_config(dir / "gate.toml");
+    }
+    TunnelConfig tunnel(const std::string& text) const {
+        test::write_file(dir / "tunnel.toml", "server = \"127.0.0.1:7000\"\n" + text);
+        return load_tunnel_config(dir / "tunnel.toml");
+    }
+};
 
 }  // namespace config_fixture
 using namespace config_fixture;

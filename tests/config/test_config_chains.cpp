@@ -10,6 +10,7 @@
 #include <authchain/auth/openssh/keyfile.hpp>
 #include "tests/support/run.hpp"
 #include "config/config.hpp"
+#include "tests/config/config_fixture.hpp"
 #include <authchain/transport/pipe.hpp>
 
 using namespace authchain;
@@ -22,23 +23,7 @@ namespace config_chains_test {
 
 namespace {
 
-// Host key, a user key and a second user key, with authorized_keys and known_hosts.
-struct Keys {
-    test::TempDir dir;
-    Keys() {
-        openssh::write_keypair(dir / "host", "host", std::nullopt);
-        openssh::write_keypair(dir / "alice", "alice@test", std::nullopt);
-        openssh::write_keypair(dir / "bob", "bob@test", std::nullopt);
-        test::write_file(dir / "authorized_keys", test::read_file(dir / "alice.pub"));
-        std::string host_pub = test::read_file(dir / "host.pub");
-        test::write_file(dir / "known_hosts", "[127.0.0.1]:7000 " + host_pub);
-    }
-    std::string fingerprint(const std::string& name) const {
-        std::string line = openssh::fingerprint_line(dir / (name + ".pub"));
-        auto start = line.find(' ') + 1;
-        return line.substr(start, line.find(' ', start) - start);
-    }
-};
+using Keys = config_fixture::KeyFiles;
 
 std::string gate_toml(const std::string& allow = "") {
     return R"(listen = "127.0.0.1:7000"

@@ -9,6 +9,7 @@
 #include <authchain/auth/openssh/keyfile.hpp>
 #include <authchain/auth/psk.hpp>
 #include "config/config.hpp"
+#include "tests/config/config_fixture.hpp"
 #include "tests/support/run.hpp"
 #include <authchain/transport/pipe.hpp>
 
@@ -28,27 +29,13 @@ std::string key_line(const std::string& id) {
     return id + ":" + Botan::base64_encode(k) + "\n";
 }
 
-struct Files {
-    test::TempDir dir;
+struct Files : config_fixture::KeyFiles {
     std::string k2026 = key_line("2026"), k2025 = key_line("2025");
     Files() {
         test::write_file(dir / "gate.psk", "# live keys\n" + k2026 + k2025, 0600);
         test::write_file(dir / "tunnel.psk", k2026, 0600);
         test::write_file(dir / "old.psk", k2025, 0600);
         test::write_file(dir / "wrong.psk", key_line("2026"), 0600);
-        openssh::write_keypair(dir / "host", "host", std::nullopt);
-        openssh::write_keypair(dir / "alice", "alice@test", std::nullopt);
-        openssh::write_keypair(dir / "bob", "bob@test", std::nullopt);
-        test::write_file(dir / "authorized_keys", test::read_file(dir / "alice.pub"));
-        test::write_file(dir / "known_hosts", "[127.0.0.1]:7000 " + test::read_file(dir / "host.pub"));
-    }
-    GateConfig gate(const std::string& text) const {
-        test::write_file(dir / "gate.toml", "listen = \"127.0.0.1:7000\"\nbackend = \"127.0.0.1:8000\"\n" + text);
-        return load_gate_config(dir / "gate.toml");
-    }
-    TunnelConfig tunnel(const std::string& text) const {
-        test::write_file(dir / "tunnel.toml", "server = \"127.0.0.1:7000\"\n" + text);
-        return load_tunnel_config(dir / "tunnel.toml");
     }
 };
 

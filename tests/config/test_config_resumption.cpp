@@ -5,10 +5,8 @@
 
 #include <asio/experimental/awaitable_operators.hpp>
 
-#include <authchain/auth/openssh/keyfile.hpp>
 #include <authchain/auth/resumption.hpp>
-#include "config/config.hpp"
-#include "config/registry.hpp"
+#include "tests/config/config_fixture.hpp"
 #include "tests/support/run.hpp"
 #include <authchain/transport/pipe.hpp>
 
@@ -19,28 +17,7 @@ using namespace authchain;
 using namespace authchain::config;
 using namespace asio::experimental::awaitable_operators;
 
-struct Files {
-    test::TempDir dir;
-    Files() {
-        openssh::write_keypair(dir / "host", "host", std::nullopt);
-        openssh::write_keypair(dir / "alice", "alice@test", std::nullopt);
-        test::write_file(dir / "authorized_keys", test::read_file(dir / "alice.pub"));
-        test::write_file(dir / "known_hosts", "[127.0.0.1]:7000 " + test::read_file(dir / "host.pub"));
-    }
-    GateConfig gate(const std::string& text) const {
-        test::write_file(dir / "gate.toml", "listen = \"127.0.0.1:7000\"\nbackend = \"127.0.0.1:8000\"\n" + text);
-        return load_gate_config(dir / "gate.toml");
-    }
-    TunnelConfig tunnel(const std::string& text) const {
-        test::write_file(dir / "tunnel.toml", "server = \"127.0.0.1:7000\"\n" + text);
-        return load_tunnel_config(dir / "tunnel.toml");
-    }
-    std::string fingerprint(const std::string& name) const {
-        std::string line = openssh::fingerprint_line(dir / (name + ".pub"));
-        auto start = line.find(' ') + 1;
-        return line.substr(start, line.find(' ', start) - start);
-    }
-};
+using Files = config_fixture::KeyFiles;
 
 const std::string gate_chain = "[[layer]]\nkind = \"secure_channel\"\n"
                                "[[layer]]\nkind = \"resumption\"\nlifetime = \"2m\"\nmax_tickets = 100\n"
@@ -88,9 +65,6 @@ std::string gate_error(const Files& f, const std::string& text) {
     return {};
 }
 
-}  // namespace config_resumption_test
-
-using namespace config_resumption_test;
 
 TEST_CASE("config resumption: the second handshake resumes, [[allow]] still decides, SIGHUP forgets") {
     Files f;
@@ -179,3 +153,5 @@ TEST_CASE("config resumption: errors name file:line:key") {
         CHECK(std::string(e.what()).find("tunnel.toml:6: layer[1].max_servers:") != std::string::npos);
     }
 }
+
+}  // namespace config_resumption_test

@@ -26,21 +26,24 @@ std::filesystem::path tunnel_config(Setup& s, const std::string& name, const std
     return s.dir / (name + ".toml");
 }
 
-bool resumed(const nlohmann::json& line) { return line.value("resumed", false); }
+bool audit_resumed(const nlohmann::json& line) { return line.value("resumed", false); }
 
-}  // namespace resumption_e2e
+// redis, a gate with resumption in front of it, and alice's tunnel to it.
+struct Running {
+    Setup s;
+    Redis redis{s.dir.path()};
+    Daemon gate = s.gate(s.gate_config(redis.backend(), "", gate_layers));
+    Daemon tunnel = s.tunnel(tunnel_config(s, "tunnel", "client"));
+};
 
-using namespace resumption_e2e;
 
 TEST_CASE("resumption e2e: one full handshake, then resumed connections; a stranger is still denied" *
           doctest::skip(skip_without_redis())) {
     require_redis();
-    Setup s;
-    Redis redis(s.dir.path());
-    auto gate = s.gate(s.gate_config(redis.backend(), "", gate_layers));
-    auto tunnel = s.tunnel(tunnel_config(s, "tunnel", "client"));
+    Running r;
+    Setup& s = r.s;
     auto stranger = s.tunnel(tunnel_config(s, "stranger", "stranger"));
-    for (int i = 0; i < 3; ++i) CHECK(cli(tunnel.port, "ping") == "PONG");
+    for (int i = 0; i < 3; ++i) CHECK(cli(r.tunnel.port, "ping") == "PONG");
     int rc = 0;
     CHECK(cli(stranger.port, "ping", &rc) != "PONG");
     CHECK(rc != 0);
@@ -51,37 +54,37 @@ TEST_CASE("resumption e2e: one full handshake, then resumed connections; a stran
         CAPTURE(lines[i].dump());
         CHECK(lines[i].at("verdict") == "accepted");
         CHECK(lines[i].at("identity").at("key_fingerprint") == s.fingerprint("client"));
-        CHECK(resumed(lines[i]) == (i > 0));
+        CHECK(audit_resumed(lines[i]) == (i > 0));
     }
     CHECK(lines[3].at("verdict") == "denied");
-    CHECK_FALSE(resumed(lines[3]));
+    CHECK_FALSE(audit_resumed(lines[3]));
     auto tunnel_lines = wait_audit(s.dir / "tunnel-audit.log", 3);
     REQUIRE(tunnel_lines.size() == 3);
-    CHECK(resumed(tunnel_lines[2]));
+    CHECK(audit_resumed(tunnel_lines[2]));
     CHECK(tunnel_lines[2].at("identity").at("key_fingerprint") == s.fingerprint("host"));
 }
 
 TEST_CASE("resumption e2e: SIGHUP forgets every ticket: a removed key stops at the next connection" *
           doctest::skip(skip_without_redis())) {
     require_redis();
-    Setup s;
-    Redis redis(s.dir.path());
-    auto gate = s.gate(s.gate_config(redis.backend(), "", gate_layers));
-    auto tunnel = s.tunnel(tunnel_config(s, "tunnel", "client"));
-    CHECK(cli(tunnel.port, "ping") == "PONG");
-    CHECK(cli(tunnel.port, "ping") == "PONG");  // resumed
+    Running r;
+    Setup& s = r.s;
+    CHECK(cli(r.tunnel.port, "ping") == "PONG");
+    CHECK(cli(r.tunnel.port, "ping") == "PONG");  // resumed
 
     write_file(s.dir / "authorized_keys", read_file(s.dir / "stranger.pub"), 0600);
-    gate->signal(SIGHUP);
+    r.gate->signal(SIGHUP);
     auto reloads = wait_audit(s.dir / "gate-audit.log", 1, "reload");
     REQUIRE(reloads.size() == 1);
     CHECK(reloads[0].at("ok") == true);
     int rc = 0;
-    CHECK(cli(tunnel.port, "ping", &rc) != "PONG");
+    CHECK(cli(r.tunnel.port, "ping", &rc) != "PONG");
     CHECK(rc != 0);
     auto lines = wait_audit(s.dir / "gate-audit.log", 3);
     REQUIRE(lines.size() == 3);
-    CHECK(resumed(lines[1]));
+    CHECK(audit_resumed(lines[1]));
     CHECK(lines[2].at("verdict") == "denied");
-    CHECK_FALSE(resumed(lines[2]));
+    CHECK_FALSE(audit_resumed(lines[2]));
 }
+
+}  // namespace resumption_e2e

@@ -9,6 +9,8 @@
 
 #include <botan/secmem.h>
 
+#include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -33,6 +35,14 @@ public:
     ByteView mpint(std::size_t max_bytes);
     // `n` raw bytes.
     ByteView raw(std::size_t n);
+    // `N` raw bytes, copied out (a nonce, a proof, an id of fixed size).
+    template <std::size_t N>
+    std::array<std::uint8_t, N> fixed() {
+        ByteView v = raw(N);
+        std::array<std::uint8_t, N> out{};
+        std::copy(v.begin(), v.end(), out.begin());
+        return out;
+    }
 
     std::size_t remaining() const { return rest_.size(); }
     bool empty() const { return rest_.empty(); }

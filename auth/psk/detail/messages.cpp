@@ -14,14 +14,6 @@ namespace {
 constexpr std::string_view client_label = "authchain psk client v1";
 constexpr std::string_view server_label = "authchain psk server v1";
 
-template <std::size_t N>
-std::array<std::uint8_t, N> fixed(openssh::WireReader& in) {
-    ByteView v = in.raw(N);
-    std::array<std::uint8_t, N> out{};
-    std::copy(v.begin(), v.end(), out.begin());
-    return out;
-}
-
 [[noreturn]] void malformed_psk(std::string_view what, std::string_view why) {
     deny(DenyReason::protocol_error, std::string(what) + ": " + std::string(why));
 }
@@ -79,7 +71,7 @@ PskNonce decode_psk_s1(ByteView body) {
     try {
         openssh::WireReader in(body);
         expect_type(in, PskMessage::s1_nonce, "S1");
-        PskNonce nonce = fixed<psk_nonce_size>(in);
+        PskNonce nonce = in.fixed<psk_nonce_size>();
         in.expect_end("S1");
         return nonce;
     } catch (const openssh::FormatError& e) {
@@ -94,8 +86,8 @@ PskC1 decode_psk_c1(ByteView body) {
         PskC1 c1;
         c1.key_id = std::string(in.text());
         if (!valid_psk_id(c1.key_id)) malformed_psk("C1", "invalid key id");
-        c1.client_nonce = fixed<psk_nonce_size>(in);
-        c1.proof = fixed<psk_proof_size>(in);
+        c1.client_nonce = in.fixed<psk_nonce_size>();
+        c1.proof = in.fixed<psk_proof_size>();
         in.expect_end("C1");
         return c1;
     } catch (const openssh::FormatError& e) {
@@ -111,7 +103,7 @@ PskS2 decode_psk_s2(ByteView body) {
         std::uint8_t verdict = in.u8();
         if (verdict == 0) {
             s2.accepted = true;
-            s2.proof = fixed<psk_proof_size>(in);
+            s2.proof = in.fixed<psk_proof_size>();
         } else if (verdict != static_cast<std::uint8_t>(DenyReason::denied)) {
             malformed_psk("S2", "unknown verdict " + std::to_string(verdict));
         }

@@ -19,14 +19,6 @@ namespace {
 constexpr std::string_view client_label = "authchain resumption client v1";
 constexpr std::string_view server_label = "authchain resumption server v1";
 
-template <std::size_t N>
-std::array<std::uint8_t, N> fixed(openssh::WireReader& in) {
-    ByteView v = in.raw(N);
-    std::array<std::uint8_t, N> out{};
-    std::copy(v.begin(), v.end(), out.begin());
-    return out;
-}
-
 [[noreturn]] void malformed_resumption(std::string_view what, std::string_view why) {
     deny(DenyReason::protocol_error, "resumption " + std::string(what) + ": " + std::string(why));
 }
@@ -92,8 +84,8 @@ ResumptionR1 decode_resumption_r1(ByteView body) {
         std::uint8_t mode = in.u8();
         if (mode == 1) {
             ResumptionR1::Resume resume;
-            resume.id = fixed<resumption_id_size>(in);
-            resume.proof = fixed<resumption_proof_size>(in);
+            resume.id = in.fixed<resumption_id_size>();
+            resume.proof = in.fixed<resumption_proof_size>();
             r1.resume = resume;
         } else if (mode != 0) {
             malformed_resumption("R1", "unknown mode " + std::to_string(mode));
@@ -114,7 +106,7 @@ ResumptionR2 decode_resumption_r2(ByteView body) {
         switch (verdict) {
             case static_cast<std::uint8_t>(ResumptionVerdict::resumed):
                 r2.verdict = ResumptionVerdict::resumed;
-                r2.proof = fixed<resumption_proof_size>(in);
+                r2.proof = in.fixed<resumption_proof_size>();
                 break;
             case static_cast<std::uint8_t>(ResumptionVerdict::unknown):
                 r2.verdict = ResumptionVerdict::unknown;
@@ -142,7 +134,7 @@ ResumptionR3 decode_resumption_r3(ByteView body) {
             malformed_resumption("R3", "lifetime " + std::to_string(r3.lifetime_seconds) +
                                            " s out of range 1.." +
                                            std::to_string(resumption_max_lifetime.count()));
-        r3.id = fixed<resumption_id_size>(in);
+        r3.id = in.fixed<resumption_id_size>();
         ByteView secret = in.raw(resumption_secret_size);
         r3.secret.assign(secret.begin(), secret.end());
         in.expect_end("R3");
