@@ -197,8 +197,9 @@ TEST_CASE("resumption: a ticket id without its secret, or a proof from another c
         {"the server's proof reflected", resumption_proof(r3->secret, ResumptionRole::server, channel_b, r3->id)},
         {"zeros", ResumptionProof{}},
     };
-    for (const auto& [name, proof] : attempts) {
-        CAPTURE(name);
+    for (const auto& attempt : attempts) {
+        const ResumptionProof& proof = attempt.second;
+        CAPTURE(attempt.first);
         std::optional<ResumptionR2> r2;
         pk_test::VerifyCounter verifications;
         auto r = handshake(p.server(), scripted_client(resume_r1(r3->id, proof), r2), pipe_with(channel_b));
@@ -334,8 +335,8 @@ TEST_CASE("resumption: the server keeps at most max_tickets, forgetting the olde
 
 TEST_CASE("resumption: the client store keeps one ticket per server, at most max_servers") {
     ManualClock clock;
-    detail::ClientTicketStore store(2, clock.function());
-    auto facts = std::make_shared<const detail::KeptFacts>();
+    authchain::detail::ClientTicketStore store(2, clock.function());
+    auto facts = std::make_shared<const authchain::detail::KeptFacts>();
     auto r3 = [](std::uint8_t id, std::uint32_t lifetime = 100) {
         ResumptionR3 r;
         r.lifetime_seconds = lifetime;

@@ -16,8 +16,8 @@ namespace authchain {
 
 namespace {
 
-constexpr std::string_view client_label = "authchain resumption client v1";
-constexpr std::string_view server_label = "authchain resumption server v1";
+constexpr std::string_view resumption_client_label = "authchain resumption client v1";
+constexpr std::string_view resumption_server_label = "authchain resumption server v1";
 
 [[noreturn]] void malformed_resumption(std::string_view what, std::string_view why) {
     deny(DenyReason::protocol_error, "resumption " + std::string(what) + ": " + std::string(why));
@@ -38,7 +38,7 @@ ResumptionProof resumption_proof(const TicketSecret& secret, ResumptionRole role
     auto mac = Botan::MessageAuthenticationCode::create_or_throw("HMAC(SHA-256)");
     mac->set_key(secret);
     openssh::WireWriter w;
-    w.string(role == ResumptionRole::client ? client_label : server_label)
+    w.string(role == ResumptionRole::client ? resumption_client_label : resumption_server_label)
         .string(channel_id)
         .string(ByteView(id));
     mac->update(w.data());
