@@ -115,3 +115,35 @@ TEST_CASE("the one-call prove names facts of every type") {
     CHECK(c.log()[1].fact == "channel_id");
     CHECK(c.log()[2].fact == "key_restrictions");
 }
+
+TEST_CASE("restore proves again, under the same layers, what another Credentials logged from an entry on") {
+    Credentials full;
+    full.prove("transport", &Credentials::peer, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 9));
+    full.prove("secure_channel", &Credentials::channel_id, Bytes{1, 2, 3});
+    const std::size_t first = full.log().size();
+    full.prove("public_key", &Credentials::key_fingerprint, "SHA256:abc");
+    full.prove("public_key", &Credentials::key_restrictions, KeyRestrictions{.restrict = true});
+    full.prove("tls", &Credentials::cert_san, std::vector<std::string>{"DNS:a", "URI:b"});
+    full.note("public_key", "certificate accepted");
+    full.prove_extra("lambda", "team", "ops");
+
+    Credentials resumed;
+    resumed.prove("secure_channel", &Credentials::channel_id, Bytes{7, 7});
+    resumed.restore(full, first);
+    CHECK(resumed.channel_id == Bytes{7, 7});  // before `first`: not restored
+    CHECK_FALSE(resumed.peer);
+    CHECK(resumed.key_fingerprint == std::string("SHA256:abc"));
+    CHECK(resumed.key_restrictions->restrict);
+    CHECK(resumed.cert_san == std::vector<std::string>{"DNS:a", "URI:b"});
+    CHECK(resumed.extra().at("team") == "ops");
+    const std::vector<Proof> expected{{"secure_channel", "channel_id"}, {"public_key", "key_fingerprint"},
+                                      {"public_key", "key_restrictions"}, {"tls", "cert_san"},
+                                      {"public_key", "certificate accepted"}, {"lambda", "team"}};
+    CHECK(resumed.log() == expected);
+
+    // A fact already known here is a conflict, as any second proof is.
+    Credentials clash;
+    clash.prove("other", &Credentials::key_fingerprint, "SHA256:zzz");
+    CHECK_THROWS_AS(clash.restore(full, first), CredentialConflict);
+    CHECK(*clash.key_fingerprint == "SHA256:zzz");
+}
