@@ -12,11 +12,11 @@
 // written after it, here public_key, and a resumed connection skips that
 // operand; what follows it (`... | public_key(files) | my_check`) runs on
 // every connection. The gate's config builds it so: only authenticating
-// layers after it, the [[allow]] check after it (config/registry.hpp). Put it right after the transport layer
-// (secure_channel or tls) and before the layers that authenticate; a layer
-// after it that changes the stream (a second transport) is refused as
-// internal_error on the first connection, since a ticket cannot stand in
-// for a transport.
+// layers after it, the [[allow]] check after it (config/registry.hpp).
+// Put it right after the transport layer (secure_channel or tls) and before
+// the layers that authenticate; a layer after it that changes the stream
+// (a second transport) is refused as internal_error on the first
+// connection, since a ticket cannot stand in for a transport.
 //
 // The protocol (framing and encoding in auth/resumption/detail/messages.hpp):
 //   0. Both sides refuse a stream that is not confidential or has no
