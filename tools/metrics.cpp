@@ -49,6 +49,11 @@ struct Metrics::Impl {
                             .Help("Connections that passed the whole chain")
                             .Register(registry)
                             .Add({});
+    Counter& resumed = BuildCounter()
+                           .Name("authchain_connections_resumed_total")
+                           .Help("Accepted connections a resumption ticket let skip the layers after it")
+                           .Register(registry)
+                           .Add({});
     Gauge& active = BuildGauge()
                         .Name("authchain_connections_active")
                         .Help("Accepted connections being forwarded now")
@@ -95,8 +100,9 @@ struct Metrics::Impl {
 Metrics::Metrics() : impl_(std::make_unique<Impl>()) {}
 Metrics::~Metrics() = default;
 
-void Metrics::accepted(std::chrono::steady_clock::duration handshake) {
+void Metrics::accepted(std::chrono::steady_clock::duration handshake, bool resumed) {
     impl_->accepted.Increment();
+    if (resumed) impl_->resumed.Increment();
     impl_->handshake.Observe(seconds(handshake));
 }
 

@@ -9,6 +9,7 @@
 // prometheus-cpp's.
 //
 //   authchain_connections_accepted_total          passed the chain
+//   authchain_connections_resumed_total           of those, by a resumption ticket
 //   authchain_connections_active                  being forwarded now
 //   authchain_connections_denied_total{reason,layer}
 //                                                 coarse reason and the layer that refused
@@ -40,7 +41,8 @@ public:
     Metrics& operator=(const Metrics&) = delete;
 
     // All thread-safe.
-    void accepted(std::chrono::steady_clock::duration handshake);
+    // `resumed`: a resumption ticket stood in for the layers after it.
+    void accepted(std::chrono::steady_clock::duration handshake, bool resumed = false);
     void denied(std::string_view reason, std::string_view layer);
     void session_started();  // an accepted connection reached the handler
     void session_ended();    // and left it

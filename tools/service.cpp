@@ -14,6 +14,7 @@
 #include <thread>
 
 #include <authchain/auth/connection_limit.hpp>
+#include <authchain/auth/resumption.hpp>
 #include <authchain/compose/cidr.hpp>
 #include <authchain/compose/current_snapshot.hpp>
 #include <authchain/compose/wrapper.hpp>
@@ -63,7 +64,7 @@ asio::awaitable<void> run_counted([[maybe_unused]] std::shared_ptr<const Generat
 }
 
 asio::awaitable<void> run_handler_of(std::shared_ptr<const Generation> g, Metrics& metrics, Session session) {
-    metrics.accepted(session.handshake.duration);
+    metrics.accepted(session.handshake.duration, resumed(session.credentials));
     auto handler = g->handler(std::move(session));
     return run_counted(std::move(g), metrics, std::move(handler));
 }

@@ -32,6 +32,7 @@ TEST_CASE("metrics: every unlabelled metric is there from the start, at zero, wi
     // A family whose label values come later (denied by reason and layer, a
     // certificate) is written once it has a series.
     CHECK(value_of(text, "authchain_connections_accepted_total") == 0);
+    CHECK(value_of(text, "authchain_connections_resumed_total") == 0);
     CHECK(value_of(text, "authchain_bytes_total{direction=\"in\"}") == 0);
     CHECK(value_of(text, "authchain_config_reloads_total{result=\"failure\"}") == 0);
     CHECK(value_of(text, "authchain_backend_errors_total") == 0);
@@ -40,6 +41,7 @@ TEST_CASE("metrics: every unlabelled metric is there from the start, at zero, wi
 TEST_CASE("metrics: what the service reports moves the right series") {
     Metrics m;
     m.accepted(std::chrono::milliseconds(3));
+    m.accepted(std::chrono::milliseconds(1), /*resumed=*/true);
     m.session_started();
     m.denied("host blocked", "ip_filter");
     m.denied("host blocked", "ip_filter");
@@ -48,12 +50,13 @@ TEST_CASE("metrics: what the service reports moves the right series") {
     m.reloaded(true);
     std::string text = m.scrape();
     CHECK(text.find("# TYPE authchain_connections_denied_total counter") != std::string::npos);
-    CHECK(value_of(text, "authchain_connections_accepted_total") == 1);
+    CHECK(value_of(text, "authchain_connections_accepted_total") == 2);
+    CHECK(value_of(text, "authchain_connections_resumed_total") == 1);
     CHECK(value_of(text, "authchain_connections_active") == 1);
     CHECK(value_of(text, "authchain_connections_denied_total{layer=\"ip_filter\",reason=\"host blocked\"}") == 2);
     CHECK(value_of(text, "authchain_connections_denied_total{layer=\"public_key\",reason=\"timeout\"}") == 1);
-    CHECK(value_of(text, "authchain_handshake_duration_seconds_bucket{le=\"0.005\"}") == 1);
-    CHECK(value_of(text, "authchain_handshake_duration_seconds_bucket{le=\"0.0025\"}") == 0);
+    CHECK(value_of(text, "authchain_handshake_duration_seconds_bucket{le=\"0.005\"}") == 2);
+    CHECK(value_of(text, "authchain_handshake_duration_seconds_bucket{le=\"0.0025\"}") == 1);
     CHECK(value_of(text, "authchain_session_duration_seconds_sum") == 2);
     CHECK(value_of(text, "authchain_bytes_total{direction=\"in\"}") == 100);
     CHECK(value_of(text, "authchain_bytes_total{direction=\"out\"}") == 2000);

@@ -5,6 +5,7 @@
 //
 //   redis-cli -> tunnel (secure_channel | resumption | public_key) -> gate (same) -> redis
 #include "tests/tools/gate_fixture.hpp"
+#include "tests/tools/service_support.hpp"
 
 namespace resumption_e2e {
 
@@ -28,11 +29,11 @@ std::filesystem::path tunnel_config(Setup& s, const std::string& name, const std
 
 bool audit_resumed(const nlohmann::json& line) { return line.value("resumed", false); }
 
-// redis, a gate with resumption in front of it, and alice's tunnel to it.
+// redis, a gate with resumption in front of it (and its metrics), and alice's tunnel to it.
 struct Running {
     Setup s;
     Redis redis{s.dir.path()};
-    Daemon gate = s.gate(s.gate_config(redis.backend(), "", gate_layers));
+    MeteredGate gate = metered_gate(s, s.gate_config(redis.backend(), "metrics_listen = \"127.0.0.1:0\"\n", gate_layers));
     Daemon tunnel = s.tunnel(tunnel_config(s, "tunnel", "client"));
 };
 
@@ -62,6 +63,9 @@ TEST_CASE("resumption e2e: one full handshake, then resumed connections; a stran
     REQUIRE(tunnel_lines.size() == 3);
     CHECK(audit_resumed(tunnel_lines[2]));
     CHECK(tunnel_lines[2].at("identity").at("key_fingerprint") == s.fingerprint("host"));
+    auto metrics = scrape(r.gate.metrics_port);
+    CHECK(sample(metrics, "authchain_connections_accepted_total") == 3);
+    CHECK(sample(metrics, "authchain_connections_resumed_total") == 2);
 }
 
 TEST_CASE("resumption e2e: SIGHUP forgets every ticket: a removed key stops at the next connection" *
@@ -73,7 +77,7 @@ TEST_CASE("resumption e2e: SIGHUP forgets every ticket: a removed key stops at t
     CHECK(cli(r.tunnel.port, "ping") == "PONG");  // resumed
 
     write_file(s.dir / "authorized_keys", read_file(s.dir / "stranger.pub"), 0600);
-    r.gate->signal(SIGHUP);
+    r.gate.gate->signal(SIGHUP);
     auto reloads = wait_audit(s.dir / "gate-audit.log", 1, "reload");
     REQUIRE(reloads.size() == 1);
     CHECK(reloads[0].at("ok") == true);
