@@ -35,7 +35,7 @@ asio::awaitable<Session> authenticate_psk(std::shared_ptr<const PskClientState> 
     PskS2 s2 = decode_psk_s2(co_await read_frame(session.stream, max_psk_message, "S2"));
     if (!s2.accepted) refused_by_peer("the server refused psk key id \"" + key.id + "\"");
     PskProof expected = psk_proof(key.key, PskRole::server, channel_id, key.id, server_nonce, c1.client_nonce);
-    if (!psk_proofs_equal(expected, s2.proof))
+    if (!hmac_proofs_equal(expected, s2.proof))
         deny(DenyReason::denied, "the server did not prove psk key id \"" + key.id +
                                      "\" (a wrong key, or an impostor)");
 

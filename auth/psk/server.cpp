@@ -44,7 +44,7 @@ asio::awaitable<Session> serve(std::shared_ptr<PskKeys> keys, Session session) {
     const PskKey* key = keys_now->find(c1.key_id);
     PskProof expected = psk_proof(key ? key->key : dummy_key(), PskRole::client, channel_id, c1.key_id,
                                   server_nonce, c1.client_nonce);
-    bool proof_ok = psk_proofs_equal(expected, c1.proof);
+    bool proof_ok = hmac_proofs_equal(expected, c1.proof);
     if (!key) co_await refuse_psk(session.stream, "unknown psk key id \"" + c1.key_id + "\"");
     if (c1.client_nonce == server_nonce)
         co_await refuse_psk(session.stream, "psk key id \"" + c1.key_id + "\": the client sent our own nonce back");

@@ -8,6 +8,7 @@
 #include <authchain/auth/resumption/detail/io.hpp>
 #include <authchain/auth/resumption/detail/ticket_store.hpp>
 #include <authchain/compose/error.hpp>
+#include <authchain/transport/endpoint.hpp>
 
 namespace authchain {
 
@@ -15,9 +16,7 @@ namespace {
 
 // Where a ticket is kept: the address the client reached (one ticket per server).
 std::string server_of(const Session& session) {
-    const auto& peer = session.credentials.peer;
-    if (!peer) return {};
-    return peer->address().to_string() + " " + std::to_string(peer->port());
+    return session.credentials.peer ? endpoint_text(*session.credentials.peer) : std::string();
 }
 
 // R1 resume, R2 in. True when resumed (the kept facts are then proven
@@ -43,7 +42,7 @@ asio::awaitable<bool> try_resume(detail::ClientTicketStore& store, const std::st
             break;
     }
     ResumptionProof expected = resumption_proof(ticket.secret, ResumptionRole::server, channel_id, ticket.id);
-    if (!resumption_proofs_equal(expected, r2.proof)) {
+    if (!hmac_proofs_equal(expected, r2.proof)) {
         store.forget(server, ticket.id);
         deny(DenyReason::denied,
              "resumption: the server did not prove the ticket's secret (not the server that issued it)");

@@ -37,7 +37,7 @@ asio::awaitable<Session> serve(std::shared_ptr<ResumptionTickets> tickets, Authe
         if (auto found = store.find(r1.resume->id)) {
             ResumptionProof expected =
                 resumption_proof(found->secret, ResumptionRole::client, channel_id, r1.resume->id);
-            if (!resumption_proofs_equal(expected, r1.resume->proof)) co_await refuse_ticket(session.stream);
+            if (!hmac_proofs_equal(expected, r1.resume->proof)) co_await refuse_ticket(session.stream);
             ResumptionR2 r2{.verdict = ResumptionVerdict::resumed,
                             .proof = resumption_proof(found->secret, ResumptionRole::server, channel_id,
                                                       r1.resume->id)};

@@ -224,12 +224,12 @@ TEST_CASE("psk: the proof covers every field") {
     auto key = random_key();
     PskNonce a = fresh_psk_nonce(), b = fresh_psk_nonce();
     PskProof base = psk_proof(key, PskRole::client, channel_a, "id", a, b);
-    CHECK(psk_proofs_equal(base, psk_proof(key, PskRole::client, channel_a, "id", a, b)));
-    CHECK_FALSE(psk_proofs_equal(base, psk_proof(key, PskRole::server, channel_a, "id", a, b)));
-    CHECK_FALSE(psk_proofs_equal(base, psk_proof(key, PskRole::client, channel_b, "id", a, b)));
-    CHECK_FALSE(psk_proofs_equal(base, psk_proof(key, PskRole::client, channel_a, "id2", a, b)));
-    CHECK_FALSE(psk_proofs_equal(base, psk_proof(key, PskRole::client, channel_a, "id", b, a)));
-    CHECK_FALSE(psk_proofs_equal(base, psk_proof(random_key(), PskRole::client, channel_a, "id", a, b)));
+    CHECK(hmac_proofs_equal(base, psk_proof(key, PskRole::client, channel_a, "id", a, b)));
+    CHECK_FALSE(hmac_proofs_equal(base, psk_proof(key, PskRole::server, channel_a, "id", a, b)));
+    CHECK_FALSE(hmac_proofs_equal(base, psk_proof(key, PskRole::client, channel_b, "id", a, b)));
+    CHECK_FALSE(hmac_proofs_equal(base, psk_proof(key, PskRole::client, channel_a, "id2", a, b)));
+    CHECK_FALSE(hmac_proofs_equal(base, psk_proof(key, PskRole::client, channel_a, "id", b, a)));
+    CHECK_FALSE(hmac_proofs_equal(base, psk_proof(random_key(), PskRole::client, channel_a, "id", a, b)));
 }
 
 TEST_CASE("psk key file: the parser's rules") {

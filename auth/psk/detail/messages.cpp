@@ -1,8 +1,5 @@
 #include <authchain/auth/psk/detail/messages.hpp>
 
-#include <botan/mac.h>
-#include <botan/mem_ops.h>
-
 #include <authchain/auth/openssh/detail/wire.hpp>
 #include <authchain/auth/psk.hpp>
 #include <authchain/compose/error.hpp>
@@ -26,22 +23,8 @@ void expect_type(openssh::WireReader& in, PskMessage type, std::string_view what
 
 PskProof psk_proof(const Botan::secure_vector<std::uint8_t>& key, PskRole role, ByteView channel_id,
                    std::string_view key_id, const PskNonce& server_nonce, const PskNonce& client_nonce) {
-    auto mac = Botan::MessageAuthenticationCode::create_or_throw("HMAC(SHA-256)");
-    mac->set_key(key);
-    openssh::WireWriter w;
-    w.string(role == PskRole::client ? client_label : server_label)
-        .string(channel_id)
-        .string(key_id)
-        .string(ByteView(server_nonce))
-        .string(ByteView(client_nonce));
-    mac->update(w.data());
-    PskProof out{};
-    mac->final(out.data());
-    return out;
-}
-
-bool psk_proofs_equal(const PskProof& a, const PskProof& b) {
-    return Botan::constant_time_compare(a.data(), b.data(), a.size());
+    return hmac_proof(key, {as_bytes(role == PskRole::client ? client_label : server_label), channel_id,
+                            as_bytes(key_id), server_nonce, client_nonce});
 }
 
 Bytes encode_psk_s1(const PskNonce& server_nonce) {

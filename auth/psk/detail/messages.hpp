@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 
+#include <authchain/auth/detail/hmac_proof.hpp>  // hmac_proofs_equal compares them
 #include <authchain/compose/bytes.hpp>
 #include <authchain/compose/frame.hpp>
 
@@ -22,10 +23,10 @@ namespace authchain {
 
 inline constexpr std::size_t max_psk_message = 1024;
 inline constexpr std::size_t psk_nonce_size = 32;
-inline constexpr std::size_t psk_proof_size = 32;  // HMAC-SHA256
+inline constexpr std::size_t psk_proof_size = hmac_proof_size;
 
 using PskNonce = std::array<std::uint8_t, psk_nonce_size>;
-using PskProof = std::array<std::uint8_t, psk_proof_size>;
+using PskProof = HmacProof;
 
 enum class PskMessage : std::uint8_t { s1_nonce = 1, c1_proof = 2, s2_verdict = 3 };
 enum class PskRole { client, server };
@@ -45,9 +46,6 @@ struct PskS2 {
 //             || string server_nonce || string client_nonce).
 PskProof psk_proof(const Botan::secure_vector<std::uint8_t>& key, PskRole role, ByteView channel_id,
                    std::string_view key_id, const PskNonce& server_nonce, const PskNonce& client_nonce);
-
-// Constant-time equality of two proofs.
-bool psk_proofs_equal(const PskProof& a, const PskProof& b);
 
 // Whole frames (length prefix included).
 Bytes encode_psk_s1(const PskNonce& server_nonce);

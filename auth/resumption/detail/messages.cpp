@@ -1,8 +1,5 @@
 #include <authchain/auth/resumption/detail/messages.hpp>
 
-#include <botan/mac.h>
-#include <botan/mem_ops.h>
-
 #include <algorithm>
 #include <string>
 #include <string_view>
@@ -31,24 +28,28 @@ void expect_type(openssh::WireReader& in, ResumptionMessage type, std::string_vi
 
 std::uint8_t byte(ResumptionMessage m) { return static_cast<std::uint8_t>(m); }
 
+// The frame around every decoder: the type byte, then `fields` reads the
+// rest, then nothing may be left; any short read is protocol_error too.
+template <class Fields>
+auto decode_body(ByteView body, ResumptionMessage type, std::string_view what, Fields&& fields) {
+    try {
+        openssh::WireReader in(body);
+        expect_type(in, type, what);
+        auto message = fields(in);
+        in.expect_end(what);
+        return message;
+    } catch (const openssh::FormatError& e) {
+        malformed_resumption(what, e.what());
+    }
+}
+
 }  // namespace
 
 ResumptionProof resumption_proof(const TicketSecret& secret, ResumptionRole role, ByteView channel_id,
                                  const TicketId& id) {
-    auto mac = Botan::MessageAuthenticationCode::create_or_throw("HMAC(SHA-256)");
-    mac->set_key(secret);
-    openssh::WireWriter w;
-    w.string(role == ResumptionRole::client ? resumption_client_label : resumption_server_label)
-        .string(channel_id)
-        .string(ByteView(id));
-    mac->update(w.data());
-    ResumptionProof out{};
-    mac->final(out.data());
-    return out;
-}
-
-bool resumption_proofs_equal(const ResumptionProof& a, const ResumptionProof& b) {
-    return Botan::constant_time_compare(a.data(), b.data(), a.size());
+    return hmac_proof(secret, {as_bytes(role == ResumptionRole::client ? resumption_client_label
+                                                                        : resumption_server_label),
+                               channel_id, id});
 }
 
 Bytes encode_resumption_r1(const ResumptionR1& r1) {
@@ -77,30 +78,20 @@ Bytes encode_resumption_r3(const ResumptionR3& r3) {
 }
 
 ResumptionR1 decode_resumption_r1(ByteView body) {
-    try {
-        openssh::WireReader in(body);
-        expect_type(in, ResumptionMessage::r1_hello, "R1");
+    return decode_body(body, ResumptionMessage::r1_hello, "R1", [](openssh::WireReader& in) {
         ResumptionR1 r1;
         std::uint8_t mode = in.u8();
-        if (mode == 1) {
-            ResumptionR1::Resume resume;
-            resume.id = in.fixed<resumption_id_size>();
-            resume.proof = in.fixed<resumption_proof_size>();
-            r1.resume = resume;
-        } else if (mode != 0) {
+        if (mode == 1)
+            r1.resume = ResumptionR1::Resume{.id = in.fixed<resumption_id_size>(),
+                                             .proof = in.fixed<resumption_proof_size>()};
+        else if (mode != 0)
             malformed_resumption("R1", "unknown mode " + std::to_string(mode));
-        }
-        in.expect_end("R1");
         return r1;
-    } catch (const openssh::FormatError& e) {
-        malformed_resumption("R1", e.what());
-    }
+    });
 }
 
 ResumptionR2 decode_resumption_r2(ByteView body) {
-    try {
-        openssh::WireReader in(body);
-        expect_type(in, ResumptionMessage::r2_verdict, "R2");
+    return decode_body(body, ResumptionMessage::r2_verdict, "R2", [](openssh::WireReader& in) {
         ResumptionR2 r2;
         std::uint8_t verdict = in.u8();
         switch (verdict) {
@@ -117,17 +108,12 @@ ResumptionR2 decode_resumption_r2(ByteView body) {
             default:
                 malformed_resumption("R2", "unknown verdict " + std::to_string(verdict));
         }
-        in.expect_end("R2");
         return r2;
-    } catch (const openssh::FormatError& e) {
-        malformed_resumption("R2", e.what());
-    }
+    });
 }
 
 ResumptionR3 decode_resumption_r3(ByteView body) {
-    try {
-        openssh::WireReader in(body);
-        expect_type(in, ResumptionMessage::r3_ticket, "R3");
+    return decode_body(body, ResumptionMessage::r3_ticket, "R3", [](openssh::WireReader& in) {
         ResumptionR3 r3;
         r3.lifetime_seconds = in.u32();
         if (r3.lifetime_seconds < 1 || r3.lifetime_seconds > resumption_max_lifetime.count())
@@ -137,11 +123,8 @@ ResumptionR3 decode_resumption_r3(ByteView body) {
         r3.id = in.fixed<resumption_id_size>();
         ByteView secret = in.raw(resumption_secret_size);
         r3.secret.assign(secret.begin(), secret.end());
-        in.expect_end("R3");
         return r3;
-    } catch (const openssh::FormatError& e) {
-        malformed_resumption("R3", e.what());
-    }
+    });
 }
 
 }  // namespace authchain

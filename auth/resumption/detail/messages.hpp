@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <optional>
 
+#include <authchain/auth/detail/hmac_proof.hpp>  // hmac_proofs_equal compares them
 #include <authchain/compose/bytes.hpp>
 
 namespace authchain {
@@ -25,11 +26,11 @@ namespace authchain {
 inline constexpr std::size_t max_resumption_message = 128;
 inline constexpr std::size_t resumption_id_size = 32;
 inline constexpr std::size_t resumption_secret_size = 32;
-inline constexpr std::size_t resumption_proof_size = 32;  // HMAC-SHA256
+inline constexpr std::size_t resumption_proof_size = hmac_proof_size;
 
 using TicketId = std::array<std::uint8_t, resumption_id_size>;
 using TicketSecret = Botan::secure_vector<std::uint8_t>;  // resumption_secret_size bytes
-using ResumptionProof = std::array<std::uint8_t, resumption_proof_size>;
+using ResumptionProof = HmacProof;
 
 enum class ResumptionMessage : std::uint8_t { r1_hello = 1, r2_verdict = 2, r3_ticket = 3 };
 enum class ResumptionRole { client, server };
@@ -58,9 +59,6 @@ struct ResumptionR3 {
 // HMAC-SHA256(secret, string label(role) || string channel_id || string id).
 ResumptionProof resumption_proof(const TicketSecret& secret, ResumptionRole role, ByteView channel_id,
                                  const TicketId& id);
-
-// Constant-time equality of two proofs.
-bool resumption_proofs_equal(const ResumptionProof& a, const ResumptionProof& b);
 
 // Whole frames (length prefix included).
 Bytes encode_resumption_r1(const ResumptionR1& r1);

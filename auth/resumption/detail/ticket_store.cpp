@@ -25,11 +25,10 @@ ServerTicketStore::ServerTicketStore(std::chrono::seconds lifetime, std::size_t 
 
 std::chrono::steady_clock::time_point ServerTicketStore::now() const { return now_from(clock_); }
 
+// order_ and tickets_ hold the same ids: issue adds to both, the rest removes from both.
 void ServerTicketStore::drop_expired(std::chrono::steady_clock::time_point now) {
-    while (!order_.empty()) {
-        auto it = tickets_.find(order_.front());
-        if (it != tickets_.end() && it->second.expires > now) break;
-        if (it != tickets_.end()) tickets_.erase(it);
+    while (!order_.empty() && tickets_.at(order_.front()).expires <= now) {
+        tickets_.erase(order_.front());
         order_.pop_front();
     }
 }
@@ -56,8 +55,8 @@ std::optional<ServerTicketStore::Found> ServerTicketStore::find(const TicketId& 
     auto t = now();
     std::lock_guard lock(mutex_);
     drop_expired(t);
-    auto it = tickets_.find(id);
-    if (it == tickets_.end() || it->second.expires <= t) return std::nullopt;
+    auto it = tickets_.find(id);  // what drop_expired left has not expired
+    if (it == tickets_.end()) return std::nullopt;
     return Found{it->second.secret, it->second.facts};
 }
 
