@@ -119,18 +119,22 @@ struct Setup {
         write_file(dir / "gate.toml", text);
         return dir / "gate.toml";
     }
-    // A tunnel config for the running gate (start the gate first).
-    std::filesystem::path tunnel_config(const std::string& name, const std::string& identity) {
+    // A tunnel config for the running gate (start the gate first) with
+    // `layers` as its chain.
+    std::filesystem::path tunnel_config_with(const std::string& name, const std::string& layers) {
         REQUIRE_MESSAGE(gate_port != 0, "start the gate before writing a tunnel config");
         std::string text = "listen = \"127.0.0.1:0\"\n"
                            "server = \"127.0.0.1:" + std::to_string(gate_port) + "\"\n" +
                            "audit_log = \"" + name + "-audit.log\"\n"
-                           "handshake_timeout = \"5s\"\n"
-                           "[[layer]]\nkind = \"secure_channel\"\n"
-                           "[[layer]]\nkind = \"public_key\"\nidentity = \"" + identity + "\"\n"
-                           "known_hosts = \"known_hosts\"\n";
+                           "handshake_timeout = \"5s\"\n" + layers;
         write_file(dir / (name + ".toml"), text);
         return dir / (name + ".toml");
+    }
+    // The same with the standard chain, secure_channel | public_key with `identity`.
+    std::filesystem::path tunnel_config(const std::string& name, const std::string& identity) {
+        return tunnel_config_with(name, "[[layer]]\nkind = \"secure_channel\"\n"
+                                        "[[layer]]\nkind = \"public_key\"\nidentity = \"" + identity + "\"\n"
+                                        "known_hosts = \"known_hosts\"\n");
     }
     // Starts `authchain COMMAND --config CONFIG` and waits (bounded) for its
     // "listening on" line; not by connecting: a test connection would be a

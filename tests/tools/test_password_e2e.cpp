@@ -25,15 +25,10 @@ void add_user(Setup& s, const std::string& user, const std::string& pw) {
 std::filesystem::path password_tunnel(Setup& s, const std::string& name, const std::string& user,
                                       const std::string& pw) {
     write_file(s.dir / (name + ".pw"), pw + "\n", 0600);
-    std::string text = "listen = \"127.0.0.1:0\"\n"
-                       "server = \"127.0.0.1:" + std::to_string(s.gate_port) + "\"\n" +
-                       "audit_log = \"" + name + "-audit.log\"\n"
-                       "handshake_timeout = \"5s\"\n"
-                       "[[layer]]\nkind = \"secure_channel\"\n"
-                       "[[layer]]\nkind = \"public_key\"\nidentity = \"client\"\nknown_hosts = \"known_hosts\"\n"
-                       "[[layer]]\nkind = \"password\"\nuser = \"" + user + "\"\npassword_file = \"" + name + ".pw\"\n";
-    write_file(s.dir / (name + ".toml"), text);
-    return s.dir / (name + ".toml");
+    return s.tunnel_config_with(
+        name, "[[layer]]\nkind = \"secure_channel\"\n"
+              "[[layer]]\nkind = \"public_key\"\nidentity = \"client\"\nknown_hosts = \"known_hosts\"\n"
+              "[[layer]]\nkind = \"password\"\nuser = \"" + user + "\"\npassword_file = \"" + name + ".pw\"\n");
 }
 
 }  // namespace
@@ -147,12 +142,8 @@ TEST_CASE("password e2e: any_of(public_key, password): a client without a key ge
                                      "[[layer.method]]\nkind = \"password\"\nusers = \"users\"\n"
                                      "min_memory_kib = 64\nmin_iterations = 1\n"));
     auto tunnel_with = [&](const std::string& name, const std::string& methods) {
-        std::string text = "listen = \"127.0.0.1:0\"\n"
-                           "server = \"127.0.0.1:" + std::to_string(s.gate_port) + "\"\n" +
-                           "audit_log = \"" + name + "-audit.log\"\nhandshake_timeout = \"5s\"\n"
-                           "[[layer]]\nkind = \"secure_channel\"\n[[layer]]\nkind = \"any_of\"\n" + methods;
-        write_file(s.dir / (name + ".toml"), text);
-        return s.tunnel(s.dir / (name + ".toml"));
+        return s.tunnel(s.tunnel_config_with(
+            name, "[[layer]]\nkind = \"secure_channel\"\n[[layer]]\nkind = \"any_of\"\n" + methods));
     };
     write_file(s.dir / "right.pw", "correct horse\n", 0600);
     write_file(s.dir / "wrong.pw", "battery staple\n", 0600);

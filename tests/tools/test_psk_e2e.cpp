@@ -12,15 +12,6 @@ const std::string any_of_gate = "[[layer]]\nkind = \"secure_channel\"\n"
                                 "authorized_keys = \"authorized_keys\"\n"
                                 "[[layer.method]]\nkind = \"psk\"\nkeys = \"gate.psk\"\n";
 
-// A tunnel config for the running gate with `layers` as its chain.
-std::filesystem::path tunnel_with_chain(Setup& s, const std::string& name, const std::string& layers) {
-    std::string text = "listen = \"127.0.0.1:0\"\n"
-                       "server = \"127.0.0.1:" + std::to_string(s.gate_port) + "\"\n" +
-                       "audit_log = \"" + name + "-audit.log\"\nhandshake_timeout = \"5s\"\n" + layers;
-    write_file(s.dir / (name + ".toml"), text);
-    return s.dir / (name + ".toml");
-}
-
 void keygen_psk(Setup& s, const std::string& file, const std::string& id) {
     std::string out;
     REQUIRE_MESSAGE(shell(s.bin + " keygen --psk " + q(s.dir / file) + " --id " + id, &out) == 0, out);
@@ -49,16 +40,16 @@ TEST_CASE("psk e2e: any_of(public_key, psk): a client without a key gets in by p
     write_file(s.dir / "tunnel.psk", read_file(s.dir / "gate.psk"), 0600);
     auto gate = s.gate(s.gate_config(redis.backend(), "", any_of_gate));
 
-    auto by_psk = s.tunnel(tunnel_with_chain(s, "by_psk", "[[layer]]\nkind = \"secure_channel\"\n[[layer]]\nkind = \"any_of\"\n"
+    auto by_psk = s.tunnel(s.tunnel_config_with("by_psk", "[[layer]]\nkind = \"secure_channel\"\n[[layer]]\nkind = \"any_of\"\n"
                                                     "[[layer.method]]\nkind = \"psk\"\nkey_file = \"tunnel.psk\"\n"));
     CHECK(cli(by_psk.port, "ping") == "PONG");
 
-    auto by_key = s.tunnel(tunnel_with_chain(s, "by_key", "[[layer]]\nkind = \"secure_channel\"\n[[layer]]\nkind = \"any_of\"\n"
+    auto by_key = s.tunnel(s.tunnel_config_with("by_key", "[[layer]]\nkind = \"secure_channel\"\n[[layer]]\nkind = \"any_of\"\n"
                                                     "[[layer.method]]\nkind = \"public_key\"\nidentity = \"client\"\n"
                                                     "known_hosts = \"known_hosts\"\n"));
     CHECK(cli(by_key.port, "ping") == "PONG");
 
-    auto neither = s.tunnel(tunnel_with_chain(s, "neither", "[[layer]]\nkind = \"secure_channel\"\n[[layer]]\nkind = \"any_of\"\n"
+    auto neither = s.tunnel(s.tunnel_config_with("neither", "[[layer]]\nkind = \"secure_channel\"\n[[layer]]\nkind = \"any_of\"\n"
                                                       "[[layer.method]]\nkind = \"public_key\"\nidentity = \"stranger\"\n"
                                                       "known_hosts = \"known_hosts\"\n"
                                                       "[[layer.method]]\nkind = \"psk\"\nkey_file = \"wrong.psk\"\n"));
@@ -85,7 +76,7 @@ TEST_CASE("psk e2e: a psk tunnel on plain TCP works, and gate and tunnel warn" *
     write_file(s.dir / "tunnel.psk", read_file(s.dir / "gate.psk"), 0600);
     auto gate = s.gate(s.gate_config(redis.backend(), "[[allow]]\npsk_id = \"plain\"\n",
                                      "[[layer]]\nkind = \"psk\"\nkeys = \"gate.psk\"\nallow_plaintext = true\n"));
-    auto tunnel = s.tunnel(tunnel_with_chain(s, "plain", "[[layer]]\nkind = \"psk\"\nkey_file = \"tunnel.psk\"\n"
+    auto tunnel = s.tunnel(s.tunnel_config_with("plain", "[[layer]]\nkind = \"psk\"\nkey_file = \"tunnel.psk\"\n"
                                                    "allow_plaintext = true\n"));
     CHECK(cli(tunnel.port, "ping") == "PONG");
     CHECK(read_file(s.dir / "gate.out").find("WARNING: allow_plaintext = true: on a stream that is not encrypted") !=

@@ -16,15 +16,10 @@ const std::string gate_layers = "[[layer]]\nkind = \"ip_filter\"\nallow = [\"127
                                 "authorized_keys = \"authorized_keys\"\n";
 
 std::filesystem::path tunnel_config(Setup& s, const std::string& name, const std::string& identity) {
-    std::string text = "listen = \"127.0.0.1:0\"\n"
-                       "server = \"127.0.0.1:" + std::to_string(s.gate_port) + "\"\n" +
-                       "audit_log = \"" + name + "-audit.log\"\nhandshake_timeout = \"5s\"\n"
-                       "[[layer]]\nkind = \"secure_channel\"\n"
-                       "[[layer]]\nkind = \"resumption\"\n"
-                       "[[layer]]\nkind = \"public_key\"\nidentity = \"" + identity + "\"\n"
-                       "known_hosts = \"known_hosts\"\n";
-    write_file(s.dir / (name + ".toml"), text);
-    return s.dir / (name + ".toml");
+    return s.tunnel_config_with(name, "[[layer]]\nkind = \"secure_channel\"\n"
+                                      "[[layer]]\nkind = \"resumption\"\n"
+                                      "[[layer]]\nkind = \"public_key\"\nidentity = \"" + identity + "\"\n"
+                                      "known_hosts = \"known_hosts\"\n");
 }
 
 bool audit_resumed(const nlohmann::json& line) { return line.value("resumed", false); }
