@@ -41,6 +41,12 @@ void fail(ForwardSummary& summary, ForwardOutcome outcome, std::string text,
 asio::awaitable<bool> open_backend(Stream& remote, Reach& reach, const Endpoint& backend,
                                    const ForwardOptions& options, ForwardSummary& summary) {
     try {
+        if (options.open) {
+            OpenedStream opened = co_await options.open();
+            remote = std::move(opened.stream);
+            summary.backend_credentials = std::move(opened.credentials);
+            co_return true;
+        }
         Stream stream = co_await connect_to(backend, options.connect_timeout, options.keepalive);
         if (!options.client_chain) {
             remote = std::move(stream);

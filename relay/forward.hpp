@@ -37,6 +37,13 @@
 
 namespace authchain {
 
+// The far side ForwardOptions::open opened: its stream, and what was
+// proven about it (null: nothing).
+struct OpenedStream {
+    Stream stream;
+    std::shared_ptr<const Credentials> credentials{};
+};
+
 struct ForwardOptions {
     std::chrono::milliseconds connect_timeout{10000};
     // TCP keepalive on a TCP backend socket (idle time before probes); zero: off.
@@ -46,6 +53,12 @@ struct ForwardOptions {
     // A refusal ends the forward (ForwardOutcome::refused).
     Authenticator client_chain{};
     std::chrono::steady_clock::duration handshake_timeout = std::chrono::seconds(10);
+    // Opens the far side instead of connecting the backend and running
+    // client_chain on it: e.g. a stream of a multiplexed channel
+    // (MultiplexDialer::opener, relay/multiplex.hpp). It throws as they
+    // would: AuthenticationError when refused, anything else when the far
+    // side cannot be reached.
+    std::function<asio::awaitable<OpenedStream>()> open{};
     // Send a PROXY v2 header first (relay/proxy_v2.hpp): source = the
     // client's peer, destination = the address the client dialled
     // (its stream's local_endpoint()), else `proxy_destination`.
