@@ -6,6 +6,7 @@
 #include <authchain/auth/openssh/whole_file.hpp>
 #include <authchain/compose/cidr.hpp>
 #include <authchain/compose/combinators.hpp>
+#include <authchain/relay/multiplex/frame.hpp>
 #include "config/registry.hpp"
 #include "config/table_reader.hpp"
 #include "config/toml_guard.hpp"
@@ -69,6 +70,20 @@ Endpoint required_endpoint(TableReader& r, std::string_view key, EndpointRole ro
     return endpoint(r, key, role);
 }
 
+// multiplex and its tuning keys, which mean nothing without it. The ranges
+// are the wire format's (relay/multiplex/frame.hpp).
+void read_multiplex(TableReader& r, CommonConfig& c) {
+    if (auto b = r.boolean("multiplex")) c.multiplex = *b;
+    if (auto n = r.integer("multiplex_max_streams", 1, mux::max_streams_limit)) {
+        if (!c.multiplex) r.fail("multiplex_max_streams", "needs multiplex = true");
+        c.multiplex_max_streams = static_cast<std::uint32_t>(*n);
+    }
+    if (auto n = r.integer("multiplex_window", mux::min_initial_window, mux::max_initial_window)) {
+        if (!c.multiplex) r.fail("multiplex_window", "needs multiplex = true");
+        c.multiplex_window = static_cast<std::uint32_t>(*n);
+    }
+}
+
 // Keys every command shares, except listen (required or not) and the chain.
 void read_common(TableReader& r, CommonConfig& c) {
     if (auto t = r.duration("handshake_timeout", milliseconds(1), one_hour)) c.handshake_timeout = *t;
@@ -104,11 +119,13 @@ void read_common(TableReader& r, CommonConfig& c) {
     }
     if (auto b = r.boolean("socket_activation")) c.socket_activation = *b;
     if (auto n = r.integer("threads", 1, 1024)) c.threads = static_cast<std::size_t>(*n);
+    read_multiplex(r, c);
 }
 
 // The process keys both commands share (read by read_common).
 const std::vector<std::string> common_keys{"log_level", "metrics_listen", "idle_timeout", "keepalive",
-                                           "socket_activation", "threads"};
+                                           "socket_activation", "threads", "multiplex",
+                                           "multiplex_max_streams", "multiplex_window"};
 
 void declare_with_common(TableReader& r, std::vector<std::string> keys) {
     keys.insert(keys.end(), common_keys.begin(), common_keys.end());

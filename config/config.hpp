@@ -81,6 +81,11 @@ struct CommonConfig {
     std::chrono::milliseconds keepalive{0};      // TCP keepalive idle time on both sockets; 0: off
     bool socket_activation = false;              // take the listening socket from systemd (LISTEN_FDS)
     std::size_t threads = 0;                     // event loops serving connections; 0: one per core
+    // Many connections over one authenticated connection (relay/multiplex.hpp);
+    // both ends must say the same. The other two keys need multiplex = true.
+    bool multiplex = false;
+    std::uint32_t multiplex_max_streams = 1024;  // gate: open at once per channel; tunnel: what it announces
+    std::uint32_t multiplex_window = 256 * 1024; // receive window per stream, bytes
 };
 
 struct GateConfig : CommonConfig {

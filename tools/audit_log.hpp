@@ -27,6 +27,9 @@
 //   duration_ms   whole session (accepted only)
 //   closed_by     who ended first: "client" | "backend" ("server" for the
 //                 tunnel) | "gate"/"tunnel" (closed at shutdown) (accepted only)
+//   multiplexed   true for a stream of a multiplexed channel (multiplex = true);
+//                 absent otherwise. A multiplexing gate also writes a "channel"
+//                 line per channel (tools/gate.cpp, docs/runtime.md).
 #pragma once
 
 #include <chrono>

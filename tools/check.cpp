@@ -74,6 +74,12 @@ int check_gate(const GateConfig& c) {
               << (c.max_connections_per_source ? std::to_string(c.max_connections_per_source)
                                                : std::string("default"))
               << "\n";
+    std::cout << "  multiplex: "
+              << (c.multiplex ? "on (max_connections counts channels; up to " +
+                                    std::to_string(c.multiplex_max_streams) + " streams per channel, window " +
+                                    std::to_string(c.multiplex_window) + " bytes; the tunnel must say multiplex = true)"
+                              : std::string("off"))
+              << "\n";
     return 0;
 }
 

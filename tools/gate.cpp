@@ -4,12 +4,60 @@
 // handshake_timeout) -> forward_to the backend: connect, [PROXY v2 header],
 // pump. A refused connection never causes a backend connection; every
 // connection leaves one audit line.
+//
+// With multiplex = true an accepted connection is a channel
+// (relay/multiplex.hpp): each stream the tunnel opens on it is forwarded as
+// above and leaves its own line ("multiplexed": true); the channel leaves a
+// "channel" line when it ends.
+#include <authchain/relay/multiplex.hpp>
+
 #include "tools/commands.hpp"
 #include "tools/service.hpp"
 
 namespace authchain::tools {
 
 namespace {
+
+// The line a channel leaves when it ends: who (what the chain proved, once
+// for every stream on it), how many streams, and why it ended.
+nlohmann::json channel_line(const Session& channel, const ChannelSummary& summary) {
+    using std::chrono::duration_cast;
+    using std::chrono::milliseconds;
+    return event_json("channel", {{"peer", endpoint_text(channel.credentials.peer.value_or({}))},
+                                  {"identity", identity_json(channel.credentials)},
+                                  {"layers", channel.credentials.layers()},
+                                  {"streams", summary.streams},
+                                  {"end", summary.end_reason},
+                                  {"duration_ms", duration_cast<milliseconds>(summary.duration).count()},
+                                  {"started", summary.started}});
+}
+
+// The handler of a multiplexing gate: `options` forwards each stream.
+Handler serve_channels(const GateConfig& config, const ServiceContext& service, const ForwardOptions& options) {
+    ForwardReport report = [service](const Session& stream, const ForwardSummary& summary) {
+        ConnectionAudit a = forward_audit(stream, summary, "gate", "backend");
+        // A stream's session is the channel's (its credentials, its
+        // handshake): the time is the stream's own, when it was opened.
+        a.time = std::chrono::system_clock::now() -
+                 std::chrono::duration_cast<std::chrono::system_clock::duration>(summary.duration);
+        auto line = to_json(a);
+        line["multiplexed"] = true;
+        add_via(line, service, stream.credentials.peer.value_or({}));
+        service.audit.write(line);
+        record_forward(service.metrics, summary);
+    };
+    ChannelReport channel_report = [service](const Session& channel, const ChannelSummary& summary) {
+        auto line = channel_line(channel, summary);
+        add_via(line, service, channel.credentials.peer.value_or({}));
+        service.audit.write(line);
+        service.metrics.channel_ended(summary.started);
+    };
+    mux::SessionOptions session{.max_streams = config.multiplex_max_streams,
+                                .window = config.multiplex_window,
+                                .hello_timeout = config.handshake_timeout};
+    return serve_multiplexed(forward_to(config.backend, options, std::move(report)), session,
+                             std::move(channel_report));
+}
 
 ServiceSetup gate_setup(std::shared_ptr<const GateConfig> config) {
     ServiceSetup setup{.config = config,
@@ -26,6 +74,7 @@ ServiceSetup gate_setup(std::shared_ptr<const GateConfig> config) {
                                .proxy_destination = service.listening,
                                .pump = {.idle_timeout = config->idle_timeout},
                                .live = service.live};
+        if (config->multiplex) return Served{config->chain, serve_channels(*config, service, options)};
         ForwardReport report = [config, service](const Session& client, const ForwardSummary& summary) {
             auto line = to_json(forward_audit(client, summary, "gate", "backend"));
             add_via(line, service, client.credentials.peer.value_or({}));

@@ -90,6 +90,12 @@ struct Metrics::Impl {
                                    .Register(registry);
     Counter& reload_success = reloads.Add({{"result", "success"}});
     Counter& reload_failure = reloads.Add({{"result", "failure"}});
+    Family<Counter>& channels = BuildCounter()
+                                    .Name("authchain_multiplex_channels_total")
+                                    .Help("Multiplexed channels over, by whether their hellos passed")
+                                    .Register(registry);
+    Counter& channels_started = channels.Add({{"result", "started"}});
+    Counter& channels_failed = channels.Add({{"result", "failed"}});
     Family<Gauge>& expiry = BuildGauge()
                                 .Name("authchain_certificate_expiry_timestamp_seconds")
                                 .Help("When each configured certificate expires (Unix time)")
@@ -123,6 +129,10 @@ void Metrics::forwarded(std::chrono::steady_clock::duration duration, std::uint6
 }
 
 void Metrics::reloaded(bool ok) { (ok ? impl_->reload_success : impl_->reload_failure).Increment(); }
+
+void Metrics::channel_ended(bool started) {
+    (started ? impl_->channels_started : impl_->channels_failed).Increment();
+}
 
 std::string Metrics::scrape() {
     {

@@ -19,6 +19,8 @@
 //   authchain_bytes_total{direction}              "in": client to backend, "out": back
 //   authchain_backend_errors_total                backend unreachable or failing
 //   authchain_config_reloads_total{result}        "success", "failure"
+//   authchain_multiplex_channels_total{result}    gate: multiplexed channels over; "started" (the hellos
+//                                                 passed), "failed" (not a multiplexing peer, ...)
 //   authchain_certificate_expiry_timestamp_seconds{certificate}
 //                                                 from compose/certificate_expiry.hpp
 #pragma once
@@ -50,6 +52,8 @@ public:
     void forwarded(std::chrono::steady_clock::duration duration, std::uint64_t bytes_in, std::uint64_t bytes_out,
                    bool backend_error);
     void reloaded(bool ok);
+    // A multiplexed channel is over; `started`: its hellos passed.
+    void channel_ended(bool started);
 
     // The text exposition format (version 0.0.4) of every metric now.
     std::string scrape();

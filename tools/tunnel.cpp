@@ -3,7 +3,13 @@
 // accept (local) -> forward_to the gate: connect, authenticate (client
 // chain), pump. A refused attempt closes the local client and logs the
 // coarse reason.
+//
+// With multiplex = true each local connection is a stream on a channel to
+// the gate (relay/multiplex.hpp) instead: the dialer of the config's
+// generation connects and authenticates a channel when a stream needs one.
 #include <cstdio>
+
+#include <authchain/relay/multiplex.hpp>
 
 #include "tools/commands.hpp"
 #include "tools/service.hpp"
@@ -37,6 +43,18 @@ nlohmann::json tunnel_line(const TunnelConfig& config, const Session& local, con
 
 namespace {
 
+// Opens the streams of one reading of the config: its channels end with it.
+std::shared_ptr<MultiplexDialer> dialer_for(const TunnelConfig& config) {
+    DialOptions options{.connect_timeout = config.handshake_timeout,
+                        .keepalive = std::chrono::duration_cast<std::chrono::seconds>(config.keepalive),
+                        .client_chain = config.chain,
+                        .client = {.handshake_timeout = config.handshake_timeout},
+                        .session = {.max_streams = config.multiplex_max_streams,
+                                    .window = config.multiplex_window,
+                                    .hello_timeout = config.handshake_timeout}};
+    return std::make_shared<MultiplexDialer>(config.server, std::move(options));
+}
+
 ServiceSetup tunnel_setup(std::shared_ptr<const TunnelConfig> config) {
     ServiceSetup setup{.config = config,
                        .far_label = "server",
@@ -49,8 +67,11 @@ ServiceSetup tunnel_setup(std::shared_ptr<const TunnelConfig> config) {
                                .handshake_timeout = config->handshake_timeout,
                                .pump = {.idle_timeout = config->idle_timeout},
                                .live = service.live};
+        if (config->multiplex) options.open = dialer_for(*config)->opener();
         ForwardReport report = [config, service](const Session& local, const ForwardSummary& summary) {
-            service.audit.write(tunnel_line(*config, local, summary));
+            auto line = tunnel_line(*config, local, summary);
+            if (config->multiplex) line["multiplexed"] = true;
+            service.audit.write(line);
             record_forward(service.metrics, summary);
         };
         return Served{pass(), forward_to(config->server, options, report)};

@@ -10,7 +10,8 @@
 # Needs $work (a private temp dir), $authchain, $backend_redis, $backend_iperf,
 # and procs.sh. Everything listens on 127.0.0.1 and is started with `spawn`.
 
-peer_names=(direct authchain-aesgcm authchain-chachapoly authchain-resumed authchain-tls authchain-password
+peer_names=(direct authchain-aesgcm authchain-chachapoly authchain-resumed authchain-multiplexed authchain-tls
+            authchain-password
             stunnel-full stunnel-resumed spiped ssh-chacha20 ssh-aes256gcm)
 
 make_keys() {
@@ -43,9 +44,12 @@ authchain_layers() {  # authchain_layers ROW gate|tunnel
     authchain-chachapoly) suite=25519_ChaChaPoly_SHA256 ;;
     # As authchain-aesgcm, with tickets: a connection after the first skips public_key.
     authchain-resumed) suite=25519_AESGCM_SHA256 resumption=$'[[layer]]\nkind = "resumption"' ;;
+    # As authchain-aesgcm, with multiplex = true at both ends (authchain_pair): every connection
+    # is a stream on one authenticated channel per event loop.
+    authchain-multiplexed) suite=25519_AESGCM_SHA256 ;;
   esac
   case $1:$2 in
-    authchain-aesgcm:gate | authchain-chachapoly:gate | authchain-resumed:gate) cat <<EOF
+    authchain-aesgcm:gate | authchain-chachapoly:gate | authchain-resumed:gate | authchain-multiplexed:gate) cat <<EOF
 [[layer]]
 kind = "ip_filter"
 allow = ["127.0.0.1/32"]
@@ -59,7 +63,7 @@ host_key = "$k/host"
 authorized_keys = "$k/authorized_keys"
 EOF
     ;;
-    authchain-aesgcm:tunnel | authchain-chachapoly:tunnel | authchain-resumed:tunnel) cat <<EOF
+    authchain-aesgcm:tunnel | authchain-chachapoly:tunnel | authchain-resumed:tunnel | authchain-multiplexed:tunnel) cat <<EOF
 [[layer]]
 kind = "secure_channel"
 suites = ["$suite"]
@@ -120,16 +124,17 @@ EOF
 
 # authchain_pair ROW DIR BACKEND_PORT: sets pair_port, pair_gate, pair_tunnel.
 authchain_pair() {
-  local row=$1 dir=$2 backend=$3 gate_port
+  local row=$1 dir=$2 backend=$3 gate_port mux=
+  [ "$row" = authchain-multiplexed ] && mux=$'multiplex = true\n'
   mkdir -p "$dir" && chmod 700 "$dir"
   # Both ends take every idle connection the benchmark holds (all from 127.0.0.1).
-  { printf 'listen = "127.0.0.1:0"\nbackend = "127.0.0.1:%s"\n' "$backend"
+  { printf '%slisten = "127.0.0.1:0"\nbackend = "127.0.0.1:%s"\n' "$mux" "$backend"
     printf 'max_connections = 40000\nmax_connections_per_source = 40000\naudit_log = "%s/gate-audit.jsonl"\n' "$dir"
     authchain_layers "$row" gate; } > "$dir/gate.toml"
   spawn "$dir/gate.log" "$authchain" gate --config "$dir/gate.toml"; pair_gate=$spawned
   gate_port=$(listened_port "$dir/gate.log") || return 1
   echo "[127.0.0.1]:$gate_port $(cut -d' ' -f1,2 "$work/keys/host.pub")" > "$dir/known_hosts"
-  { printf 'listen = "127.0.0.1:0"\nserver = "127.0.0.1:%s"\nmax_connections = 40000\n' "$gate_port"
+  { printf '%slisten = "127.0.0.1:0"\nserver = "127.0.0.1:%s"\nmax_connections = 40000\n' "$mux" "$gate_port"
     authchain_layers "$row" tunnel; } > "$dir/tunnel.toml"
   spawn "$dir/tunnel.log" "$authchain" tunnel --config "$dir/tunnel.toml"; pair_tunnel=$spawned
   pair_port=$(listened_port "$dir/tunnel.log") || return 1

@@ -179,12 +179,18 @@ TEST_CASE("gate --check prints every setting that matters: PROXY v2, audit log, 
     CHECK(contains(r.output, "audit_log: "));
     CHECK(contains(r.output, "audit.jsonl"));
     CHECK(contains(r.output, "user: nobody"));
+    CHECK(contains(r.output, "multiplex: off"));
 
     auto plain = cli("gate --check --config " + arg(gate_config(dir.path(), "")));
     CHECK(plain.status == 0);
     CHECK(contains(plain.output, "proxy_protocol: off"));
     CHECK(contains(plain.output, "audit_log: none"));
     CHECK(contains(plain.output, "user: not set"));
+
+    auto multiplexed =
+        cli("gate --check --config " + arg(gate_config(dir.path(), "multiplex = true\nmultiplex_max_streams = 64\n")));
+    CHECK(multiplexed.status == 0);
+    CHECK(contains(multiplexed.output, "multiplex: on (max_connections counts channels; up to 64 streams"));
 }
 
 TEST_CASE("gate --check refuses a user that does not exist") {

@@ -36,6 +36,8 @@ TEST_CASE("metrics: every unlabelled metric is there from the start, at zero, wi
     CHECK(value_of(text, "authchain_bytes_total{direction=\"in\"}") == 0);
     CHECK(value_of(text, "authchain_config_reloads_total{result=\"failure\"}") == 0);
     CHECK(value_of(text, "authchain_backend_errors_total") == 0);
+    CHECK(value_of(text, "authchain_multiplex_channels_total{result=\"started\"}") == 0);
+    CHECK(value_of(text, "authchain_multiplex_channels_total{result=\"failed\"}") == 0);
 }
 
 TEST_CASE("metrics: what the service reports moves the right series") {
@@ -48,6 +50,9 @@ TEST_CASE("metrics: what the service reports moves the right series") {
     m.denied("timeout", "public_key");
     m.forwarded(std::chrono::seconds(2), 100, 2000, /*backend_error=*/true);
     m.reloaded(true);
+    m.channel_ended(/*started=*/true);
+    m.channel_ended(/*started=*/true);
+    m.channel_ended(/*started=*/false);
     std::string text = m.scrape();
     CHECK(text.find("# TYPE authchain_connections_denied_total counter") != std::string::npos);
     CHECK(value_of(text, "authchain_connections_accepted_total") == 2);
@@ -62,6 +67,8 @@ TEST_CASE("metrics: what the service reports moves the right series") {
     CHECK(value_of(text, "authchain_bytes_total{direction=\"out\"}") == 2000);
     CHECK(value_of(text, "authchain_backend_errors_total") == 1);
     CHECK(value_of(text, "authchain_config_reloads_total{result=\"success\"}") == 1);
+    CHECK(value_of(text, "authchain_multiplex_channels_total{result=\"started\"}") == 2);
+    CHECK(value_of(text, "authchain_multiplex_channels_total{result=\"failed\"}") == 1);
     m.session_ended();
     CHECK(value_of(m.scrape(), "authchain_connections_active") == 0);
 }
