@@ -23,7 +23,7 @@ asio::awaitable<void> pause(std::chrono::milliseconds d) {
 LiveForwards::Guard::~Guard() {
     if (!owner_) return;
     std::lock_guard lock(owner_->mutex_);
-    owner_->entries_.erase(id_);
+    (hook_ ? owner_->hooks_ : owner_->entries_).erase(id_);
 }
 
 LiveForwards::Guard LiveForwards::add(asio::any_io_executor executor, std::function<void()> close) {
@@ -33,6 +33,14 @@ LiveForwards::Guard LiveForwards::add(asio::any_io_executor executor, std::funct
     return Guard(this, id);
 }
 
+LiveForwards::Guard LiveForwards::on_stop(asio::any_io_executor executor, std::function<void()> hook) {
+    std::lock_guard lock(mutex_);
+    auto id = next_++;
+    if (stopping_) asio::post(executor, hook);
+    hooks_.emplace(id, Entry{std::move(executor), std::move(hook)});
+    return Guard(this, id, true);
+}
+
 std::size_t LiveForwards::size() const {
     std::lock_guard lock(mutex_);
     return entries_.size();
@@ -40,7 +48,9 @@ std::size_t LiveForwards::size() const {
 
 void LiveForwards::stop() {
     std::lock_guard lock(mutex_);
+    if (stopping_) return;
     stopping_ = true;
+    for (auto& [id, hook] : hooks_) asio::post(hook.executor, hook.close);
 }
 
 bool LiveForwards::stopping() const {

@@ -48,8 +48,8 @@ public:
     // before the LiveForwards.
     class Guard {
     public:
-        Guard(LiveForwards* owner, std::uint64_t id) : owner_(owner), id_(id) {}
-        Guard(Guard&& o) noexcept : owner_(o.owner_), id_(o.id_) { o.owner_ = nullptr; }
+        Guard(LiveForwards* owner, std::uint64_t id, bool hook = false) : owner_(owner), id_(id), hook_(hook) {}
+        Guard(Guard&& o) noexcept : owner_(o.owner_), id_(o.id_), hook_(o.hook_) { o.owner_ = nullptr; }
         Guard(const Guard&) = delete;
         Guard& operator=(const Guard&) = delete;
         Guard& operator=(Guard&&) = delete;
@@ -58,8 +58,15 @@ public:
     private:
         LiveForwards* owner_;
         std::uint64_t id_;
+        bool hook_;
     };
     Guard add(asio::any_io_executor executor, std::function<void()> close);
+
+    // Runs `hook` on `executor` when stop() is first called (posted; at once
+    // if it was already), while the Guard lives: what is not a forward but
+    // should wind down with them (a MultiplexDialer retires its channels).
+    // Not counted by size(); shutdown() does not wait for it.
+    Guard on_stop(asio::any_io_executor executor, std::function<void()> hook);
 
 private:
     struct Entry {
@@ -68,6 +75,7 @@ private:
     };
     mutable std::mutex mutex_;
     std::map<std::uint64_t, Entry> entries_;
+    std::map<std::uint64_t, Entry> hooks_;
     std::uint64_t next_ = 0;
     bool stopping_ = false;
 };

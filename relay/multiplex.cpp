@@ -7,10 +7,12 @@
 #include <asio/query.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
+#include <optional>
+#include <system_error>
 #include <vector>
 
 #include <authchain/relay/connect.hpp>
-#include <authchain/relay/detail/wait_for.hpp>
+#include <authchain/relay/detail/signal.hpp>
 
 namespace authchain {
 
@@ -27,8 +29,9 @@ struct ServeTarget {
 
 // The per_stream handlers of one channel still running.
 struct Running {
+    explicit Running(const asio::any_io_executor& executor) : none_left(executor) {}
     std::size_t count = 0;
-    std::function<void()> all_done;
+    detail::Signal none_left;
 };
 
 asio::awaitable<void> serve_channel(std::shared_ptr<const ServeTarget> target, Session channel) {
@@ -42,19 +45,18 @@ asio::awaitable<void> serve_channel(std::shared_ptr<const ServeTarget> target, S
     } catch (const std::exception& e) {
         summary.end_reason = e.what();
     }
-    auto running = std::make_shared<Running>();
+    auto running = std::make_shared<Running>(executor);
     while (summary.started) {
         std::optional<Stream> stream = co_await m->accept();
         if (!stream) break;
         Session session{std::move(*stream), channel.credentials, channel.handshake};
         ++running->count;
         asio::co_spawn(executor, target->per_stream(std::move(session)), [running](const std::exception_ptr&) {
-            if (--running->count == 0 && running->all_done) std::exchange(running->all_done, nullptr)();
+            if (--running->count == 0) running->none_left.notify();
         });
     }
     // The channel is over: its streams are reset, their handlers end soon.
-    while (running->count > 0)
-        co_await authchain::detail::wait_for<void()>([&running](std::function<void()> done) { running->all_done = std::move(done); });
+    while (running->count > 0) co_await running->none_left.wait();
     if (summary.started) summary.end_reason = m->end_reason();
     summary.streams = m->streams_opened();
     summary.duration = clock::now() - started;
@@ -72,12 +74,15 @@ Handler serve_multiplexed(Handler per_stream, mux::SessionOptions options, Chann
 
 // The channels of one loop; touched from that loop's thread only.
 struct MultiplexDialer::Loop {
+    explicit Loop(const asio::any_io_executor& e) : executor(e), settled(e) {}
     asio::any_io_executor executor;
     std::vector<Channel> channels;
     bool connecting = false;
+    bool retired = false;                 // DialOptions::live stopped: no new channel
     std::uint64_t attempt = 0;            // connections tried so far
     std::exception_ptr failure;           // of attempt number `attempt`, if it failed
-    std::vector<std::function<void()>> waiting;
+    detail::Signal settled;               // a connection attempt ended
+    std::optional<LiveForwards::Guard> stop_hook;
 };
 
 MultiplexDialer::MultiplexDialer(Endpoint server, DialOptions options)
@@ -97,8 +102,17 @@ MultiplexDialer::Loop& MultiplexDialer::loop_of(const asio::any_io_executor& exe
     std::lock_guard lock(mutex_);
     auto& loop = loops_[key];
     if (!loop) {
-        loop = std::make_unique<Loop>();
-        loop->executor = executor;
+        loop = std::make_unique<Loop>(executor);
+        if (options_.live) {
+            // Runs on the loop: retire its channels (they close once their streams are over).
+            Loop* raw = loop.get();
+            loop->stop_hook.emplace(options_.live->on_stop(executor, [weak = weak_from_this(), raw] {
+                auto self = weak.lock();
+                if (!self) return;
+                raw->retired = true;
+                for (Channel& channel : raw->channels) channel.mux->retire();
+            }));
+        }
     }
     return *loop;
 }
@@ -109,6 +123,20 @@ asio::awaitable<MultiplexDialer::Channel> MultiplexDialer::connect() {
     auto credentials = std::make_shared<const Credentials>(std::move(session.credentials));
     auto m = mux::Multiplexer::create(std::move(session.stream), mux::Role::client, options_.session);
     co_await m->start();
+    if (options_.live) {
+        // Counted with the forwards until it is closed, so a graceful stop
+        // waits for its close record (it retires at the stop: stop_hook).
+        struct Registered {
+            std::shared_ptr<LiveForwards> live;        // outlives the guard (declared first)
+            std::optional<LiveForwards::Guard> guard;
+        };
+        auto registered = std::make_shared<Registered>();
+        registered->live = options_.live;
+        registered->guard.emplace(options_.live->add(m->executor(), [weak = std::weak_ptr(m)] {
+            if (auto channel = weak.lock()) channel->close();
+        }));
+        m->on_over([registered] { registered->guard.reset(); });
+    }
     co_return Channel{std::move(m), std::move(credentials)};
 }
 
@@ -122,10 +150,11 @@ asio::awaitable<OpenedStream> MultiplexDialer::open() {
             OpenedStream opened{std::move(*channel.mux->open()), channel.credentials};
             co_return opened;
         }
+        if (loop.retired) throw std::system_error(asio::error::shut_down, "the tunnel is stopping");
         if (loop.connecting) {
             // Another connection of this loop is opening a channel: share its outcome.
             const std::uint64_t attempt = loop.attempt;
-            co_await authchain::detail::wait_for<void()>([&loop](std::function<void()> done) { loop.waiting.push_back(std::move(done)); });
+            while (loop.connecting && loop.attempt == attempt) co_await loop.settled.wait();
             if (loop.attempt == attempt && loop.failure) std::rethrow_exception(loop.failure);
             continue;
         }
@@ -139,8 +168,7 @@ asio::awaitable<OpenedStream> MultiplexDialer::open() {
             loop.failure = std::current_exception();
         }
         loop.connecting = false;
-        for (auto& done : loop.waiting) asio::post(loop.executor, std::move(done));
-        loop.waiting.clear();
+        loop.settled.notify();
         if (loop.failure) std::rethrow_exception(loop.failure);
     }
 }

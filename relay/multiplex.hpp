@@ -67,6 +67,9 @@ struct DialOptions {
     Authenticator client_chain{};             // run once per channel
     ClientOptions client{};                   // its handshake_timeout
     mux::SessionOptions session{};
+    // Optional: when it stops (the tunnel's graceful stop), the channels
+    // take no new stream and close cleanly once their streams are over.
+    std::shared_ptr<LiveForwards> live{};
 };
 
 // The client side: opens streams to one gate, over channels it connects
@@ -79,6 +82,7 @@ public:
     // Closes the channels it opened (on their loops).
     ~MultiplexDialer();
     MultiplexDialer(const MultiplexDialer&) = delete;
+    // A dialer is owned by a std::shared_ptr (open() and opener() keep it alive).
     MultiplexDialer& operator=(const MultiplexDialer&) = delete;
 
     // A new stream on a channel of the calling coroutine's executor, and

@@ -12,7 +12,6 @@
 #include <stdexcept>
 #include <system_error>
 
-#include <authchain/relay/detail/wait_for.hpp>
 #include <authchain/relay/multiplex/stream.hpp>
 
 namespace authchain::mux {
@@ -222,9 +221,8 @@ void Multiplexer::handle_open(std::uint32_t id) {
         schedule_flush();
         return;
     }
-    auto state = make_state(id);
-    arrived_.push_back(state);
-    if (accept_waiter_) asio::post(executor_, std::exchange(accept_waiter_, nullptr));
+    arrived_.push_back(make_state(id));
+    arrived_signal_.notify();
 }
 
 std::shared_ptr<StreamState> Multiplexer::make_state(std::uint32_t id) {
@@ -238,7 +236,7 @@ std::shared_ptr<StreamState> Multiplexer::make_state(std::uint32_t id) {
 }
 
 bool Multiplexer::can_open() const noexcept {
-    return role_ == Role::client && started_ && !over_ && streams_.size() < peer_.max_streams &&
+    return role_ == Role::client && started_ && !over_ && !retiring_ && streams_.size() < peer_.max_streams &&
            last_id_ < 0xffffffffu;
 }
 
@@ -260,7 +258,7 @@ asio::awaitable<std::optional<Stream>> Multiplexer::accept() {
             if (!state->ended) co_return make_stream(self, std::move(state));
         }
         if (over_) co_return std::nullopt;
-        co_await authchain::detail::wait_for<void()>([this](std::function<void()> wake) { accept_waiter_ = std::move(wake); });
+        co_await arrived_signal_.wait();
     }
 }
 
@@ -293,14 +291,12 @@ void Multiplexer::forget(StreamState& s, bool reset) {
         schedule_flush();
     }
     streams_.erase(s.id);
+    if (retiring_ && streams_.empty()) close();
 }
 
-void Multiplexer::when_output_drains(std::function<void()> wake) {
-    if (over_ || !output_full()) {
-        asio::post(executor_, std::move(wake));
-        return;
-    }
-    drain_waiters_.push_back(std::move(wake));
+asio::awaitable<void> Multiplexer::output_drained() {
+    auto self = shared_from_this();
+    while (!over_ && output_full()) co_await drained_signal_.wait();
 }
 
 void Multiplexer::schedule_flush() {
@@ -349,17 +345,36 @@ asio::awaitable<void> Multiplexer::write_loop(std::shared_ptr<Multiplexer> self)
         self->end("write: " + describe(std::current_exception()));
     }
     self->writing_ = false;
+    if (self->goodbye_) co_await goodbye(self);
+}
+
+asio::awaitable<void> Multiplexer::goodbye(std::shared_ptr<Multiplexer> self) {
+    self->goodbye_ = false;
+    try {
+        co_await self->channel_.shutdown_send();
+    } catch (const std::exception&) {
+        // The peer is gone already: nothing to tell it.
+    }
+    self->channel_.close();
+    self->closed();
+}
+
+void Multiplexer::closed() noexcept {
+    if (auto done = std::exchange(over_hook_, nullptr)) done();
 }
 
 void Multiplexer::drained() {
-    if (output_full()) return;
-    for (auto& wake : drain_waiters_) asio::post(executor_, std::move(wake));
-    drain_waiters_.clear();
+    if (!output_full()) drained_signal_.notify();
 }
 
-void Multiplexer::close() noexcept { end("closed"); }
+void Multiplexer::close() noexcept { end("closed", true); }
 
-void Multiplexer::end(std::string why) noexcept {
+void Multiplexer::retire() noexcept {
+    retiring_ = true;
+    if (streams_.empty()) close();
+}
+
+void Multiplexer::end(std::string why, bool graceful) noexcept {
     if (over_) return;
     over_ = true;
     end_reason_ = std::move(why);
@@ -370,10 +385,17 @@ void Multiplexer::end(std::string why) noexcept {
     }
     streams_.clear();
     arrived_.clear();
-    if (accept_waiter_) asio::post(executor_, std::exchange(accept_waiter_, nullptr));
-    for (auto& wake : drain_waiters_) asio::post(executor_, std::move(wake));
-    drain_waiters_.clear();
-    channel_.close();
+    arrived_signal_.notify();
+    drained_signal_.notify();
+    if (!graceful || !started_) {
+        channel_.close();
+        closed();
+    } else if (writing_) {
+        goodbye_ = true;  // after the write in flight (write_loop)
+    } else {
+        goodbye_ = true;
+        asio::co_spawn(executor_, goodbye(shared_from_this()), asio::detached);
+    }
 }
 
 }  // namespace authchain::mux

@@ -44,6 +44,7 @@
 
 #include <authchain/compose/bytes.hpp>
 #include <authchain/compose/stream.hpp>
+#include <authchain/relay/detail/signal.hpp>
 #include <authchain/relay/multiplex/frame.hpp>
 
 namespace authchain::mux {
@@ -91,8 +92,15 @@ public:
     // channel is over. One caller at a time.
     asio::awaitable<std::optional<Stream>> accept();
 
-    // Resets every stream and closes the channel. Idempotent.
+    // Resets every stream and closes the channel: the peer sees a clean end
+    // (the channel's close record, then end of stream). Idempotent.
     void close() noexcept;
+    // No new stream from open(); the channel closes (as close()) once the
+    // streams open now are over.
+    void retire() noexcept;
+    // Runs `done` once the channel is over and closed (after its close
+    // record, on a graceful end), on its executor.
+    void on_over(std::function<void()> done) { over_hook_ = std::move(done); }
     bool alive() const noexcept { return !over_; }
     // Why the channel ended ("" while alive; "end of stream" when the peer
     // closed it cleanly).
@@ -109,8 +117,8 @@ public:
     // Drops the stream from the table; `reset` sends a reset frame first.
     void forget(StreamState& stream, bool reset);
     bool output_full() const noexcept { return out_.size() >= options_.output_limit; }
-    // Runs `wake` once the output buffer has room again (or the channel ended).
-    void when_output_drains(std::function<void()> wake);
+    // Returns once the output buffer has room again (or the channel ended).
+    asio::awaitable<void> output_drained();
     const SessionOptions& options() const noexcept { return options_; }
 
 private:
@@ -130,8 +138,11 @@ private:
     void flush_now();
     static asio::awaitable<void> write_loop(std::shared_ptr<Multiplexer> self);
     void drained();
-    // Ends the channel: every stream reset with `why`, the channel closed.
-    void end(std::string why) noexcept;
+    // Ends the channel: every stream reset with `why`, the channel closed;
+    // `graceful`: after its close record (shutdown_send).
+    void end(std::string why, bool graceful = false) noexcept;
+    static asio::awaitable<void> goodbye(std::shared_ptr<Multiplexer> self);
+    void closed() noexcept;  // the channel is closed: over_hook_
 
     Stream channel_;
     asio::any_io_executor executor_;
@@ -140,15 +151,17 @@ private:
     Hello peer_{};
     bool started_ = false;
     bool over_ = false;
+    bool retiring_ = false;
+    bool goodbye_ = false;  // a graceful end waits for the write loop
+    std::function<void()> over_hook_;
     std::string end_reason_;
 
     std::unordered_map<std::uint32_t, std::shared_ptr<StreamState>> streams_;
     std::uint32_t last_id_ = 0;  // the highest stream id opened so far
     std::uint64_t opened_ = 0;
 
-    // Server: streams opened by the client, not yet accepted; one waiter.
+    // Server: streams opened by the client, not yet accepted.
     std::deque<std::shared_ptr<StreamState>> arrived_;
-    std::function<void()> accept_waiter_;
 
     Bytes in_;                    // the reader's buffer: in_used_ bytes not parsed yet
     std::size_t in_used_ = 0;
@@ -156,7 +169,8 @@ private:
     Bytes sending_;               // frames the write loop is sending
     bool flush_scheduled_ = false;
     bool writing_ = false;
-    std::vector<std::function<void()>> drain_waiters_;
+    detail::Signal arrived_signal_{executor_};   // accept() waits on it
+    detail::Signal drained_signal_{executor_};   // writers wait on it while output_full()
 };
 
 }  // namespace authchain::mux

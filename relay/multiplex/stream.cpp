@@ -8,7 +8,6 @@
 #include <cstring>
 #include <system_error>
 
-#include <authchain/relay/detail/wait_for.hpp>
 #include <authchain/relay/multiplex/multiplexer.hpp>
 
 namespace authchain::mux {
@@ -56,7 +55,7 @@ public:
     asio::awaitable<std::size_t> read_some(asio::mutable_buffer buffer) override {
         for (;;) {
             if (const std::optional<std::size_t> n = try_read_some(buffer)) co_return *n;
-            co_await authchain::detail::wait_for<void(std::exception_ptr)>([this](StreamImpl::ReadableCallback ready) { s_->readable = std::move(ready); });
+            co_await signal().wait();
         }
     }
 
@@ -79,13 +78,9 @@ public:
         for (;;) {
             if (const std::optional<std::size_t> n = try_write_some(buffer)) co_return *n;
             if (m_->output_full())
-                co_await authchain::detail::wait_for<void(std::exception_ptr)>([this](std::function<void(std::exception_ptr)> wake) {
-                    m_->when_output_drains([wake = std::move(wake)] { wake(nullptr); });
-                });
+                co_await m_->output_drained();
             else
-                co_await authchain::detail::wait_for<void(std::exception_ptr)>([this](std::function<void(std::exception_ptr)> wake) {
-                    s_->writable = [wake = std::move(wake)] { wake(nullptr); };
-                });
+                co_await signal().wait();
         }
     }
 
@@ -104,6 +99,11 @@ public:
     Protection protection() const override { return protection_; }
 
 private:
+    authchain::detail::Signal& signal() {
+        if (!s_->waiting) s_->waiting = std::make_unique<authchain::detail::Signal>(executor_);
+        return *s_->waiting;
+    }
+
     std::size_t take(asio::mutable_buffer buffer) {
         StreamState& s = *s_;
         const std::size_t n = std::min(buffer.size(), s.buffered());
@@ -162,13 +162,11 @@ void StreamState::wake_reader(const asio::any_io_executor& executor) {
         asio::post(executor, [ready = std::move(readable), error] { ready(error); });
         readable = nullptr;
     }
+    if (waiting) waiting->notify();
 }
 
-void StreamState::wake_writer(const asio::any_io_executor& executor) {
-    if (writable) {
-        asio::post(executor, [wake = std::move(writable)] { wake(); });
-        writable = nullptr;
-    }
+void StreamState::wake_writer(const asio::any_io_executor&) {
+    if (waiting) waiting->notify();
 }
 
 Stream make_stream(std::shared_ptr<Multiplexer> multiplexer, std::shared_ptr<StreamState> state) {

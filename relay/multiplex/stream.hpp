@@ -20,6 +20,7 @@
 
 #include <authchain/compose/bytes.hpp>
 #include <authchain/compose/stream.hpp>
+#include <authchain/relay/detail/signal.hpp>
 #include <authchain/relay/multiplex/frame.hpp>
 
 namespace authchain::mux {
@@ -45,9 +46,11 @@ struct StreamState {
     bool reset_by_peer = false;
     bool closed = false;
     bool in_table = true;   // the Multiplexer still routes frames to it
-    // The one reader and the one writer waiting on it.
+    // Who waits: a relay's async_wait_readable callback (it owns nothing),
+    // and the coroutines of read_some and write_some (on a Signal, so the
+    // io_context owns them while they wait; made on first use).
     StreamImpl::ReadableCallback readable;
-    std::function<void()> writable;
+    std::unique_ptr<detail::Signal> waiting;
 
     std::size_t buffered() const noexcept { return rx.size() - rx_begin; }
     // Wakes the reader, the writer, or both, if waiting (posted).
