@@ -282,6 +282,22 @@ TEST_CASE("noise: CipherState records equal Botan's AEAD, byte for byte, both wa
 
             CHECK(botan_aead(cipher, Botan::DECRYPTION, key, iv, ad, record) == plain);
 
+            // Out of place, the first byte apart (the record layer's type
+            // byte and the caller's body): the same record, nonce advanced.
+            if (size > 0) {
+                CipherState gathered(cipher);
+                gathered.initialize_key(key);
+                gathered.set_nonce(nonce);
+                Bytes out(size + TAGLEN, 0xee);
+                gathered.encrypt_with_ad(ad, ByteView(plain.data(), 1), ByteView(plain.data() + 1, size - 1),
+                                         std::span<std::uint8_t>(out));
+                CHECK(out == reference);
+                CHECK(gathered.nonce() == nonce + 1);
+                CHECK_THROWS_AS(gathered.encrypt_with_ad(ad, ByteView(plain.data(), 1), ByteView(plain.data() + 1, size - 1),
+                                                         std::span<std::uint8_t>(out).first(out.size() - 1)),
+                                NoiseError);
+            }
+
             CipherState rx(cipher);
             rx.initialize_key(key);
             rx.set_nonce(nonce);

@@ -170,6 +170,30 @@ void CipherState::encrypt_with_ad(ByteView ad, std::span<std::uint8_t> data) {
     ++nonce_;
 }
 
+void CipherState::encrypt_with_ad(ByteView ad, ByteView head, ByteView body, std::span<std::uint8_t> out) {
+    const std::size_t plain = head.size() + body.size();
+    if (out.size() != plain + (has_key() ? TAGLEN : 0)) throw NoiseError("encrypt: output of the wrong size");
+    if (!has_key() || small(cipher_, plain)) {
+        // A short record: gathered, then sealed in place (libsodium).
+        std::copy(head.begin(), head.end(), out.begin());
+        std::copy(body.begin(), body.end(), out.begin() + static_cast<std::ptrdiff_t>(head.size()));
+        return encrypt_with_ad(ad, out);
+    }
+    if (nonce_ == reserved_nonce) throw NoiseError("nonce exhausted");
+    auto* ctx = context(true);
+    start(ctx, cipher_, nonce_, ad, 1);
+    int first = 0, second = 0, last = 0;
+    if (!head.empty()) check(EVP_EncryptUpdate(ctx, out.data(), &first, head.data(), int_size(head.size())), "encrypting");
+    if (!body.empty())
+        check(EVP_EncryptUpdate(ctx, out.data() + first, &second, body.data(), int_size(body.size())), "encrypting");
+    check(EVP_EncryptFinal_ex(ctx, out.data() + first + second, &last), "finishing");
+    if (static_cast<std::size_t>(first) + static_cast<std::size_t>(second) + static_cast<std::size_t>(last) != plain)
+        throw NoiseError("AEAD (libcrypto): unexpected output length");
+    check(EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, static_cast<int>(TAGLEN), out.data() + plain),
+          "reading the tag");
+    ++nonce_;
+}
+
 void CipherState::seal(std::uint64_t nonce, ByteView ad, std::span<std::uint8_t> data) {
     const std::size_t plain = data.size() - TAGLEN;
     if (small(cipher_, plain)) return seal_small(cipher_, key_.data(), nonce, ad, data, plain);

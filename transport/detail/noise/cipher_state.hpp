@@ -65,6 +65,12 @@ public:
     // it lies (no copy). Without a key it is left as is.
     // Throws NoiseError as above.
     void encrypt_with_ad(ByteView ad, std::span<std::uint8_t> data);
+    // EncryptWithAd(ad, head || body) into `out` (head.size() + body.size()
+    // + TAGLEN bytes): the same ciphertext and tag, written where `out` is,
+    // without first copying the plaintext there (the record layer's data
+    // records: head is the type byte, body the caller's bytes). `out` must
+    // not overlap `body`. Without a key the plaintext is copied. Throws as above.
+    void encrypt_with_ad(ByteView ad, ByteView head, ByteView body, std::span<std::uint8_t> out);
     // DecryptWithAd(ad, ciphertext), in place: buffer[offset..] holds
     // ciphertext and tag and becomes the plaintext. On a bad tag, a short
     // input or the reserved nonce it throws NoiseError, wipes buffer[offset..]

@@ -61,9 +61,9 @@ std::size_t RecordEncoder::encode(RecordType type, ByteView body, std::span<std:
     if (!cipher_.has_key()) throw std::logic_error("record encoder without a key");
     const std::size_t size = record_size(body.size());
     if (out.size() < size) throw std::length_error("record buffer too small");
-    out[record_header] = static_cast<std::uint8_t>(type);
-    if (!body.empty()) copy_forward(out.data() + record_header + 1, body.data(), body.size());
-    cipher_.encrypt_with_ad({}, out.subspan(record_header, size - record_header));
+    // Type and body are encrypted straight into `out` (no copy of the body first).
+    const std::uint8_t type_byte = static_cast<std::uint8_t>(type);
+    cipher_.encrypt_with_ad({}, ByteView(&type_byte, 1), body, out.subspan(record_header, size - record_header));
     const std::size_t length = size - record_header;
     out[0] = static_cast<std::uint8_t>(length >> 8);
     out[1] = static_cast<std::uint8_t>(length);
