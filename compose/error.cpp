@@ -47,4 +47,14 @@ AuthenticationError refusal_for(std::exception_ptr error) {
     }
 }
 
+std::string what_of(const std::exception_ptr& error) {
+    try {
+        std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+        return e.what();
+    } catch (...) {
+        return "unknown exception";
+    }
+}
+
 }  // namespace authchain

@@ -61,4 +61,8 @@ public:
 // Precondition: `error` is not null.
 AuthenticationError refusal_for(std::exception_ptr error);
 
+// The what() of a thrown exception; "unknown exception" for one that is not
+// a std::exception.
+std::string what_of(const std::exception_ptr& error);
+
 }  // namespace authchain

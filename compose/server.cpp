@@ -43,16 +43,6 @@ struct Pin {
     Pin& operator=(const Pin&) = delete;
 };
 
-std::string what_of(const std::exception_ptr& error) {
-    try {
-        std::rethrow_exception(error);
-    } catch (const std::exception& e) {
-        return e.what();
-    } catch (...) {
-        return "unknown exception";
-    }
-}
-
 void report(const ErrorSink& on_error, ServerError error) noexcept {
     if (on_error) {
         try {

@@ -22,17 +22,6 @@ namespace {
 constexpr std::size_t input_size = 64 * 1024;
 static_assert(input_size >= 2 * (frame_header + max_data));
 
-
-std::string describe(const std::exception_ptr& error) {
-    try {
-        std::rethrow_exception(error);
-    } catch (const std::exception& e) {
-        return e.what();
-    } catch (...) {
-        return "unknown error";
-    }
-}
-
 }  // namespace
 
 void validate(const SessionOptions& o) {
@@ -87,7 +76,7 @@ asio::awaitable<void> Multiplexer::start() {
         failure = std::make_exception_ptr(std::system_error(
             asio::error::timed_out, "no multiplex hello from the peer in time (multiplex must be on at both ends)"));
     if (failure) {
-        end(describe(failure));
+        end(what_of(failure));
         std::rethrow_exception(failure);
     }
     started_ = true;
@@ -342,7 +331,7 @@ asio::awaitable<void> Multiplexer::write_loop(std::shared_ptr<Multiplexer> self)
             self->sending_.clear();
         }
     } catch (...) {
-        self->end("write: " + describe(std::current_exception()));
+        self->end("write: " + what_of(std::current_exception()));
     }
     self->writing_ = false;
     if (self->goodbye_) co_await goodbye(self);
