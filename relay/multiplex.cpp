@@ -25,6 +25,7 @@ struct ServeTarget {
     Handler per_stream;
     mux::SessionOptions options;
     ChannelReport report;
+    std::shared_ptr<ChannelSet> channels;
 };
 
 // The per_stream handlers of one channel still running.
@@ -39,6 +40,8 @@ asio::awaitable<void> serve_channel(std::shared_ptr<const ServeTarget> target, S
     auto executor = co_await asio::this_coro::executor;
     ChannelSummary summary;
     auto m = mux::Multiplexer::create(std::move(channel.stream), mux::Role::server, target->options);
+    std::unique_ptr<ChannelSet::Entry> listed;
+    if (target->channels) listed = target->channels->add(m);
     try {
         co_await m->start();
         summary.started = true;
@@ -60,15 +63,41 @@ asio::awaitable<void> serve_channel(std::shared_ptr<const ServeTarget> target, S
     if (summary.started) summary.end_reason = m->end_reason();
     summary.streams = m->streams_opened();
     summary.duration = clock::now() - started;
+    listed.reset();
     m.reset();
     if (target->report) target->report(channel, summary);
 }
 
 }  // namespace
 
-Handler serve_multiplexed(Handler per_stream, mux::SessionOptions options, ChannelReport report) {
+void ChannelSet::go_away_all() {
+    std::lock_guard lock(mutex_);
+    for (auto& [id, weak] : channels_)
+        if (auto channel = weak.lock()) asio::post(channel->executor(), [channel] { channel->go_away(); });
+}
+
+std::size_t ChannelSet::size() const {
+    std::lock_guard lock(mutex_);
+    return channels_.size();
+}
+
+std::unique_ptr<ChannelSet::Entry> ChannelSet::add(std::shared_ptr<mux::Multiplexer> channel) {
+    std::lock_guard lock(mutex_);
+    const std::uint64_t id = next_++;
+    channels_.emplace(id, channel);
+    return std::make_unique<Entry>(*this, id);
+}
+
+ChannelSet::Entry::~Entry() {
+    std::lock_guard lock(set_.mutex_);
+    set_.channels_.erase(id_);
+}
+
+Handler serve_multiplexed(Handler per_stream, mux::SessionOptions options, ChannelReport report,
+                          std::shared_ptr<ChannelSet> channels) {
     mux::validate(options);
-    auto target = std::make_shared<const ServeTarget>(ServeTarget{std::move(per_stream), options, std::move(report)});
+    auto target = std::make_shared<const ServeTarget>(
+        ServeTarget{std::move(per_stream), options, std::move(report), std::move(channels)});
     return [target](Session session) { return serve_channel(target, std::move(session)); };
 }
 

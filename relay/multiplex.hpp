@@ -53,12 +53,49 @@ struct ChannelSummary {
 };
 using ChannelReport = std::function<void(const Session& channel, const ChannelSummary& summary)>;
 
+// The channels a serve_multiplexed handler is serving, so that they can all
+// be told to go away (Multiplexer::go_away): the gate does so when a reload
+// replaced the configuration they were accepted under, so each tunnel opens
+// its next streams on a new channel, which runs the new chain (a key removed
+// from authorized_keys no longer opens anything), while the streams open
+// finish. Thread-safe.
+class ChannelSet {
+public:
+    // Posts go_away() to every channel in the set now, on its executor.
+    void go_away_all();
+    std::size_t size() const;
+
+    // For serve_multiplexed: a channel is in the set while the Entry lives.
+    class Entry;
+    std::unique_ptr<Entry> add(std::shared_ptr<mux::Multiplexer> channel);
+
+private:
+    mutable std::mutex mutex_;
+    std::uint64_t next_ = 0;
+    std::unordered_map<std::uint64_t, std::weak_ptr<mux::Multiplexer>> channels_;
+};
+
+class ChannelSet::Entry {
+public:
+    Entry(ChannelSet& set, std::uint64_t id) : set_(set), id_(id) {}
+    ~Entry();
+    Entry(const Entry&) = delete;
+    Entry& operator=(const Entry&) = delete;
+
+private:
+    ChannelSet& set_;
+    std::uint64_t id_;
+};
+
 // The gate side: runs the server end of a channel on the session's stream
 // and `per_stream` on each stream, as Session{stream, the channel's
 // credentials, the channel's handshake}, on the channel's executor. Returns
 // (then reports) once the channel is over and every per_stream has returned.
 // An exception out of per_stream ends that stream only.
-Handler serve_multiplexed(Handler per_stream, mux::SessionOptions options = {}, ChannelReport report = {});
+// `channels`, when given, holds every channel while it is served (and must
+// outlive the handler's channels).
+Handler serve_multiplexed(Handler per_stream, mux::SessionOptions options = {}, ChannelReport report = {},
+                          std::shared_ptr<ChannelSet> channels = {});
 
 // How the client side reaches the gate for a new channel.
 struct DialOptions {

@@ -33,7 +33,8 @@ nlohmann::json channel_line(const Session& channel, const ChannelSummary& summar
 }
 
 // The handler of a multiplexing gate: `options` forwards each stream.
-Handler serve_channels(const GateConfig& config, const ServiceContext& service, const ForwardOptions& options) {
+Handler serve_channels(const GateConfig& config, const ServiceContext& service, const ForwardOptions& options,
+                       std::shared_ptr<ChannelSet> channels) {
     ForwardReport report = [service](const Session& stream, const ForwardSummary& summary) {
         ConnectionAudit a = forward_audit(stream, summary, "gate", "backend");
         // A stream's session is the channel's (its credentials, its
@@ -56,7 +57,7 @@ Handler serve_channels(const GateConfig& config, const ServiceContext& service, 
                                 .window = config.multiplex_window,
                                 .hello_timeout = config.handshake_timeout};
     return serve_multiplexed(forward_to(config.backend, options, std::move(report)), session,
-                             std::move(channel_report));
+                             std::move(channel_report), std::move(channels));
 }
 
 ServiceSetup gate_setup(std::shared_ptr<const GateConfig> config) {
@@ -74,7 +75,13 @@ ServiceSetup gate_setup(std::shared_ptr<const GateConfig> config) {
                                .proxy_destination = service.listening,
                                .pump = {.idle_timeout = config->idle_timeout},
                                .live = service.live};
-        if (config->multiplex) return Served{config->chain, serve_channels(*config, service, options)};
+        if (config->multiplex) {
+            // A reload sends the channels of this configuration a goaway:
+            // their tunnels open new streams on new channels, under the new chain.
+            auto channels = std::make_shared<ChannelSet>();
+            return Served{config->chain, serve_channels(*config, service, options, channels),
+                          [channels] { channels->go_away_all(); }};
+        }
         ForwardReport report = [config, service](const Session& client, const ForwardSummary& summary) {
             auto line = to_json(forward_audit(client, summary, "gate", "backend"));
             add_via(line, service, client.credentials.peer.value_or({}));

@@ -39,6 +39,7 @@ struct Generation {
     Authenticator limit;     // connection_limit, kept across reloads while its numbers stay
     Authenticator chain;     // with_timeout(handshake_timeout) | limit | the command's chain
     Handler handler;
+    std::function<void()> retire;  // Served::retire
     std::vector<std::string> order;  // layer names in chain order, for the refusing layer
 };
 
@@ -110,6 +111,7 @@ std::shared_ptr<const Generation> build_generation(ServiceSetup setup, const Pro
     Authenticator limited = g->limit | served.chain;
     g->chain = with_timeout(c.handshake_timeout)(std::move(limited));
     g->handler = std::move(served.handler);
+    g->retire = std::move(served.retire);
     g->order.push_back("connection_limit");
     g->order.insert(g->order.end(), c.layer_names.begin(), c.layer_names.end());
     g->order.push_back("allow");
@@ -153,6 +155,7 @@ void reload_all(const Process& p) {
         auto g = build_generation(std::move(next), p, old.get());
         p.listener.update(std::move(options));
         p.current->replace(g);
+        if (old->retire) old->retire();
         log(LogLevel::info, p.name, "reloaded " + g->setup.config->file.string());
         nlohmann::json fields{{"name", g->setup.config->file.string()}, {"ok", true}};
         if (!restart.empty()) fields["needs_restart"] = restart;

@@ -53,6 +53,10 @@ struct ServiceContext {
 struct Served {
     Authenticator chain;
     Handler handler;
+    // Optional: runs when a reload replaced this configuration (the gate
+    // tells its multiplexed channels to go away, so their tunnels open new
+    // streams on new channels, under the new chain).
+    std::function<void()> retire{};
 };
 
 // One reading of a command's config file.

@@ -23,19 +23,21 @@ std::string out_of_range(std::string what, std::uint32_t value, std::uint32_t le
 
 // What is wrong with a frame's header on its own (frame.hpp's table), or "".
 std::string header_problem(std::uint8_t type, std::uint32_t stream, std::size_t length) {
-    if (type > static_cast<std::uint8_t>(FrameType::reset)) return "unknown frame type " + std::to_string(type);
+    if (type > static_cast<std::uint8_t>(FrameType::goaway)) return "unknown frame type " + std::to_string(type);
     const auto t = static_cast<FrameType>(type);
     const std::string name = std::string(to_string(t)) + " frame";
-    if ((t == FrameType::hello) != (stream == 0))
-        return name + " on stream " + std::to_string(stream) + (t == FrameType::hello ? " (must be 0)" : "");
-    std::size_t least = 0, most = 0;  // open, fin: empty
+    const bool channel_wide = t == FrameType::hello || t == FrameType::goaway;
+    if (channel_wide != (stream == 0))
+        return name + " on stream " + std::to_string(stream) + (channel_wide ? " (must be 0)" : "");
+    std::size_t least = 0, most = 0;  // open, fin, goaway: empty
     switch (t) {
         case FrameType::hello: least = most = hello_payload; break;
         case FrameType::data: least = 1; most = max_data; break;
         case FrameType::window: least = most = 4; break;
         case FrameType::reset: least = most = 1; break;
         case FrameType::open:
-        case FrameType::fin: break;
+        case FrameType::fin:
+        case FrameType::goaway: break;
     }
     if (length >= least && length <= most) return {};
     const std::string bound = least == most ? "must be " + std::to_string(least)
@@ -70,7 +72,8 @@ std::string read_values(Frame& f) {
             break;
         case FrameType::open:
         case FrameType::data:
-        case FrameType::fin: break;
+        case FrameType::fin:
+        case FrameType::goaway: break;
     }
     return {};
 }
@@ -126,6 +129,8 @@ void encode_reset(Bytes& out, std::uint32_t stream, ResetReason reason) {
     put_frame(out, FrameType::reset, stream, payload);
 }
 
+void encode_goaway(Bytes& out) { put_frame(out, FrameType::goaway, 0, {}); }
+
 std::string_view to_string(FrameType type) {
     switch (type) {
         case FrameType::hello: return "hello";
@@ -134,6 +139,7 @@ std::string_view to_string(FrameType type) {
         case FrameType::window: return "window";
         case FrameType::fin: return "fin";
         case FrameType::reset: return "reset";
+        case FrameType::goaway: return "goaway";
     }
     return "unknown";
 }

@@ -22,6 +22,10 @@
 //                          (a half-close; the other direction goes on)
 //   5     reset   >= 1     1 byte: a ResetReason (0 aborted, 1 refused). The stream is over both ways
 //                          at once (its data in flight is dropped)
+//   6     goaway  0        empty. Server to client only: open no new stream on
+//                          this channel (its configuration was replaced: a
+//                          new channel runs the new chain); the streams open
+//                          go on, and an open already sent is still served
 //
 // The codec is pure (no I/O, no state beyond the bytes): the session
 // (relay/multiplex/multiplexer.hpp) keeps the per-stream rules (ids, windows,
@@ -39,7 +43,7 @@
 
 namespace authchain::mux {
 
-enum class FrameType : std::uint8_t { hello = 0, open = 1, data = 2, window = 3, fin = 4, reset = 5 };
+enum class FrameType : std::uint8_t { hello = 0, open = 1, data = 2, window = 3, fin = 4, reset = 5, goaway = 6 };
 
 // Why a stream was reset; what its reader sees (std::system_error with a
 // matching errc, the text in the message).
@@ -98,6 +102,7 @@ void encode_data(Bytes& out, std::uint32_t stream, ByteView data);
 void encode_window(Bytes& out, std::uint32_t stream, std::uint32_t increment);
 void encode_fin(Bytes& out, std::uint32_t stream);
 void encode_reset(Bytes& out, std::uint32_t stream, ResetReason reason);
+void encode_goaway(Bytes& out);
 
 std::string_view to_string(FrameType type);
 std::string_view to_string(ResetReason reason);  // "aborted", "refused"

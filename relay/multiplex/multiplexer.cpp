@@ -149,6 +149,10 @@ StreamState* Multiplexer::find(std::uint32_t id, FrameType type) {
 void Multiplexer::handle(const Frame& frame) {
     switch (frame.type) {
         case FrameType::hello: throw FrameError("a second hello");
+        case FrameType::goaway:
+            if (role_ == Role::server) throw FrameError("a goaway frame from the client");
+            retire();
+            return;
         case FrameType::open:
             if (role_ == Role::client) throw FrameError("an open frame from the server");
             handle_open(frame.stream);
@@ -357,6 +361,13 @@ void Multiplexer::drained() {
 }
 
 void Multiplexer::close() noexcept { end("closed", true); }
+
+void Multiplexer::go_away() noexcept {
+    if (role_ != Role::server || over_ || went_away_) return;
+    went_away_ = true;
+    encode_goaway(out_);
+    schedule_flush();
+}
 
 void Multiplexer::retire() noexcept {
     retiring_ = true;

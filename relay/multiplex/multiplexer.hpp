@@ -98,6 +98,11 @@ public:
     // No new stream from open(); the channel closes (as close()) once the
     // streams open now are over.
     void retire() noexcept;
+    // Server: tells the client to open no new stream here (a goaway frame):
+    // it opens them on a new channel, which runs the chain again. The
+    // streams open go on. Idempotent.
+    void go_away() noexcept;
+
     // Runs `done` once the channel is over and closed (after its close
     // record, on a graceful end), on its executor.
     void on_over(std::function<void()> done) { over_hook_ = std::move(done); }
@@ -151,7 +156,8 @@ private:
     Hello peer_{};
     bool started_ = false;
     bool over_ = false;
-    bool retiring_ = false;
+    bool retiring_ = false;   // client: open no more, close once the streams are over
+    bool went_away_ = false;  // server: the goaway was sent
     bool goodbye_ = false;  // a graceful end waits for the write loop
     std::function<void()> over_hook_;
     std::string end_reason_;

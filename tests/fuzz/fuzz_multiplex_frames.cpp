@@ -21,6 +21,7 @@ authchain::Bytes encode_again(const authchain::mux::Frame& f) {
         case FrameType::window: encode_window(out, f.stream, f.increment); break;
         case FrameType::fin: encode_fin(out, f.stream); break;
         case FrameType::reset: encode_reset(out, f.stream, f.reason); break;
+        case FrameType::goaway: encode_goaway(out); break;
         default: std::abort();
     }
     return out;

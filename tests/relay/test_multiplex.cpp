@@ -282,6 +282,10 @@ TEST_CASE("multiplex: a peer that breaks the protocol ends the channel with a pr
             mux::encode_window(f, 1, mux::max_window_limit);
             CHECK(co_await ended_by(ex, mux::Role::server, f) == "protocol error: window of stream 1 grown past 2^31-1");
         }
+        SUBCASE("a goaway from the client") {
+            mux::encode_goaway(f);
+            CHECK(co_await ended_by(ex, mux::Role::server, f) == "protocol error: a goaway frame from the client");
+        }
         SUBCASE("a frame the codec refuses") {
             f = {9, 0, 0, 0, 1, 0, 0};
             const std::string reason = co_await ended_by(ex, mux::Role::server, f);
@@ -333,6 +337,31 @@ TEST_CASE("multiplex: what many streams write in one turn of the loop leaves in 
         char buf[16];
         for (auto& stream : accepted) CHECK(stream.try_read_some(asio::buffer(buf)) == 6u);
         c->close();
+    });
+}
+
+TEST_CASE("multiplex: after the server's goaway the client opens no stream there; the open ones finish, then the "
+          "channel closes cleanly") {
+    authchain::test::run([](asio::any_io_executor ex) -> asio::awaitable<void> {
+        auto [c, s] = co_await started_pair(ex);
+        Stream a = *c->open();
+        std::optional<Stream> sa = co_await s->accept();
+        REQUIRE(sa);
+        s->go_away();
+        for (int i = 0; i < 100 && c->can_open(); ++i) co_await sleep_for(std::chrono::milliseconds(1));
+        CHECK_FALSE(c->can_open());
+        CHECK(c->alive());
+        // The open stream still works both ways.
+        co_await send_and_finish(a, "request");
+        CHECK(co_await read_to_end(*sa) == "request");
+        co_await send_and_finish(*sa, "reply");
+        CHECK(co_await read_to_end(a) == "reply");
+        a.close();
+        sa->close();
+        for (int i = 0; i < 100 && s->alive(); ++i) co_await sleep_for(std::chrono::milliseconds(1));
+        CHECK_FALSE(c->alive());
+        CHECK_FALSE(s->alive());
+        CHECK(s->end_reason() == "end of stream");  // the client's close record, then its end
     });
 }
 

@@ -22,6 +22,7 @@ using authchain::mux::encode_hello;
 using authchain::mux::encode_open;
 using authchain::mux::encode_reset;
 using authchain::mux::encode_window;
+using authchain::mux::encode_goaway;
 using authchain::mux::Frame;
 using authchain::mux::FrameError;
 using authchain::mux::FrameType;
@@ -76,6 +77,8 @@ TEST_CASE("multiplex frame: known bytes for each type, written from the header's
           hex("02 01020304 0002 6869"));
     CHECK(encoded([](Bytes& o) { encode_window(o, 7, 0x10000); }) == hex("03 00000007 0004 00010000"));
     CHECK(encoded([](Bytes& o) { encode_fin(o, 0xfffffffe); }) == hex("04 FFFFFFFE 0000"));
+    CHECK(encoded([](Bytes& o) { encode_goaway(o); }) == hex("06 00000000 0000"));
+    CHECK(only_frame(hex("06 00000000 0000")).type == FrameType::goaway);
     CHECK(encoded([](Bytes& o) { encode_reset(o, 7, ResetReason::refused); }) ==
           hex("05 00000007 0001 01"));
 
@@ -155,7 +158,7 @@ TEST_CASE("multiplex frame: a valid frame cut short anywhere is incomplete, not 
 }
 
 TEST_CASE("multiplex frame: an unknown type is refused") {
-    refused(hex("06 00000001 0000"), "multiplex: unknown frame type 6");
+    refused(hex("07 00000000 0000"), "multiplex: unknown frame type 7");
     refused(hex("09 00000001 0000"), "multiplex: unknown frame type 9");
     refused(hex("FF 00000000 0009"), "unknown frame type 255");
 }
@@ -168,6 +171,7 @@ TEST_CASE("multiplex frame: a stream id that does not fit the type is refused, f
     refused(hex("03 00000000 0004"), "multiplex: window frame on stream 0");
     refused(hex("04 00000000 0000"), "multiplex: fin frame on stream 0");
     refused(hex("05 00000000 0001"), "multiplex: reset frame on stream 0");
+    refused(hex("06 00000001 0000"), "multiplex: goaway frame on stream 1 (must be 0)");
 }
 
 TEST_CASE("multiplex frame: each type's wrong lengths are refused, from the header alone") {
@@ -180,6 +184,7 @@ TEST_CASE("multiplex frame: each type's wrong lengths are refused, from the head
     refused(hex("04 00000001 0001"), "multiplex: fin frame of 1 byte (must be 0)");
     refused(hex("05 00000001 0000"), "multiplex: reset frame of 0 bytes (must be 1)");
     refused(hex("05 00000001 0002"), "multiplex: reset frame of 2 bytes (must be 1)");
+    refused(hex("06 00000000 0001"), "multiplex: goaway frame of 1 byte (must be 0)");
 }
 
 TEST_CASE("multiplex frame: an oversized data frame is refused from its 7-byte header") {

@@ -316,3 +316,41 @@ TEST_CASE("multiplex e2e: SIGHUP gives the tunnel a new channel; the old one clo
 }
 
 }  // namespace multiplex_e2e_test
+
+namespace multiplex_e2e_test {
+
+TEST_CASE("multiplex e2e: a gate reload sends its channels a goaway: a key removed from authorized_keys opens "
+          "no new stream" *
+          doctest::skip(skip_without_redis())) {
+    require_redis();
+    Running r(on, on + "threads = 1\n");
+    Setup& s = r.s;
+    CHECK(cli(r.tunnel.port, "ping") == "PONG");
+    CHECK(cli(r.tunnel.port, "ping") == "PONG");  // the same channel
+
+    write_file(s.dir / "authorized_keys", read_file(s.dir / "stranger.pub"), 0600);
+    r.gate.gate->signal(SIGHUP);
+    auto reloads = wait_audit(r.gate_audit(), 1, "reload");
+    REQUIRE(reloads.size() == 1);
+    CHECK(reloads[0].at("ok") == true);
+    // The goaway reaches the tunnel, which closes that idle channel cleanly.
+    auto closed = wait_channels(r.gate_audit(), 2);
+    REQUIRE(closed.size() == 1);
+    CHECK(closed[0].at("streams") == 2);
+    CHECK(closed[0].at("end") == "end of stream");
+
+    // The next connection needs a new channel, and the new chain refuses it.
+    int rc = 0;
+    CHECK(cli(r.tunnel.port, "ping", &rc) != "PONG");
+    CHECK(rc != 0);
+    auto lines = wait_audit(r.gate_audit(), 3);
+    REQUIRE(lines.size() == 3);
+    CHECK(lines[0].value("multiplexed", false));
+    CHECK(lines[1].value("multiplexed", false));
+    CHECK(lines[2].at("verdict") == "denied");
+    CHECK(r.gate_metric("authchain_connections_accepted_total") == 1);
+    CHECK(r.stop_tunnel() == 0);
+    CHECK(r.stop_gate() == 0);
+}
+
+}  // namespace multiplex_e2e_test
