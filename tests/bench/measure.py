@@ -136,9 +136,10 @@ def new_connections(row, port, calibrate_n, target_seconds, max_n, reps):
         r = redis_benchmark(port, "ping_inline", n, clients, keepalive=False, timeout=target_seconds * 4 + 60)
         return {"newconn_per_s": round(r["PING_INLINE"]["rps"]), "newconn_cpu_s": row.cpu() - before}
     m = median_of(row, reps, sample)
-    row.set("newconn_per_s", m["newconn_per_s"], row.args.clients_note)
+    note = "; ".join(n for n in (row.args.clients_note, row.args.newconn_note) if n)
+    row.set("newconn_per_s", m["newconn_per_s"], note)
     if row.tunnel:
-        row.set("cpu_ms_per_conn", round(m["newconn_cpu_s"] / n * 1e3, 3))
+        row.set("cpu_ms_per_conn", round(m["newconn_cpu_s"] / n * 1e3, 3), row.args.newconn_note)
     else:
         row.set("cpu_ms_per_conn", None, "no tunnel")
 
@@ -213,6 +214,7 @@ def main():
     ap.add_argument("--clients", type=int, default=50,
                     help="concurrent clients instead of 50 (ops/s, new connections, idle set-up)")
     ap.add_argument("--clients-note", default="", help="why --clients is not 50 (shown with those figures)")
+    ap.add_argument("--newconn-note", default="", help="what a new connection costs in this row (shown with those figures)")
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
     q = args.quick

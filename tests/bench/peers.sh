@@ -5,7 +5,8 @@
 #   start_peer NAME           # sets REDIS_PORT, IPERF_PORT (what clients dial),
 #                             # CLIENT_PIDS, SERVER_PIDS (comma lists: the two ends),
 #                             # PEER_PIDS (array, to stop), SKIP_NEWCONN (reason or ""),
-#                             # CLIENTS (instead of -c 50) and CLIENTS_NOTE (why)
+#                             # CLIENTS (instead of -c 50) and CLIENTS_NOTE (why),
+#                             # NEWCONN_NOTE (what a new connection costs there, if not a handshake)
 #
 # Needs $work (a private temp dir), $authchain, $backend_redis, $backend_iperf,
 # and procs.sh. Everything listens on 127.0.0.1 and is started with `spawn`.
@@ -254,7 +255,7 @@ EOF
 }
 
 start_peer() {
-  REDIS_PORT= IPERF_PORT= CLIENT_PIDS= SERVER_PIDS= PEER_PIDS=() SKIP_NEWCONN= CLIENTS=50 CLIENTS_NOTE=
+  REDIS_PORT= IPERF_PORT= CLIENT_PIDS= SERVER_PIDS= PEER_PIDS=() SKIP_NEWCONN= CLIENTS=50 CLIENTS_NOTE= NEWCONN_NOTE=
   case $1 in
     direct) REDIS_PORT=$backend_redis IPERF_PORT=$backend_iperf ;;
     authchain-password) start_authchain "$1" || return 1
@@ -263,6 +264,8 @@ start_peer() {
       # and a check waits at most 1 s: 50 connections opened at once are partly refused as busy.
       CLIENTS=4
       CLIENTS_NOTE="-c 4: at -c 50 the gate refuses connections as busy (50 Argon2id checks at once from one source)" ;;
+    authchain-multiplexed) start_authchain "$1" || return 1
+      NEWCONN_NOTE="a new connection is a stream on the tunnel's open channel: no handshake (as through one SSH session)" ;;
     authchain-*) start_authchain "$1" || return 1 ;;
     stunnel-full) start_stunnel full || return 1 ;;
     stunnel-resumed) start_stunnel resumed || return 1 ;;
