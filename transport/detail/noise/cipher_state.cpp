@@ -180,33 +180,28 @@ void CipherState::encrypt_with_ad(ByteView ad, ByteView head, ByteView body, std
         return encrypt_with_ad(ad, out);
     }
     if (nonce_ == reserved_nonce) throw NoiseError("nonce exhausted");
-    auto* ctx = context(true);
-    start(ctx, cipher_, nonce_, ad, 1);
-    int first = 0, second = 0, last = 0;
-    if (!head.empty()) check(EVP_EncryptUpdate(ctx, out.data(), &first, head.data(), int_size(head.size())), "encrypting");
-    if (!body.empty())
-        check(EVP_EncryptUpdate(ctx, out.data() + first, &second, body.data(), int_size(body.size())), "encrypting");
-    check(EVP_EncryptFinal_ex(ctx, out.data() + first + second, &last), "finishing");
-    if (static_cast<std::size_t>(first) + static_cast<std::size_t>(second) + static_cast<std::size_t>(last) != plain)
-        throw NoiseError("AEAD (libcrypto): unexpected output length");
-    check(EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, static_cast<int>(TAGLEN), out.data() + plain),
-          "reading the tag");
+    seal_evp(nonce_, ad, head, body, out.data());
     ++nonce_;
 }
 
 void CipherState::seal(std::uint64_t nonce, ByteView ad, std::span<std::uint8_t> data) {
     const std::size_t plain = data.size() - TAGLEN;
     if (small(cipher_, plain)) return seal_small(cipher_, key_.data(), nonce, ad, data, plain);
+    seal_evp(nonce, ad, {}, ByteView(data.data(), plain), data.data());
+}
+
+void CipherState::seal_evp(std::uint64_t nonce, ByteView ad, ByteView head, ByteView body, std::uint8_t* out) {
+    const std::size_t plain = head.size() + body.size();
     auto* ctx = context(true);
     start(ctx, cipher_, nonce, ad, 1);
-    int out = 0;
-    if (plain > 0) check(EVP_EncryptUpdate(ctx, data.data(), &out, data.data(), int_size(plain)), "encrypting");
-    int last = 0;
-    check(EVP_EncryptFinal_ex(ctx, data.data() + out, &last), "finishing");
-    if (static_cast<std::size_t>(out) + static_cast<std::size_t>(last) != plain)
+    int first = 0, second = 0, last = 0;
+    if (!head.empty()) check(EVP_EncryptUpdate(ctx, out, &first, head.data(), int_size(head.size())), "encrypting");
+    if (!body.empty())
+        check(EVP_EncryptUpdate(ctx, out + first, &second, body.data(), int_size(body.size())), "encrypting");
+    check(EVP_EncryptFinal_ex(ctx, out + first + second, &last), "finishing");
+    if (static_cast<std::size_t>(first) + static_cast<std::size_t>(second) + static_cast<std::size_t>(last) != plain)
         throw NoiseError("AEAD (libcrypto): unexpected output length");
-    check(EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, static_cast<int>(TAGLEN), data.data() + plain),
-          "reading the tag");
+    check(EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, static_cast<int>(TAGLEN), out + plain), "reading the tag");
 }
 
 void CipherState::decrypt_with_ad(ByteView ad, Botan::secure_vector<std::uint8_t>& buffer,

@@ -108,6 +108,10 @@ private:
     // Seals `data` (plaintext, then TAGLEN bytes of room for the tag) in
     // place under `nonce`: libsodium for a short record, EVP for a long one.
     void seal(std::uint64_t nonce, ByteView ad, std::span<std::uint8_t> data);
+    // Seals head || body with EVP into `out` (plaintext size, then the tag):
+    // the long-record path of both encrypt_with_ad forms. `out` may be
+    // body.data() itself (in place), or apart from both.
+    void seal_evp(std::uint64_t nonce, ByteView ad, ByteView head, ByteView body, std::uint8_t* out);
     // Opens `data` (ciphertext and tag) in place under nonce_: true when
     // authentic. The caller wipes `data` when it is not (or on a throw).
     bool open(ByteView ad, std::span<std::uint8_t> data);
