@@ -1,12 +1,10 @@
 #include <authchain/relay/multiplex.hpp>
 
-#include <asio/async_result.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/execution/context.hpp>
 #include <asio/post.hpp>
 #include <asio/query.hpp>
 #include <asio/this_coro.hpp>
-#include <asio/use_awaitable.hpp>
 #include <optional>
 #include <system_error>
 #include <vector>
@@ -19,7 +17,6 @@ namespace authchain {
 namespace {
 
 using clock = std::chrono::steady_clock;
-
 
 struct ServeTarget {
     Handler per_stream;
@@ -40,8 +37,8 @@ asio::awaitable<void> serve_channel(std::shared_ptr<const ServeTarget> target, S
     auto executor = co_await asio::this_coro::executor;
     ChannelSummary summary;
     auto m = mux::Multiplexer::create(std::move(channel.stream), mux::Role::server, target->options);
-    std::unique_ptr<ChannelSet::Entry> listed;
-    if (target->channels) listed = target->channels->add(m);
+    std::optional<LiveForwards::Guard> listed;
+    if (target->channels) listed.emplace(target->channels->add(m));
     try {
         co_await m->start();
         summary.started = true;
@@ -70,27 +67,10 @@ asio::awaitable<void> serve_channel(std::shared_ptr<const ServeTarget> target, S
 
 }  // namespace
 
-void ChannelSet::go_away_all() {
-    std::lock_guard lock(mutex_);
-    for (auto& [id, weak] : channels_)
-        if (auto channel = weak.lock()) asio::post(channel->executor(), [channel] { channel->go_away(); });
-}
-
-std::size_t ChannelSet::size() const {
-    std::lock_guard lock(mutex_);
-    return channels_.size();
-}
-
-std::unique_ptr<ChannelSet::Entry> ChannelSet::add(std::shared_ptr<mux::Multiplexer> channel) {
-    std::lock_guard lock(mutex_);
-    const std::uint64_t id = next_++;
-    channels_.emplace(id, channel);
-    return std::make_unique<Entry>(*this, id);
-}
-
-ChannelSet::Entry::~Entry() {
-    std::lock_guard lock(set_.mutex_);
-    set_.channels_.erase(id_);
+LiveForwards::Guard ChannelSet::add(const std::shared_ptr<mux::Multiplexer>& channel) {
+    return channels_->add(channel->executor(), [weak = std::weak_ptr(channel)] {
+        if (auto c = weak.lock()) c->go_away();
+    });
 }
 
 Handler serve_multiplexed(Handler per_stream, mux::SessionOptions options, ChannelReport report,

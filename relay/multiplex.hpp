@@ -62,29 +62,16 @@ using ChannelReport = std::function<void(const Session& channel, const ChannelSu
 class ChannelSet {
 public:
     // Posts go_away() to every channel in the set now, on its executor.
-    void go_away_all();
-    std::size_t size() const;
+    void go_away_all() { channels_->close_all(); }
+    std::size_t size() const { return channels_->size(); }
 
-    // For serve_multiplexed: a channel is in the set while the Entry lives.
-    class Entry;
-    std::unique_ptr<Entry> add(std::shared_ptr<mux::Multiplexer> channel);
-
-private:
-    mutable std::mutex mutex_;
-    std::uint64_t next_ = 0;
-    std::unordered_map<std::uint64_t, std::weak_ptr<mux::Multiplexer>> channels_;
-};
-
-class ChannelSet::Entry {
-public:
-    Entry(ChannelSet& set, std::uint64_t id) : set_(set), id_(id) {}
-    ~Entry();
-    Entry(const Entry&) = delete;
-    Entry& operator=(const Entry&) = delete;
+    // For serve_multiplexed: a channel is in the set while the Guard lives.
+    LiveForwards::Guard add(const std::shared_ptr<mux::Multiplexer>& channel);
 
 private:
-    ChannelSet& set_;
-    std::uint64_t id_;
+    // A registry of executor-bound calls, as LiveForwards keeps for forwards:
+    // here each call is a channel's go_away().
+    std::shared_ptr<LiveForwards> channels_ = std::make_shared<LiveForwards>();
 };
 
 // The gate side: runs the server end of a channel on the session's stream

@@ -1,12 +1,10 @@
 #include <authchain/relay/multiplex/multiplexer.hpp>
 
 #include <algorithm>
-#include <asio/async_result.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
-#include <asio/use_awaitable.hpp>
 #include <cstring>
 #include <fmt/format.h>
 #include <stdexcept>
@@ -179,7 +177,7 @@ void Multiplexer::handle(const Frame& frame) {
             if (std::uint64_t{s->tx_window} + frame.increment > max_window_limit)
                 throw FrameError(fmt::format("window of stream {} grown past 2^31-1", frame.stream));
             s->tx_window += frame.increment;
-            s->wake_writer(executor_);
+            s->wake_writer();
             return;
         }
         case FrameType::fin: {

@@ -1,10 +1,8 @@
 #include <authchain/relay/multiplex/stream.hpp>
 
 #include <algorithm>
-#include <asio/async_result.hpp>
 #include <asio/error.hpp>
 #include <asio/post.hpp>
-#include <asio/use_awaitable.hpp>
 #include <cstring>
 #include <system_error>
 
@@ -25,7 +23,6 @@ std::exception_ptr error_of(const StreamState& s) {
     const auto code = s.reset_by_peer ? asio::error::connection_reset : asio::error::connection_aborted;
     return std::make_exception_ptr(std::system_error(code, *s.ended));
 }
-
 
 class MuxStream final : public StreamImpl {
 public:
@@ -165,7 +162,7 @@ void StreamState::wake_reader(const asio::any_io_executor& executor) {
     if (waiting) waiting->notify();
 }
 
-void StreamState::wake_writer(const asio::any_io_executor&) {
+void StreamState::wake_writer() {
     if (waiting) waiting->notify();
 }
 

@@ -53,12 +53,13 @@ struct StreamState {
     std::unique_ptr<detail::Signal> waiting;
 
     std::size_t buffered() const noexcept { return rx.size() - rx_begin; }
-    // Wakes the reader, the writer, or both, if waiting (posted).
+    // Wakes the reader (its callback posted on `executor`), the writer, or
+    // both, if waiting.
     void wake_reader(const asio::any_io_executor& executor);
-    void wake_writer(const asio::any_io_executor& executor);
+    void wake_writer();
     void wake(const asio::any_io_executor& executor) {
         wake_reader(executor);
-        wake_writer(executor);
+        wake_writer();
     }
 };
 
