@@ -32,21 +32,9 @@ nlohmann::json channel_line(const Session& channel, const ChannelSummary& summar
                                   {"started", summary.started}});
 }
 
-// The handler of a multiplexing gate: `options` forwards each stream.
-Handler serve_channels(const GateConfig& config, const ServiceContext& service, const ForwardOptions& options,
+// The handler of a multiplexing gate: `per_stream` forwards each stream.
+Handler serve_channels(const GateConfig& config, const ServiceContext& service, Handler per_stream,
                        std::shared_ptr<ChannelSet> channels) {
-    ForwardReport report = [service](const Session& stream, const ForwardSummary& summary) {
-        ConnectionAudit a = forward_audit(stream, summary, "gate", "backend");
-        // A stream's session is the channel's (its credentials, its
-        // handshake): the time is the stream's own, when it was opened.
-        a.time = std::chrono::system_clock::now() -
-                 std::chrono::duration_cast<std::chrono::system_clock::duration>(summary.duration);
-        auto line = to_json(a);
-        line["multiplexed"] = true;
-        add_via(line, service, stream.credentials.peer.value_or({}));
-        service.audit.write(line);
-        record_forward(service.metrics, summary);
-    };
     ChannelReport channel_report = [service](const Session& channel, const ChannelSummary& summary) {
         auto line = channel_line(channel, summary);
         add_via(line, service, channel.credentials.peer.value_or({}));
@@ -56,8 +44,7 @@ Handler serve_channels(const GateConfig& config, const ServiceContext& service, 
     mux::SessionOptions session{.max_streams = config.multiplex_max_streams,
                                 .window = config.multiplex_window,
                                 .hello_timeout = config.handshake_timeout};
-    return serve_multiplexed(forward_to(config.backend, options, std::move(report)), session,
-                             std::move(channel_report), std::move(channels));
+    return serve_multiplexed(std::move(per_stream), session, std::move(channel_report), std::move(channels));
 }
 
 ServiceSetup gate_setup(std::shared_ptr<const GateConfig> config) {
@@ -75,20 +62,27 @@ ServiceSetup gate_setup(std::shared_ptr<const GateConfig> config) {
                                .proxy_destination = service.listening,
                                .pump = {.idle_timeout = config->idle_timeout},
                                .live = service.live};
-        if (config->multiplex) {
-            // A reload sends the channels of this configuration a goaway:
-            // their tunnels open new streams on new channels, under the new chain.
-            auto channels = std::make_shared<ChannelSet>();
-            return Served{config->chain, serve_channels(*config, service, options, channels),
-                          [channels] { channels->go_away_all(); }};
-        }
-        ForwardReport report = [config, service](const Session& client, const ForwardSummary& summary) {
-            auto line = to_json(forward_audit(client, summary, "gate", "backend"));
+        ForwardReport report = [service, multiplexed = config->multiplex](const Session& client,
+                                                                           const ForwardSummary& summary) {
+            ConnectionAudit a = forward_audit(client, summary, "gate", "backend");
+            // A stream's session is the channel's (its credentials, its
+            // handshake): the time is the stream's own, when it was opened.
+            if (multiplexed)
+                a.time = std::chrono::system_clock::now() -
+                         std::chrono::duration_cast<std::chrono::system_clock::duration>(summary.duration);
+            auto line = to_json(a);
+            if (multiplexed) line["multiplexed"] = true;
             add_via(line, service, client.credentials.peer.value_or({}));
             service.audit.write(line);
             record_forward(service.metrics, summary);
         };
-        return Served{config->chain, forward_to(config->backend, options, report)};
+        Handler forward = forward_to(config->backend, options, std::move(report));
+        if (!config->multiplex) return Served{config->chain, std::move(forward)};
+        // A reload sends the channels of this configuration a goaway: their
+        // tunnels open new streams on new channels, under the new chain.
+        auto channels = std::make_shared<ChannelSet>();
+        return Served{config->chain, serve_channels(*config, service, std::move(forward), channels),
+                      [channels] { channels->go_away_all(); }};
     };
     return setup;
 }

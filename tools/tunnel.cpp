@@ -44,15 +44,16 @@ nlohmann::json tunnel_line(const TunnelConfig& config, const Session& local, con
 namespace {
 
 // Opens the streams of one reading of the config: its channels end with it.
-std::shared_ptr<MultiplexDialer> dialer_for(const TunnelConfig& config, std::shared_ptr<LiveForwards> live) {
-    DialOptions options{.connect_timeout = config.handshake_timeout,
-                        .keepalive = std::chrono::duration_cast<std::chrono::seconds>(config.keepalive),
-                        .client_chain = config.chain,
-                        .client = {.handshake_timeout = config.handshake_timeout},
+// A channel is reached and authenticated as `forward` would reach the server.
+std::shared_ptr<MultiplexDialer> dialer_for(const TunnelConfig& config, const ForwardOptions& forward) {
+    DialOptions options{.connect_timeout = forward.connect_timeout,
+                        .keepalive = forward.keepalive,
+                        .client_chain = forward.client_chain,
+                        .client = {.handshake_timeout = forward.handshake_timeout},
                         .session = {.max_streams = config.multiplex_max_streams,
                                     .window = config.multiplex_window,
-                                    .hello_timeout = config.handshake_timeout},
-                        .live = std::move(live)};
+                                    .hello_timeout = forward.handshake_timeout},
+                        .live = forward.live};
     return std::make_shared<MultiplexDialer>(config.server, std::move(options));
 }
 
@@ -68,7 +69,7 @@ ServiceSetup tunnel_setup(std::shared_ptr<const TunnelConfig> config) {
                                .handshake_timeout = config->handshake_timeout,
                                .pump = {.idle_timeout = config->idle_timeout},
                                .live = service.live};
-        if (config->multiplex) options.open = dialer_for(*config, service.live)->opener();
+        if (config->multiplex) options.open = dialer_for(*config, options)->opener();
         ForwardReport report = [config, service](const Session& local, const ForwardSummary& summary) {
             auto line = tunnel_line(*config, local, summary);
             if (config->multiplex) line["multiplexed"] = true;
