@@ -35,7 +35,11 @@
 namespace authchain {
 
 struct PumpOptions {
-    std::size_t buffer_size = 64 * 1024;  // per direction
+    // Per direction, while bytes move. Four full secure-channel records
+    // (4 x 65,518 bytes, transport/secure_channel.md), so a bulk read leaves
+    // as four whole records in one write, not four and a sliver. 64 KiB
+    // before: 10% more CPU per GB through a gate and a tunnel (issue 11).
+    std::size_t buffer_size = 4 * 65518;
     // No byte read either way for this long closes both streams (a clean
     // close, not a reset; PumpSummary::idle says so). Zero: no limit.
     std::chrono::steady_clock::duration idle_timeout{};

@@ -14,6 +14,8 @@ packages=(
   prometheus-cpp-dev libsystemd-dev scdoc
   valgrind
 )
+# Intel's ipsec-mb (AES-GCM on CPUs with AVX-512 and VAES): Debian builds it for amd64 only.
+if [ "$(dpkg --print-architecture)" = amd64 ]; then packages+=(libipsec-mb-dev); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -16,6 +16,7 @@
 #include "tools/ca_ssh_sign.hpp"
 #include "tools/passphrase_prompt.hpp"
 #include <authchain/compose/text.hpp>
+#include <authchain/transport/secure_channel.hpp>
 #include "tools/ca.hpp"
 #include "tools/commands.hpp"
 #include "tools/service.hpp"
@@ -137,7 +138,9 @@ int main(int argc, char** argv) {
     CLI::App app{"authchain: composable authenticators in front of any TCP server.\n"
                  "Exit codes: 0 ok, 2 usage or config error, 3 denied, 4 network error.\n"
                  "Manual: man authchain, man authchain-gate, man authchain-tunnel, man 5 authchain.toml"};
-    app.set_version_flag("--version", "authchain " AUTHCHAIN_VERSION);
+    app.set_version_flag("--version", std::function<std::string()>([] {
+        return "authchain " AUTHCHAIN_VERSION "\nAES-GCM of long records: " + authchain::secure_channel_aes_gcm();
+    }));
     app.require_subcommand(1);
 
     Keygen k;

@@ -5,6 +5,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include <authchain/transport/detail/noise/aes_gcm_ipsec_mb.hpp>
 #include <authchain/transport/detail/noise/handshake_state.hpp>
 #include <authchain/transport/detail/secure_channel/negotiation.hpp>
 #include <authchain/transport/detail/secure_channel/secure_stream.hpp>
@@ -151,6 +152,11 @@ std::string secure_channel_suites_error(const std::vector<std::string>& suites) 
         return "unknown suite \"" + name + "\" (known: " + join(secure_channel_suites(), ", ") + ")";
     }
     return {};
+}
+
+std::string secure_channel_aes_gcm() {
+    const std::string ipsec_mb = noise::ipsec_mb::description();
+    return noise::ipsec_mb::available() ? ipsec_mb : "libcrypto (ipsec-mb " + ipsec_mb + ")";
 }
 
 Authenticator secure_channel(SecureChannelOptions options) {

@@ -30,6 +30,14 @@ std::vector<std::string> secure_channel_suites();
 // "unknown suite \"x\" (known: ...)"), or empty when it can.
 std::string secure_channel_suites_error(const std::vector<std::string>& suites);
 
+// Which code seals and opens this process's AES-GCM records over 512 bytes,
+// and why: "ipsec-mb 1.3.0 (AVX-512, VAES)" where the build has Intel's
+// ipsec-mb and the CPU has AVX-512 and VAES, else "libcrypto (ipsec-mb not
+// used: the CPU lacks ...)". AUTHCHAIN_AES_GCM=libcrypto in the
+// environment keeps libcrypto. Both compute the same AEAD: the peer's choice
+// does not matter. `authchain --version` prints it.
+std::string secure_channel_aes_gcm();
+
 struct SecureChannelOptions {
     // Preference order. The client offers them in this order; the server
     // picks the first of ITS list that the client offered. 1 to 16 names.

@@ -77,7 +77,7 @@ bench() {
     tr -d '"' | awk -F, 'NR > 1 { print $1, $2, $5 }'
 }
 
-echo "authchain $("$authchain" --version | awk '{print $2}') ($build), redis $(redis-server --version | awk '{print $3}' | cut -d= -f2), $(nproc) cores"
+echo "authchain $("$authchain" --version | awk 'NR == 1 {print $2}') ($build), redis $(redis-server --version | awk '{print $3}' | cut -d= -f2), $(nproc) cores"
 echo "chain: gate ip_filter | secure_channel | public_key; tunnel secure_channel | public_key"
 echo
 echo "== throughput: -n $requests -c $clients"

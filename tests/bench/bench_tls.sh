@@ -139,7 +139,7 @@ bulk() {
     /usr/bin/python3 -c 'import json, sys; d = json.load(sys.stdin); print("%.1f" % (d["end"]["sum_received"]["bits_per_second"] / 8e6))'
 }
 
-echo "authchain $("$authchain" --version | awk '{print $2}') ($build), $(stunnel4 -version 2>&1 | grep -o 'stunnel [0-9.]*' | head -1), $(nproc) cores"
+echo "authchain $("$authchain" --version | awk 'NR == 1 {print $2}') ($build), $(stunnel4 -version 2>&1 | grep -o 'stunnel [0-9.]*' | head -1), $(nproc) cores"
 echo "TLS 1.2 ECDHE-ECDSA-AES256-GCM-SHA384 x25519, ECDSA P-256, mutual, no resumption"
 a_hs=$(handshakes "$port_a_redis"); s_hs=$(handshakes "$port_s_redis")
 a_mb=$(bulk "$port_a_iperf"); s_mb=$(bulk "$port_s_iperf")

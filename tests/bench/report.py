@@ -96,6 +96,8 @@ def main():
     print(f"authchain benchmark, {meta['date']}: `{meta['command']}`")
     print(f"{meta['machine']} — shared machine, numbers are noisy (load average {meta['load_before']} before, "
           f"{meta['load_after']} after)")
+    if meta.get("aes_gcm"):
+        print(f"authchain's AES-GCM of long records: {meta['aes_gcm']}")
     print()
     print("\n".join(lines))
     print()

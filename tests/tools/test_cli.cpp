@@ -31,6 +31,12 @@ TEST_CASE("--version and --help exit 0") {
     auto v = cli("--version");
     CHECK(v.status == 0);
     CHECK(contains(v.output, "authchain 0."));
+    // Which AES-GCM code this process uses (transport/secure_channel.hpp),
+    // and the environment's way back to libcrypto.
+    CHECK(contains(v.output, "\nAES-GCM of long records: "));
+    std::string pinned_output;
+    CHECK(authchain::test::shell("AUTHCHAIN_AES_GCM=libcrypto " + binary() + " --version </dev/null", &pinned_output) == 0);
+    CHECK(contains(pinned_output, "AES-GCM of long records: libcrypto (ipsec-mb not used: AUTHCHAIN_AES_GCM=libcrypto)"));
     auto h = cli("gate --help");
     CHECK(h.status == 0);
     CHECK(contains(h.output, "--config"));

@@ -1,6 +1,7 @@
 // Known-answer tests for the Noise module: every NN vector of
 // tests/vectors/noise-nn.json byte for byte, CipherState's nonce and rekey
-// rules, and its records (libcrypto's AEAD) against Botan's AEAD.
+// rules, and its records (libsodium's, libcrypto's and ipsec-mb's AEAD)
+// against Botan's AEAD.
 #include <doctest/doctest.h>
 
 #include <botan/aead.h>
@@ -10,7 +11,10 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include <authchain/transport/detail/noise/aes_gcm_ipsec_mb.hpp>
 #include <authchain/transport/detail/noise/handshake_state.hpp>
+
+#include "tests/support/cpu_flags.hpp"
 
 using namespace authchain;
 using namespace authchain::noise;
@@ -63,6 +67,21 @@ Bytes botan_aead(Cipher cipher, Botan::Cipher_Dir direction, const secure_vector
     secure_vector<std::uint8_t> buffer(input.begin(), input.end());
     mode->finish(buffer);
     return Bytes(buffer.begin(), buffer.end());
+}
+
+// Runs `body` once per implementation of long AES-GCM records this process
+// can use: ipsec-mb (where available) and libcrypto; then restores the default.
+template <class Body>
+void for_each_long_record_path(Body body) {
+    struct Restore {
+        ~Restore() { ipsec_mb::set_enabled(true); }
+    } restore;
+    for (bool fast : {true, false}) {
+        ipsec_mb::set_enabled(fast);
+        if (fast && !ipsec_mb::available()) continue;
+        CAPTURE(ipsec_mb::description());
+        body();
+    }
 }
 
 CipherState keyed(Cipher cipher, std::uint8_t fill = 7) {
@@ -254,7 +273,9 @@ TEST_CASE("noise: CipherState records equal Botan's AEAD, byte for byte, both wa
     // libsodium up to 512 bytes, with libcrypto above) must be exactly what
     // Botan makes and must open with Botan, for every size class (empty,
     // partial block, whole blocks, both sides of the switch, a full Noise
-    // message), with associated data and a nonce past 2^32.
+    // message), with associated data and a nonce past 2^32; AES-GCM's long
+    // records through ipsec-mb and through libcrypto.
+    for_each_long_record_path([] {
     for (Cipher cipher : {Cipher::ChaChaPoly, Cipher::AESGCM}) {
         CAPTURE(static_cast<int>(cipher));
         const secure_vector<std::uint8_t> key = Botan::hex_decode_locked(
@@ -305,8 +326,23 @@ TEST_CASE("noise: CipherState records equal Botan's AEAD, byte for byte, both wa
             CHECK(rx.decrypt_with_ad(ad, std::span<std::uint8_t>(in_place)) == size);
             in_place.resize(size);
             CHECK(in_place == plain);
+
+            // A flipped bit anywhere fails and wipes the range (ciphertext and tag).
+            if (size > 0) {
+                for (std::size_t at : {std::size_t{0}, size - 1, size}) {
+                    CipherState forged_rx(cipher);
+                    forged_rx.initialize_key(key);
+                    forged_rx.set_nonce(nonce);
+                    Bytes forged = reference;
+                    forged[at] ^= 0x40;
+                    CHECK_THROWS_AS(forged_rx.decrypt_with_ad(ad, std::span<std::uint8_t>(forged)), NoiseError);
+                    CHECK(forged == Bytes(forged.size(), 0));
+                    CHECK(forged_rx.nonce() == nonce);
+                }
+            }
         }
     }
+    });
 }
 
 TEST_CASE("noise: the two directions of a channel share one EVP context and still equal Botan's records") {
@@ -315,7 +351,9 @@ TEST_CASE("noise: the two directions of a channel share one EVP context and stil
     // one direction must not leak into the other, and a failed tag must not
     // leave it keyed wrongly for the next record. Records of up to 512 bytes
     // bypass the context (libsodium): long and short ones alternate, so the
-    // context is keyed again after records it never saw.
+    // context is keyed again after records it never saw. The same with
+    // ipsec-mb's expanded key in place of the EVP context.
+    for_each_long_record_path([] {
     for (Cipher cipher : {Cipher::ChaChaPoly, Cipher::AESGCM}) {
         CAPTURE(static_cast<int>(cipher));
         secure_vector<std::uint8_t> send_key(KEYLEN), receive_key(KEYLEN);
@@ -362,6 +400,52 @@ TEST_CASE("noise: the two directions of a channel share one EVP context and stil
             }
         }
     }
+    });
+}
+
+TEST_CASE("noise: a record sealed by one AES-GCM implementation opens with the other") {
+    // Peers choose independently (one may run on a CPU without VAES).
+    if (!ipsec_mb::available()) return;  // the case below covers why not
+    struct Restore {
+        ~Restore() { ipsec_mb::set_enabled(true); }
+    } restore;
+    const Bytes ad{0x05};
+    for (std::size_t size : {std::size_t{513}, std::size_t{4099}, MAX_MESSAGE - TAGLEN}) {
+        CAPTURE(size);
+        Bytes plain(size);
+        for (std::size_t i = 0; i < size; ++i) plain[i] = static_cast<std::uint8_t>(i * 7);
+        for (bool seal_fast : {true, false}) {
+            CAPTURE(seal_fast);
+            CipherState tx = keyed(Cipher::AESGCM), rx = keyed(Cipher::AESGCM);
+            Bytes record = plain;
+            record.resize(size + TAGLEN);
+            ipsec_mb::set_enabled(seal_fast);
+            tx.encrypt_with_ad(ad, std::span<std::uint8_t>(record));
+            ipsec_mb::set_enabled(!seal_fast);
+            REQUIRE(rx.decrypt_with_ad(ad, std::span<std::uint8_t>(record)) == size);
+            record.resize(size);
+            CHECK(record == plain);
+        }
+    }
+}
+
+TEST_CASE("noise: ipsec-mb seals AES-GCM where the CPU has AVX-512 and VAES") {
+    // The bulk figures of issue 11 rest on it: a build without the package,
+    // or a change that stops using it, fails here rather than only showing
+    // as slower (install libipsec-mb-dev: scripts/install-deps.sh does).
+    const std::string description = ipsec_mb::description();
+    CAPTURE(description);
+    if (!authchain::test::cpu_has_avx512_vaes()) {
+        CHECK(!ipsec_mb::available());
+        return;
+    }
+    CHECK(ipsec_mb::available());
+    CHECK(description.find("ipsec-mb ") == 0);
+    ipsec_mb::set_enabled(false);
+    CHECK(!ipsec_mb::available());
+    CHECK(ipsec_mb::description() == "not used: turned off by set_enabled");
+    ipsec_mb::set_enabled(true);
+    CHECK(ipsec_mb::available());
 }
 
 TEST_CASE("noise: suite names") {

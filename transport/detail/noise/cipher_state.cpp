@@ -153,6 +153,22 @@ evp_cipher_ctx_st* CipherState::context(bool encrypt) {
     return c.evp.get();
 }
 
+bool CipherState::through_ipsec_mb() const noexcept {
+    return cipher_ == Cipher::AESGCM && ipsec_mb::available();
+}
+
+const ipsec_mb::Key& CipherState::gcm_key() {
+    if (!context_) context_ = std::make_shared<Context>();
+    Context& c = *context_;
+    if (!c.gcm) c.gcm = std::make_unique<ipsec_mb::Key>();
+    if (c.gcm_keyed_for != key_id_) {
+        c.gcm_keyed_for = 0;
+        c.gcm->set(std::span<const std::uint8_t, KEYLEN>(key_.data(), KEYLEN));
+        c.gcm_keyed_for = key_id_;
+    }
+    return *c.gcm;
+}
+
 void CipherState::encrypt_with_ad(ByteView ad, Botan::secure_vector<std::uint8_t>& buffer,
                                   std::size_t offset) {
     if (!has_key()) return;
@@ -180,17 +196,18 @@ void CipherState::encrypt_with_ad(ByteView ad, ByteView head, ByteView body, std
         return encrypt_with_ad(ad, out);
     }
     if (nonce_ == reserved_nonce) throw NoiseError("nonce exhausted");
-    seal_evp(nonce_, ad, head, body, out.data());
+    seal_long(nonce_, ad, head, body, out.data());
     ++nonce_;
 }
 
 void CipherState::seal(std::uint64_t nonce, ByteView ad, std::span<std::uint8_t> data) {
     const std::size_t plain = data.size() - TAGLEN;
     if (small(cipher_, plain)) return seal_small(cipher_, key_.data(), nonce, ad, data, plain);
-    seal_evp(nonce, ad, {}, ByteView(data.data(), plain), data.data());
+    seal_long(nonce, ad, {}, ByteView(data.data(), plain), data.data());
 }
 
-void CipherState::seal_evp(std::uint64_t nonce, ByteView ad, ByteView head, ByteView body, std::uint8_t* out) {
+void CipherState::seal_long(std::uint64_t nonce, ByteView ad, ByteView head, ByteView body, std::uint8_t* out) {
+    if (through_ipsec_mb()) return gcm_key().seal(encode_nonce(cipher_, nonce), ad, head, body, out);
     const std::size_t plain = head.size() + body.size();
     auto* ctx = context(true);
     start(ctx, cipher_, nonce, ad, 1);
@@ -236,6 +253,7 @@ std::size_t CipherState::decrypt_with_ad(ByteView ad, std::span<std::uint8_t> da
 bool CipherState::open(ByteView ad, std::span<std::uint8_t> data) {
     const std::size_t plain = data.size() - TAGLEN;
     if (small(cipher_, plain)) return open_small(cipher_, key_.data(), nonce_, ad, data, plain);
+    if (through_ipsec_mb()) return gcm_key().open(encode_nonce(cipher_, nonce_), ad, data);
     // The tag is copied out first: decryption overwrites the range.
     std::array<std::uint8_t, TAGLEN> tag{};
     std::copy(data.begin() + static_cast<std::ptrdiff_t>(plain), data.end(), tag.begin());

@@ -3,28 +3,31 @@
 // Encryption is in place on a caller-owned buffer so the record layer can
 // reuse one buffer per direction (no per-record allocation).
 //
-// Two vetted AEAD implementations, chosen by record size; both compute the
-// same AEAD, so the peer may use either for any record:
+// Vetted AEAD implementations, chosen by record size and CPU; all compute
+// the same AEAD, so the peer may use any of them for any record:
 // - up to 512 bytes of plaintext (requests, small replies, control records,
 //   handshake payloads): libsodium, whose calls take the key itself, with no
 //   context to key and no parameter parsing; a small record costs about
 //   half of what it costs through EVP;
-// - longer: OpenSSL's libcrypto (EVP). On this project's target (x86-64,
-//   AES-NI, PCLMULQDQ, AVX-512) its stitched AES-GCM runs about 3 times as
-//   fast as libsodium's and 2.4 times as fast as Botan 2.19's in bulk.
+// - longer, AES-GCM on a CPU with AVX-512 and VAES: Intel's ipsec-mb
+//   (aes_gcm_ipsec_mb.hpp), about 4 times as fast as libcrypto 3.0 there;
+// - longer, otherwise: OpenSSL's libcrypto (EVP). On x86-64 with AES-NI,
+//   PCLMULQDQ and AVX-512 its stitched AES-GCM runs about 3 times as fast as
+//   libsodium's and 2.4 times as fast as Botan 2.19's in bulk.
 // Without AES-NI and PCLMULQDQ (libsodium's AES-GCM needs them) every
 // AES-GCM record goes through libcrypto. X25519 is libsodium's
 // (x25519.hpp), the hashes and HKDF stay Botan's. test_noise_vectors checks
 // these records byte for byte against Botan's AEAD (on both sides of the
-// switch) and the public Noise vectors.
+// size switch, with ipsec-mb on and off) and the public Noise vectors.
 //
-// An EVP context (about 1.1 KiB for AES-GCM) is created on the first long
-// record, so a connection that never carried one (an idle one) holds none,
-// and is given only the nonce per record while the same key and direction
-// use it. The two CipherStates of one channel share one context
-// (share_context_with): it is keyed again when the other direction uses it
-// (about 170 ns for AES-GCM, 80 for ChaChaPoly, measured with libcrypto 3.0
-// here), so a connection holds one context, not two (issue 11).
+// An EVP context (about 1.1 KiB for AES-GCM), or an ipsec-mb expanded key
+// (1 KiB), is created on the first long record, so a connection that never
+// carried one (an idle one) holds none, and is given only the nonce per
+// record while the same key and direction use it. The two CipherStates of
+// one channel share one (share_context_with): it is keyed again when the
+// other direction uses it (about 170 ns for AES-GCM through EVP, 110
+// through ipsec-mb, 80 for ChaChaPoly, measured here), so a connection
+// holds one context, not two (issue 11).
 #pragma once
 
 #include <botan/secmem.h>
@@ -33,6 +36,7 @@
 #include <span>
 
 #include <authchain/compose/bytes.hpp>
+#include <authchain/transport/detail/noise/aes_gcm_ipsec_mb.hpp>
 #include <authchain/transport/detail/noise/suite.hpp>
 
 struct evp_cipher_ctx_st;  // OpenSSL's EVP_CIPHER_CTX (openssl/types.h)
@@ -97,21 +101,28 @@ private:
     };
     using EvpContext = std::unique_ptr<evp_cipher_ctx_st, EvpContextFree>;
 
-    // One EVP context and which key and direction it is keyed for.
+    // One EVP context and which key and direction it is keyed for; or, for
+    // AES-GCM through ipsec-mb, one expanded key and which key it holds.
     struct Context {
         EvpContext evp;
         std::uint64_t keyed_for = 0;  // a key_id_; 0: not keyed
         bool encrypting = false;
+        std::unique_ptr<ipsec_mb::Key> gcm;
+        std::uint64_t gcm_keyed_for = 0;
     };
     // The context, keyed with key_ for `encrypt` (created on first use).
     evp_cipher_ctx_st* context(bool encrypt);
+    // The ipsec-mb key, expanded from key_ (created on first use).
+    const ipsec_mb::Key& gcm_key();
+    // True when long records go through ipsec-mb (ipsec_mb::available()).
+    bool through_ipsec_mb() const noexcept;
     // Seals `data` (plaintext, then TAGLEN bytes of room for the tag) in
     // place under `nonce`: libsodium for a short record, EVP for a long one.
     void seal(std::uint64_t nonce, ByteView ad, std::span<std::uint8_t> data);
-    // Seals head || body with EVP into `out` (plaintext size, then the tag):
-    // the long-record path of both encrypt_with_ad forms. `out` may be
-    // body.data() itself (in place), or apart from both.
-    void seal_evp(std::uint64_t nonce, ByteView ad, ByteView head, ByteView body, std::uint8_t* out);
+    // Seals head || body into `out` (plaintext size, then the tag) with
+    // ipsec-mb or EVP: the long-record path of both encrypt_with_ad forms.
+    // `out` may be body.data() itself (in place), or apart from both.
+    void seal_long(std::uint64_t nonce, ByteView ad, ByteView head, ByteView body, std::uint8_t* out);
     // Opens `data` (ciphertext and tag) in place under nonce_: true when
     // authentic. The caller wipes `data` when it is not (or on a throw).
     bool open(ByteView ad, std::span<std::uint8_t> data);
