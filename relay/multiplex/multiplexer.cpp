@@ -28,6 +28,8 @@ void validate(const SessionOptions& o) {
     if (o.window < min_initial_window || o.window > max_initial_window)
         throw std::invalid_argument(
             fmt::format("window {} out of range {}..{}", o.window, min_initial_window, max_initial_window));
+    if (o.max_window > max_window_limit)
+        throw std::invalid_argument(fmt::format("max_window {} above {}", o.max_window, max_window_limit));
     if (o.output_limit < frame_header + max_data)
         throw std::invalid_argument(fmt::format("output_limit {} below one frame", o.output_limit));
     if (o.hello_timeout <= std::chrono::steady_clock::duration::zero())
@@ -196,8 +198,7 @@ void Multiplexer::handle(const Frame& frame) {
             s->rx = Bytes();
             s->rx_begin = 0;
             s->fin_received = false;
-            s->in_table = false;
-            streams_.erase(frame.stream);  // `s` stays alive: its Stream (or arrived_) holds it
+            unlist(*s);  // `s` stays alive: its Stream (or arrived_) holds it
             s->wake(executor_);
             return;
         }
@@ -220,6 +221,7 @@ std::shared_ptr<StreamState> Multiplexer::make_state(std::uint32_t id) {
     auto state = std::make_shared<StreamState>();
     state->id = id;
     state->rx_window = options_.window;
+    state->rx_size = options_.window;
     state->tx_window = peer_.window;
     streams_.emplace(id, state);
     ++opened_;
@@ -274,14 +276,34 @@ void Multiplexer::queue_fin(StreamState& s) {
     schedule_flush();
 }
 
+void Multiplexer::unlist(StreamState& s) {
+    s.in_table = false;
+    if (s.rx_size > options_.window) grown_ -= s.rx_size - options_.window;
+    streams_.erase(s.id);
+}
+
+void Multiplexer::grant_window(StreamState& s) {
+    std::uint32_t increment = s.rx_unacked;
+    // Everything taken: the window, not the reader, holds this stream back.
+    if (s.buffered() == 0 && s.rx_size < options_.max_window && grown_ < options_.window_growth_budget) {
+        const std::size_t grow = std::min({std::size_t{s.rx_size}, std::size_t{options_.max_window - s.rx_size},
+                                           options_.window_growth_budget - grown_});
+        s.rx_size += static_cast<std::uint32_t>(grow);
+        grown_ += grow;
+        increment += static_cast<std::uint32_t>(grow);
+    }
+    queue_window(s, increment);
+    s.rx_window += increment;
+    s.rx_unacked = 0;
+}
+
 void Multiplexer::forget(StreamState& s, bool reset) {
     if (!s.in_table) return;
-    s.in_table = false;
     if (reset && !over_) {
         encode_reset(out_, s.id, ResetReason::aborted);
         schedule_flush();
     }
-    streams_.erase(s.id);
+    unlist(s);
     if (retiring_ && streams_.empty()) close();
 }
 
@@ -382,6 +404,7 @@ void Multiplexer::end(std::string why, bool graceful) noexcept {
         s->wake(executor_);
     }
     streams_.clear();
+    grown_ = 0;
     arrived_.clear();
     arrived_signal_.notify();
     drained_signal_.notify();

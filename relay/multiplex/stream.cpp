@@ -116,11 +116,7 @@ private:
         // Grant the bytes back once half the window is taken: one window
         // frame per half window, not one per read.
         s.rx_unacked += static_cast<std::uint32_t>(n);
-        if (s.in_table && !s.fin_received && s.rx_unacked >= m_->options().window / 2) {
-            m_->queue_window(s, s.rx_unacked);
-            s.rx_window += s.rx_unacked;
-            s.rx_unacked = 0;
-        }
+        if (s.in_table && !s.fin_received && s.rx_unacked >= s.rx_size / 2) m_->grant_window(s);
         return n;
     }
 

@@ -36,6 +36,7 @@ struct StreamState {
     std::size_t rx_begin = 0;
     std::uint32_t rx_window = 0;    // what the peer may still send
     std::uint32_t rx_unacked = 0;   // taken out since the last window frame
+    std::uint32_t rx_size = 0;      // its window now: SessionOptions::window, or grown
     bool fin_received = false;
     // Sending.
     std::uint32_t tx_window = 0;    // what this end may still send

@@ -10,6 +10,7 @@
 #include <asio/ip/tcp.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
+#include <array>
 #include <optional>
 #include <string>
 #include <vector>
@@ -365,11 +366,127 @@ TEST_CASE("multiplex: after the server's goaway the client opens no stream there
     });
 }
 
+// The window increments `raw` received from the multiplexer (window frames
+// for stream 1), waiting up to a second for `count` of them.
+asio::awaitable<std::vector<std::uint32_t>> window_frames(Stream& raw, std::size_t count, Bytes& input) {
+    std::vector<std::uint32_t> increments;
+    std::array<std::uint8_t, 4096> chunk{};
+    for (int round = 0; round < 1000 && increments.size() < count; ++round) {
+        while (auto decoded = mux::decode_frame(input)) {
+            if (decoded->first.type == mux::FrameType::window && decoded->first.stream == 1)
+                increments.push_back(decoded->first.increment);
+            input.erase(input.begin(), input.begin() + static_cast<std::ptrdiff_t>(decoded->second));
+        }
+        if (increments.size() >= count) break;
+        if (auto n = raw.try_read_some(asio::buffer(chunk)); n && *n > 0)
+            input.insert(input.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(*n));
+        else
+            co_await sleep_for(std::chrono::milliseconds(1));
+    }
+    co_return increments;
+}
+
+asio::awaitable<void> send_data(Stream& raw, std::size_t size) {
+    const std::string data = pattern(size, 5);
+    Bytes frames;
+    for (std::size_t at = 0; at < size; at += mux::max_data) {
+        const std::size_t n = std::min(mux::max_data, size - at);
+        mux::encode_data(frames, 1, ByteView(reinterpret_cast<const std::uint8_t*>(data.data()) + at, n));
+    }
+    co_await authchain::write_all(raw, asio::buffer(frames));
+}
+
+TEST_CASE("multiplex: a stream whose reader keeps up gets its window doubled, up to max_window and the budget") {
+    // The test plays the client with raw frames; the server's window starts
+    // at 16 KiB. Each time its reader has taken half the window and nothing
+    // is left buffered, the credit comes back with the window doubled.
+    authchain::test::run([](asio::any_io_executor ex) -> asio::awaitable<void> {
+        constexpr std::uint32_t k16 = 16 * 1024;
+        mux::SessionOptions options{.window = k16, .max_window = 4 * k16, .window_growth_budget = 1 << 20};
+        std::vector<std::uint32_t> expected;
+        SUBCASE("doubling up to max_window, then the bytes taken only") {
+            expected = {k16 / 2 + k16, k16 + 2 * k16, 2 * k16};
+        }
+        SUBCASE("the channel's budget caps the growth") {
+            options.window_growth_budget = k16 + k16 / 2;
+            expected = {k16 / 2 + k16, k16 + k16 / 2, k16 + k16 / 4};
+        }
+        SUBCASE("no growth above window when max_window is not above it") {
+            options.max_window = k16;
+            expected = {k16 / 2, k16 / 2, k16 / 2};
+        }
+        auto [a, b] = authchain::make_pipe(ex);
+        auto server = mux::Multiplexer::create(std::move(a), mux::Role::server, options);
+        Bytes hello;
+        mux::encode_hello(hello, mux::Hello{.max_streams = 4, .window = k16});
+        co_await authchain::write_all(b, asio::buffer(hello));
+        co_await server->start();
+        Bytes open;
+        mux::encode_open(open, 1);
+        co_await authchain::write_all(b, asio::buffer(open));
+        std::optional<Stream> stream = co_await server->accept();
+        REQUIRE(stream);
+        Bytes input;
+        std::uint32_t window = k16;  // what the raw client may still send
+        for (std::size_t i = 0; i < expected.size(); ++i) {
+            CAPTURE(i);
+            // Half the window, all of it read at once: the reader keeps up.
+            const std::size_t half = window / 2;
+            co_await send_data(b, half);
+            window -= static_cast<std::uint32_t>(half);
+            std::vector<std::uint8_t> got(half);
+            co_await authchain::read_exact(*stream, asio::buffer(got));
+            const std::vector<std::uint32_t> increments = co_await window_frames(b, 1, input);
+            REQUIRE(increments.size() == 1);
+            CHECK(increments[0] == expected[i]);
+            window += increments[0];
+        }
+        // The whole grown window may be in flight at once; one byte more breaks the channel.
+        co_await send_data(b, window);
+        co_await sleep_for(std::chrono::milliseconds(20));
+        CHECK(server->alive());
+        co_await send_data(b, 1);
+        for (int i = 0; i < 200 && server->alive(); ++i) co_await sleep_for(std::chrono::milliseconds(1));
+        CHECK_FALSE(server->alive());
+        CHECK(server->end_reason().find("past its window of 0") != std::string::npos);
+    });
+}
+
+TEST_CASE("multiplex: a stream whose reader lags keeps its window") {
+    // Half the window taken while more is still buffered: the reader, not
+    // the window, is the limit, so the credit comes back as it is.
+    authchain::test::run([](asio::any_io_executor ex) -> asio::awaitable<void> {
+        constexpr std::uint32_t k16 = 16 * 1024;
+        auto [a, b] = authchain::make_pipe(ex);
+        auto server = mux::Multiplexer::create(std::move(a), mux::Role::server,
+                                               mux::SessionOptions{.window = k16, .max_window = 4 * k16});
+        Bytes hello;
+        mux::encode_hello(hello, mux::Hello{.max_streams = 4, .window = k16});
+        co_await authchain::write_all(b, asio::buffer(hello));
+        co_await server->start();
+        Bytes open;
+        mux::encode_open(open, 1);
+        co_await authchain::write_all(b, asio::buffer(open));
+        std::optional<Stream> stream = co_await server->accept();
+        REQUIRE(stream);
+        co_await send_data(b, k16);  // the whole window
+        co_await sleep_for(std::chrono::milliseconds(20));
+        std::vector<std::uint8_t> got(k16 / 2);
+        co_await authchain::read_exact(*stream, asio::buffer(got));
+        Bytes input;
+        const std::vector<std::uint32_t> increments = co_await window_frames(b, 1, input);
+        REQUIRE(increments.size() == 1);
+        CHECK(increments[0] == k16 / 2);
+        server->close();
+    });
+}
+
 TEST_CASE("multiplex: options out of range are refused") {
     CHECK_THROWS_AS(mux::validate({.max_streams = 0}), std::invalid_argument);
     CHECK_THROWS_AS(mux::validate({.max_streams = mux::max_streams_limit + 1}), std::invalid_argument);
     CHECK_THROWS_AS(mux::validate({.window = mux::min_initial_window - 1}), std::invalid_argument);
     CHECK_THROWS_AS(mux::validate({.window = mux::max_initial_window + 1}), std::invalid_argument);
+    CHECK_THROWS_AS(mux::validate({.max_window = mux::max_window_limit + 1}), std::invalid_argument);
     CHECK_THROWS_AS(mux::validate({.output_limit = 100}), std::invalid_argument);
     CHECK_NOTHROW(mux::validate({}));
 }
