@@ -224,9 +224,10 @@ struct RawPeer {
     Stream raw;
 };
 
-asio::awaitable<RawPeer> raw_peer(asio::any_io_executor ex, mux::Role role, bool send_hello = true) {
+asio::awaitable<RawPeer> raw_peer(asio::any_io_executor ex, mux::Role role, bool send_hello = true,
+                                  mux::SessionOptions options = {.window = 16 * 1024}) {
     auto [a, b] = authchain::make_pipe(ex);
-    auto m = mux::Multiplexer::create(std::move(a), role, mux::SessionOptions{.window = 16 * 1024});
+    auto m = mux::Multiplexer::create(std::move(a), role, options);
     if (send_hello) {
         Bytes hello;
         mux::encode_hello(hello, mux::Hello{.max_streams = 4, .window = 16 * 1024});
@@ -386,6 +387,25 @@ asio::awaitable<std::vector<std::uint32_t>> window_frames(Stream& raw, std::size
     co_return increments;
 }
 
+// A server Multiplexer with `options`, the raw client on the pipe, and the
+// stream 1 that the client opened, accepted.
+struct RawClientStream {
+    Mux server;
+    Stream raw;
+    Stream stream;
+};
+
+asio::awaitable<RawClientStream> raw_client_stream(asio::any_io_executor ex, mux::SessionOptions options) {
+    RawPeer p = co_await raw_peer(ex, mux::Role::server, true, options);
+    co_await p.mux->start();
+    Bytes open;
+    mux::encode_open(open, 1);
+    co_await authchain::write_all(p.raw, asio::buffer(open));
+    std::optional<Stream> stream = co_await p.mux->accept();
+    REQUIRE(stream);
+    co_return RawClientStream{p.mux, std::move(p.raw), std::move(*stream)};
+}
+
 asio::awaitable<void> send_data(Stream& raw, std::size_t size) {
     const std::string data = pattern(size, 5);
     Bytes frames;
@@ -415,17 +435,7 @@ TEST_CASE("multiplex: a stream whose reader keeps up gets its window doubled, up
             options.max_window = k16;
             expected = {k16 / 2, k16 / 2, k16 / 2};
         }
-        auto [a, b] = authchain::make_pipe(ex);
-        auto server = mux::Multiplexer::create(std::move(a), mux::Role::server, options);
-        Bytes hello;
-        mux::encode_hello(hello, mux::Hello{.max_streams = 4, .window = k16});
-        co_await authchain::write_all(b, asio::buffer(hello));
-        co_await server->start();
-        Bytes open;
-        mux::encode_open(open, 1);
-        co_await authchain::write_all(b, asio::buffer(open));
-        std::optional<Stream> stream = co_await server->accept();
-        REQUIRE(stream);
+        auto [server, b, stream] = co_await raw_client_stream(ex, options);
         Bytes input;
         std::uint32_t window = k16;  // what the raw client may still send
         for (std::size_t i = 0; i < expected.size(); ++i) {
@@ -435,7 +445,7 @@ TEST_CASE("multiplex: a stream whose reader keeps up gets its window doubled, up
             co_await send_data(b, half);
             window -= static_cast<std::uint32_t>(half);
             std::vector<std::uint8_t> got(half);
-            co_await authchain::read_exact(*stream, asio::buffer(got));
+            co_await authchain::read_exact(stream, asio::buffer(got));
             const std::vector<std::uint32_t> increments = co_await window_frames(b, 1, input);
             REQUIRE(increments.size() == 1);
             CHECK(increments[0] == expected[i]);
@@ -457,22 +467,11 @@ TEST_CASE("multiplex: a stream whose reader lags keeps its window") {
     // the window, is the limit, so the credit comes back as it is.
     authchain::test::run([](asio::any_io_executor ex) -> asio::awaitable<void> {
         constexpr std::uint32_t k16 = 16 * 1024;
-        auto [a, b] = authchain::make_pipe(ex);
-        auto server = mux::Multiplexer::create(std::move(a), mux::Role::server,
-                                               mux::SessionOptions{.window = k16, .max_window = 4 * k16});
-        Bytes hello;
-        mux::encode_hello(hello, mux::Hello{.max_streams = 4, .window = k16});
-        co_await authchain::write_all(b, asio::buffer(hello));
-        co_await server->start();
-        Bytes open;
-        mux::encode_open(open, 1);
-        co_await authchain::write_all(b, asio::buffer(open));
-        std::optional<Stream> stream = co_await server->accept();
-        REQUIRE(stream);
+        auto [server, b, stream] = co_await raw_client_stream(ex, {.window = k16, .max_window = 4 * k16});
         co_await send_data(b, k16);  // the whole window
         co_await sleep_for(std::chrono::milliseconds(20));
         std::vector<std::uint8_t> got(k16 / 2);
-        co_await authchain::read_exact(*stream, asio::buffer(got));
+        co_await authchain::read_exact(stream, asio::buffer(got));
         Bytes input;
         const std::vector<std::uint32_t> increments = co_await window_frames(b, 1, input);
         REQUIRE(increments.size() == 1);
