@@ -411,12 +411,11 @@ void Multiplexer::end(std::string why, bool graceful) noexcept {
     if (!graceful || !started_) {
         channel_.close();
         closed();
-    } else if (writing_) {
-        goodbye_ = true;  // after the write in flight (write_loop)
-    } else {
-        goodbye_ = true;
-        asio::co_spawn(executor_, goodbye(shared_from_this()), asio::detached);
+        return;
     }
+    goodbye_ = true;
+    // With a write in flight, write_loop says goodbye once it is out.
+    if (!writing_) asio::co_spawn(executor_, goodbye(shared_from_this()), asio::detached);
 }
 
 }  // namespace authchain::mux
