@@ -29,26 +29,23 @@ TunnelConfig tunnel(const std::string& keys) {
 
 bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
+// The three multiplex keys of a gate or tunnel config, as read.
+template <class Config>
+void check_multiplex(const Config& c, bool on, std::uint32_t max_streams, std::uint32_t window) {
+    CHECK(c.multiplex == on);
+    CHECK(c.multiplex_max_streams == max_streams);
+    CHECK(c.multiplex_window == window);
+}
+
 TEST_CASE("config multiplex: off by default, with 1024 streams and a 256 KiB window, in gate and tunnel") {
-    GateConfig g = gate("");
-    CHECK_FALSE(g.multiplex);
-    CHECK(g.multiplex_max_streams == 1024);
-    CHECK(g.multiplex_window == 262144);
-    TunnelConfig t = tunnel("");
-    CHECK_FALSE(t.multiplex);
-    CHECK(t.multiplex_max_streams == 1024);
-    CHECK(t.multiplex_window == 262144);
+    check_multiplex(gate(""), false, 1024, 262144);
+    check_multiplex(tunnel(""), false, 1024, 262144);
 }
 
 TEST_CASE("config multiplex: every key parses, in gate and tunnel files, in any order") {
-    GateConfig g = gate("multiplex_window = 65536\nmultiplex = true\nmultiplex_max_streams = 50\n");
-    CHECK(g.multiplex);
-    CHECK(g.multiplex_max_streams == 50);
-    CHECK(g.multiplex_window == 65536);
-    TunnelConfig t = tunnel("multiplex = true\nmultiplex_max_streams = 7\nmultiplex_window = 16777216\n");
-    CHECK(t.multiplex);
-    CHECK(t.multiplex_max_streams == 7);
-    CHECK(t.multiplex_window == 16777216);
+    check_multiplex(gate("multiplex_window = 65536\nmultiplex = true\nmultiplex_max_streams = 50\n"), true, 50, 65536);
+    check_multiplex(tunnel("multiplex = true\nmultiplex_max_streams = 7\nmultiplex_window = 16777216\n"), true, 7,
+                    16777216);
     CHECK_FALSE(gate("multiplex = false\n").multiplex);
     CHECK(gate("multiplex = true\n").multiplex_max_streams == 1024);  // the tuning keys keep their defaults
 }

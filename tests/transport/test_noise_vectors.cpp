@@ -71,11 +71,14 @@ Bytes botan_aead(Cipher cipher, Botan::Cipher_Dir direction, const secure_vector
 
 // Runs `body` once per implementation of long AES-GCM records this process
 // can use: ipsec-mb (where available) and libcrypto; then restores the default.
+// Turns ipsec-mb back on (the process default) when the test leaves.
+struct RestoreIpsecMb {
+    ~RestoreIpsecMb() { ipsec_mb::set_enabled(true); }
+};
+
 template <class Body>
 void for_each_long_record_path(Body body) {
-    struct Restore {
-        ~Restore() { ipsec_mb::set_enabled(true); }
-    } restore;
+    RestoreIpsecMb restore;
     for (bool fast : {true, false}) {
         ipsec_mb::set_enabled(fast);
         if (fast && !ipsec_mb::available()) continue;
@@ -406,9 +409,7 @@ TEST_CASE("noise: the two directions of a channel share one EVP context and stil
 TEST_CASE("noise: a record sealed by one AES-GCM implementation opens with the other") {
     // Peers choose independently (one may run on a CPU without VAES).
     if (!ipsec_mb::available()) return;  // the case below covers why not
-    struct Restore {
-        ~Restore() { ipsec_mb::set_enabled(true); }
-    } restore;
+    RestoreIpsecMb restore;
     const Bytes ad{0x05};
     for (std::size_t size : {std::size_t{513}, std::size_t{4099}, MAX_MESSAGE - TAGLEN}) {
         CAPTURE(size);
